@@ -1,0 +1,1 @@
+"""Feedback-Conditioned Fine-Tuning: dataset construction, training, held-out LM loss."""

@@ -1,0 +1,269 @@
+"""One FCFT iteration: continue from the previous checkpoint's weights *and* optimizer state,
+train on this iteration's examples with pre-training batches mixed in as regularization,
+write a self-describing checkpoint and a per-step loss CSV.
+
+Same code on CPU (fp32) and GPU (bf16 autocast over fp32 master weights by default; `bf16`
+weights as the original's TPU run is an option). A killed job resumes from `<out>.resume/`.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from leti.errors import UserError
+from leti.fcft.batching import collate_left_padded
+from leti.fcft.checkpoint import load_training_state, read_meta, save_checkpoint
+from leti.fcft.dataset import tokenize_example
+from leti.io import atomic_write_text, stable_hash
+from leti.provenance import environment
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 1e-5
+    schedule: str = "constant"          # constant | cosine (per iteration)
+    warmup_steps: int = 0
+    epochs: float = 3.0                 # used when `steps` is None
+    steps: int | None = None            # FCFT optimizer steps this iteration
+    batch_size: int = 128               # global batch (sequences per optimizer step)
+    micro_batch_size: int = 16          # gradient accumulation: batch_size / micro_batch_size
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    grad_clip: float | None = None      # the original did not clip
+    reg_ratio: float = 1.0              # pre-training steps per FCFT step (0 = w/o regularization)
+    pretrain_batch_size: int | None = None  # default: batch_size
+    loss_on: str = "all"                # all | solution
+    append_eos: bool = False            # the original appended no EOS
+    shuffle: bool = False               # the original kept generation order
+    length_bucketing: bool = False      # group similar lengths inside a global batch's micro-batches
+    max_len: int = 2048
+    seed: int = 42
+    precision: str = "auto"             # auto | fp32 | bf16-autocast | bf16
+    gradient_checkpointing: bool = False
+    resume_every: int = 50              # steps between resume snapshots
+    continue_optimizer: bool = True
+
+    def validate(self) -> None:
+        if self.schedule not in ("constant", "cosine"):
+            raise UserError(f"train.schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if self.precision not in ("auto", "fp32", "bf16-autocast", "bf16"):
+            raise UserError(f"train.precision must be auto|fp32|bf16-autocast|bf16, got {self.precision!r}")
+        if self.batch_size % self.micro_batch_size:
+            raise UserError(f"train.batch_size ({self.batch_size}) must be a multiple of train.micro_batch_size "
+                            f"({self.micro_batch_size})")
+        if self.reg_ratio < 0:
+            raise UserError(f"train.reg_ratio must be >= 0, got {self.reg_ratio}")
+
+
+class PretrainStream:
+    """Endless, deterministic stream of pre-training rows (documents + EOS, truncated to max_len)."""
+
+    def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int):
+        eos = tokenizer.eos_token_id
+        self.docs = [ids[: max_len - 1] + [eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        if not self.docs:
+            raise UserError("pre-training corpus is empty but reg_ratio > 0")
+        self.rng = random.Random(seed)
+        self.order: list[int] = []
+        self.cursor = 0
+
+    def next_batch(self, n: int) -> list[list[int]]:
+        rows = []
+        for _ in range(n):
+            if self.cursor >= len(self.order):
+                self.order = list(range(len(self.docs)))
+                self.rng.shuffle(self.order)
+                self.cursor = 0
+            rows.append(self.docs[self.order[self.cursor]])
+            self.cursor += 1
+        return rows
+
+    def state(self) -> dict:
+        return {"rng": self.rng.getstate(), "order": self.order, "cursor": self.cursor}
+
+    def load(self, st: dict) -> None:
+        self.rng.setstate(tuple(st["rng"]) if not isinstance(st["rng"], tuple) else st["rng"])
+        self.order, self.cursor = st["order"], st["cursor"]
+
+
+def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
+    if cfg.precision != "auto":
+        return cfg.precision
+    return "bf16-autocast" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+
+
+def _global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengths_sorted: bool) -> tuple[float, int]:
+    """Token-mean loss over the whole global batch (sum over micro-batches / total tokens), backward done."""
+    idx = list(range(len(rows)))
+    if lengths_sorted:
+        idx.sort(key=lambda i: len(rows[i]))
+    n_tokens = sum(sum(m[1:]) if m else 0 for m in masks)  # label positions that count (shifted)
+    n_tokens = max(n_tokens, 1)
+    total = 0.0
+    for s in range(0, len(idx), micro):
+        part = idx[s:s + micro]
+        b = collate_left_padded([rows[i] for i in part], pad_id, [masks[i] for i in part])
+        b = {k: v.to(device) for k, v in b.items()}
+        with autocast():
+            out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], position_ids=b["position_ids"])
+        logits = out.logits[:, :-1].float()
+        labels = b["labels"][:, 1:]
+        loss_sum = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                                     ignore_index=-100, reduction="sum")
+        (loss_sum / n_tokens).backward()
+        total += loss_sum.item()
+    return total / n_tokens, n_tokens
+
+
+def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[str], out_dir: str,
+                    cfg: TrainConfig, *, iteration: int = 1, device: str | torch.device = "cpu",
+                    loss_csv: str | None = None, run_meta: dict | None = None, progress: bool = True,
+                    stop_after_steps: int | None = None) -> dict:
+    """Train one iteration; returns metrics. `stop_after_steps` simulates a kill (tests)."""
+    from leti.model import load_model, load_tokenizer
+
+    cfg.validate()
+    device = torch.device(device)
+    out = Path(out_dir)
+    resume_dir = out.with_name(out.name + ".resume")
+    precision = _resolve_precision(cfg, device)
+    cfg_key = stable_hash({"cfg": asdict(cfg), "init": str(init_ckpt), "n_ex": len(examples),
+                           "ex": stable_hash(examples), "it": iteration})
+    resume_state = load_training_state(resume_dir) if resume_dir.exists() else None
+    if resume_state is not None and resume_state.get("cfg_key") != cfg_key:
+        shutil.rmtree(resume_dir)  # stale snapshot from a different configuration
+        resume_state = None
+    src = resume_dir if resume_state is not None else init_ckpt
+    tok = load_tokenizer(str(src))
+    model = load_model(str(src), device, dtype="bfloat16" if precision == "bf16" else "float32")
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    model.train()
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "ln" in name or "norm" in name.lower() else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+    init_meta = read_meta(init_ckpt)
+    base_global_step = int(init_meta.get("global_step") or 0)
+    base_fcft_step = int(init_meta.get("fcft_steps_total") or 0)
+
+    # --- data
+    tokenized = [tokenize_example(ex, tok, cfg.max_len, cfg.loss_on, cfg.append_eos) for ex in examples]
+    if not tokenized:
+        raise UserError("no FCFT examples to train on")
+    n_batches = math.ceil(len(tokenized) / cfg.batch_size)
+    steps = cfg.steps if cfg.steps is not None else max(1, round(cfg.epochs * n_batches))
+    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration) if cfg.reg_ratio > 0 else None
+    pre_bs = cfg.pretrain_batch_size or cfg.batch_size
+    data_rng = random.Random(cfg.seed * 1000 + iteration)
+
+    def lr_at(step: int) -> float:
+        warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+        if cfg.schedule == "cosine":
+            return cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * step / steps))
+        return cfg.lr * warm
+
+    step, credit, epoch_order, rows_log = 0, 0.0, [], []
+    if resume_state is not None:
+        opt.load_state_dict(resume_state["optimizer"])
+        step, credit = resume_state["step"], resume_state["credit"]
+        data_rng.setstate(resume_state["data_rng"])
+        epoch_order = resume_state["epoch_order"]
+        rows_log = resume_state["rows_log"]
+        if stream is not None:
+            stream.load(resume_state["stream"])
+        torch.set_rng_state(resume_state["torch_rng"])
+    elif cfg.continue_optimizer:
+        prev = load_training_state(init_ckpt)
+        if prev and prev.get("optimizer"):
+            opt.load_state_dict(prev["optimizer"])
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr
+
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if precision == "bf16-autocast" \
+        else contextlib.nullcontext
+    micro = cfg.micro_batch_size
+    t0 = time.time()
+    bar = tqdm(total=steps, initial=step, desc=f"fcft it{iteration}", disable=not progress, mininterval=2)
+
+    def optimizer_step(rows, masks, kind):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        opt.zero_grad(set_to_none=True)
+        loss, ntok = _global_batch_loss(model, rows, masks, tok.pad_token_id, micro, device, autocast,
+                                        cfg.length_bucketing)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        rows_log.append({"iteration": iteration, "step": step, "global_step": base_global_step + len(rows_log) + 1,
+                         "fcft_step": base_fcft_step + step + (1 if kind == "fcft" else 0), "kind": kind,
+                         "loss": round(loss, 6), "tokens": ntok, "lr": lr_at(step),
+                         "elapsed_s": round(time.time() - t0, 2)})
+        return loss
+
+    while step < steps:
+        if not epoch_order:
+            order = list(range(len(tokenized)))
+            if cfg.shuffle:
+                data_rng.shuffle(order)
+            epoch_order = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        batch_idx = epoch_order.pop(0)
+        loss = optimizer_step([tokenized[i][0] for i in batch_idx], [tokenized[i][1] for i in batch_idx], "fcft")
+        if stream is not None:
+            credit += cfg.reg_ratio
+            while credit >= 1.0 - 1e-9:
+                rows = stream.next_batch(pre_bs)
+                optimizer_step(rows, [[1] * len(r) for r in rows], "pretrain")
+                credit -= 1.0
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}")
+        if stop_after_steps is not None and step >= stop_after_steps and step < steps:
+            _save_resume(resume_dir, model, tok, opt, step, credit, data_rng, epoch_order, rows_log, stream, cfg_key)
+            bar.close()
+            return {"interrupted_at": step}
+        if cfg.resume_every and step % cfg.resume_every == 0 and step < steps:
+            _save_resume(resume_dir, model, tok, opt, step, credit, data_rng, epoch_order, rows_log, stream, cfg_key)
+    bar.close()
+
+    fcft_losses = [r["loss"] for r in rows_log if r["kind"] == "fcft"]
+    metrics = {"fcft_steps": steps, "pretrain_steps": sum(r["kind"] == "pretrain" for r in rows_log),
+               "final_fcft_loss": fcft_losses[-1], "mean_fcft_loss_last_10": sum(fcft_losses[-10:]) / len(fcft_losses[-10:]),
+               "n_examples": len(examples), "seconds": round(time.time() - t0, 1), "precision": precision}
+    meta = {"config": asdict(cfg), "iteration": iteration, "init_checkpoint": str(init_ckpt),
+            "global_step": base_global_step + len(rows_log), "fcft_steps_total": base_fcft_step + steps,
+            "metrics": metrics, "run": run_meta or {}, "environment": environment()}
+    model_to_save = model
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_disable()
+        model.config.use_cache = True
+    save_checkpoint(out, model_to_save, tok, optimizer=opt, meta=meta)
+    if loss_csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows_log[0].keys()))
+        w.writeheader(); w.writerows(rows_log)
+        atomic_write_text(loss_csv, buf.getvalue())
+    if resume_dir.exists():
+        shutil.rmtree(resume_dir)
+    return metrics
+
+
+def _save_resume(resume_dir, model, tok, opt, step, credit, data_rng, epoch_order, rows_log, stream, cfg_key):
+    save_checkpoint(resume_dir, model, tok, optimizer=opt, meta={"resume_step": step}, extra_state={
+        "step": step, "credit": credit, "data_rng": data_rng.getstate(), "epoch_order": epoch_order,
+        "rows_log": rows_log, "stream": stream.state() if stream is not None else None,
+        "torch_rng": torch.get_rng_state(), "cfg_key": cfg_key})

@@ -1,0 +1,73 @@
+"""Load a causal LM + tokenizer by hub name or local path, and add LeTI's special tokens.
+
+Hub names (e.g. `Salesforce/codegen-350M-mono`) work for users with a network; local
+directories written by `save_pretrained` (the tiny base, every FCFT checkpoint) work everywhere.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from leti.conditioning import SPECIAL_TOKENS
+from leti.errors import UserError
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+def _check_source(name_or_path: str) -> None:
+    looks_local = name_or_path.startswith((".", "/")) or os.sep in name_or_path and Path(name_or_path).parts[0] in (".", "..")
+    if looks_local and not Path(name_or_path).exists():
+        raise UserError(f"{name_or_path}: model directory not found")
+
+
+def load_tokenizer(name_or_path: str):
+    """Tokenizer with LeTI's conventions: left padding, pad = eos (spec §1.1)."""
+    _check_source(name_or_path)
+    tok = AutoTokenizer.from_pretrained(name_or_path)
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def add_leti_tokens(model, tokenizer) -> int:
+    """Add <|bad|>, <|good|>, <|lang_feedback|>, <|/lang_feedback|> and make room for them.
+
+    The original reused CodeGen's padded, unused embedding rows (vocab 51200 > len(tokenizer)) and
+    never resized. We resize only when the embedding is too small; when it already has room (CodeGen),
+    the new ids land in the unused rows exactly as in the original. Returns the number of tokens added.
+    """
+    added = tokenizer.add_tokens(SPECIAL_TOKENS, special_tokens=True)
+    n_rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > n_rows:
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+    if model.config.bos_token_id != tokenizer.eos_token_id:  # spec §1.1: bos "corrected" to eos
+        model.config.bos_token_id = tokenizer.eos_token_id
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return added
+
+
+def load_model(name_or_path: str, device: torch.device | str = "cpu", dtype: str = "float32",
+               attn_implementation: str | None = "sdpa"):
+    """Load weights; fp32 master weights by default (bf16 compute comes from autocast)."""
+    _check_source(name_or_path)
+    torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    kwargs = {"dtype": torch_dtype}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    try:
+        model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    except (ValueError, ImportError) as exc:
+        if attn_implementation and "attn" in str(exc).lower():  # architecture without SDPA support
+            kwargs.pop("attn_implementation")
+            model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+        else:
+            raise
+    return model.to(device)

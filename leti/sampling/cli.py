@@ -1,0 +1,54 @@
+"""`leti sample`: completions for a problem file from a checkpoint (hub name or local dir)."""
+from __future__ import annotations
+
+import torch
+
+from leti.io import read_jsonl
+
+
+def configure(p):
+    p.add_argument("--model", required=True, help="checkpoint dir or hub name")
+    p.add_argument("--problems", required=True, help="problem JSONL (docs/contracts.md)")
+    p.add_argument("--out", required=True, help="sample JSONL to write")
+    p.add_argument("--n", type=int, default=1, help="samples per problem")
+    p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64, help="sequences decoded together")
+    p.add_argument("--conditioning", choices=["good", "bad", "none"], default="none")
+    p.add_argument("--limit", type=int, default=None, help="first N problems only")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+
+
+def run(args):
+    from leti.model import load_model, load_tokenizer, pick_device
+    from leti.provenance import environment
+    from leti.sampling.driver import sample_problems
+    from leti.sampling.sampler import DecodingConfig, TorchSampler
+    from leti.fcft.checkpoint import read_meta
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    problems = read_jsonl(args.problems, required=("task_id", "prompt"))
+    if args.limit:
+        problems = problems[: args.limit]
+    device = pick_device(args.device)
+    tok = load_tokenizer(args.model)
+    model = load_model(args.model, device)
+    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    sampler = TorchSampler(model, tok, device, autocast_dtype=autocast)
+    config = DecodingConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
+                            max_new_tokens=args.max_new_tokens, stop=tuple(args.stop), seed=args.seed,
+                            batch_size=args.batch_size)
+    meta = read_meta(args.model)
+    provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
+                  "decoding": config.to_dict(), "conditioning": args.conditioning,
+                  "versions": environment()["versions"]}
+    n = sample_problems(problems, sampler, config, args.conditioning, args.out, provenance,
+                        progress=not args.no_progress)
+    print(f"wrote {n} samples to {args.out}")
+    return 0

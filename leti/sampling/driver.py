@@ -1,0 +1,77 @@
+"""Sample completions for a problem file: batching, conditioning, provenance and resume.
+
+Results are appended batch by batch to `<out>.partial`; a killed job restarts and skips every
+batch already there. Batches are formed deterministically (prompts sorted by length, as the
+original did) and each batch's random stream is keyed by its content, so a resumed run
+produces exactly the samples an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from leti.conditioning import condition_prompt
+from leti.io import atomic_write_jsonl, iter_jsonl
+from leti.sampling.sampler import DecodingConfig, Sampler
+
+
+def plan_batches(problems: list[dict], n: int, batch_size: int, tokenizer=None) -> list[list[tuple[int, int, int]]]:
+    """Batches of (problem index, first sample idx, count); a batch holds at most `batch_size` rows."""
+    order = sorted(range(len(problems)), key=lambda i: (len(problems[i]["prompt"]), problems[i]["task_id"]))
+    chunks: list[tuple[int, int, int]] = []
+    per = min(n, batch_size)
+    for i in order:
+        for start in range(0, n, per):
+            chunks.append((i, start, min(per, n - start)))
+    batches, cur, rows = [], [], 0
+    for c in chunks:
+        if cur and (rows + c[2] > batch_size or c[2] != cur[0][2]):
+            batches.append(cur); cur, rows = [], 0
+        cur.append(c); rows += c[2]
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConfig, conditioning: str,
+                    out_path: str | os.PathLike, provenance: dict, progress: bool = True) -> int:
+    out_path = Path(out_path)
+    partial = out_path.with_name(out_path.name + ".partial")
+    done: dict[tuple[str, int], dict] = {}
+    if partial.exists():
+        for row in iter_jsonl(partial, tolerate_truncated_tail=True):
+            done[(row["task_id"], row["sample_idx"])] = row
+        # drop a cut-off last line so appends start on a fresh line
+        lines = partial.read_text(encoding="utf-8").splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            partial.write_text("".join(lines[:-1]), encoding="utf-8")
+    batches = plan_batches(problems, config.n, config.batch_size)
+    total = sum(c[2] for b in batches for c in b)
+    bar = tqdm(total=total, desc=f"sample[{conditioning}]", disable=not progress, mininterval=2)
+    bar.update(len(done))
+    with open(partial, "a", encoding="utf-8") as fh:
+        for batch in batches:
+            keys = [(problems[i]["task_id"], s + k) for i, s, c in batch for k in range(c)]
+            if all(k in done for k in keys):
+                continue
+            inputs = [condition_prompt(problems[i]["prompt"], conditioning) for i, _, _ in batch]
+            per_prompt = DecodingConfig(**{**config.to_dict(), "n": batch[0][2], "stop": tuple(config.stop)})
+            batch_key = "|".join(f"{problems[i]['task_id']}@{s}" for i, s, _ in batch)
+            outs = sampler.sample(inputs, per_prompt, batch_key=batch_key)
+            for (i, start, count), model_input, completions in zip(batch, inputs, outs):
+                for k, completion in enumerate(completions):
+                    row = {"task_id": problems[i]["task_id"], "sample_idx": start + k, "conditioning": conditioning,
+                           "model_input": model_input, "completion": completion, "provenance": provenance}
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    done[(row["task_id"], row["sample_idx"])] = row
+            fh.flush()
+            bar.update(sum(c for _, _, c in batch))
+    bar.close()
+    index = {p["task_id"]: j for j, p in enumerate(problems)}
+    rows = sorted(done.values(), key=lambda r: (index.get(r["task_id"], 1 << 30), r["sample_idx"]))
+    n = atomic_write_jsonl(out_path, rows)
+    partial.unlink()
+    return n

@@ -1,0 +1,159 @@
+"""Sampling from a causal LM: temperature / top-p / greedy, n per prompt, EOS and stop sequences.
+
+Why our own loop instead of `generate()`: the paper draws 128 samples per prompt. We prefill each
+distinct prompt once and copy its KV cache n times (`batch_repeat_interleave`), pass explicit
+position ids so left padding never shifts positions, and stop a batch as soon as every row has
+hit EOS or a stop sequence. Another engine (e.g. vLLM) can implement `Sampler` instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import torch
+
+
+@dataclass(frozen=True)
+class DecodingConfig:
+    n: int = 1
+    temperature: float = 1.0  # 0 = greedy
+    top_p: float = 1.0
+    max_new_tokens: int = 128
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+    batch_size: int = 64  # sequences decoded together (memory knob)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+class Sampler(Protocol):
+    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
+        """Return, for each prompt, `config.n` completions (decoded new text)."""
+
+
+def _seed_for(seed: int, key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:8], "little") & ((1 << 63) - 1)
+
+
+def _filter_top_p(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+    probs = sorted_logits.softmax(-1)
+    cum = probs.cumsum(-1)
+    remove = cum - probs > top_p  # keep the smallest prefix whose mass reaches top_p
+    sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
+    return torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+
+
+class TorchSampler:
+    """The plain PyTorch/transformers engine."""
+
+    def __init__(self, model, tokenizer, device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None):
+        self.model = model.eval()
+        self.tok = tokenizer
+        self.device = torch.device(device)
+        self.autocast_dtype = autocast_dtype
+        self.eos_id = tokenizer.eos_token_id
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_id
+        params = inspect.signature(model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5 renamed it
+        self._keep_kw = "logits_to_keep" in params
+
+    def _forward(self, cache=None, **kw):
+        if cache is not None:
+            kw[self._cache_kw] = cache
+        if self._keep_kw:
+            kw["logits_to_keep"] = 1  # only the last position's logits are needed
+        with self._autocast():
+            out = self.model(use_cache=True, **kw)
+        new_cache = out.get("cache") if "cache" in out else out.past_key_values
+        return out.logits[:, -1, :].float(), new_cache
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    @torch.inference_mode()
+    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
+        """Decode `config.n` completions for each prompt; rows of one call share a random stream
+        seeded by (seed, batch_key), so results do not depend on what else ran before."""
+        gen = torch.Generator(device="cpu").manual_seed(_seed_for(config.seed, batch_key))
+        enc = self.tok(prompts, add_special_tokens=False)["input_ids"]
+        n = config.n
+        width = max(len(e) for e in enc)
+        ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
+        attn = torch.zeros((len(enc), width), dtype=torch.long)
+        for i, e in enumerate(enc):
+            ids[i, width - len(e):] = torch.tensor(e, dtype=torch.long)
+            attn[i, width - len(e):] = 1
+        ids, attn = ids.to(self.device), attn.to(self.device)
+        pos = (attn.cumsum(-1) - 1).clamp(min=0)
+        logits, past = self._forward(input_ids=ids, attention_mask=attn, position_ids=pos)
+        if n > 1:  # one prefill per prompt, then n copies of its cache
+            past.batch_repeat_interleave(n)
+            logits = logits.repeat_interleave(n, dim=0)
+            attn = attn.repeat_interleave(n, dim=0)
+            pos = pos.repeat_interleave(n, dim=0)
+        rows = logits.shape[0]
+        next_pos = pos[:, -1:] + 1
+        finished = torch.zeros(rows, dtype=torch.bool, device=self.device)
+        new_tokens: list[torch.Tensor] = []
+        stop_checked = [0] * rows
+        texts_done: list[str | None] = [None] * rows
+        for step in range(config.max_new_tokens):
+            if config.temperature <= 0:
+                nxt = logits.argmax(-1)
+            else:
+                probs = _filter_top_p(logits / config.temperature, config.top_p).softmax(-1)
+                nxt = torch.multinomial(probs.cpu(), 1, generator=gen).squeeze(-1).to(self.device)
+            nxt = torch.where(finished, torch.full_like(nxt, self.pad_id), nxt)
+            new_tokens.append(nxt)
+            finished |= nxt == self.eos_id
+            if config.stop and (step % 8 == 7 or step == config.max_new_tokens - 1):
+                self._check_stops(new_tokens, finished, texts_done, stop_checked, config.stop)
+            if bool(finished.all()):
+                break
+            attn = torch.cat([attn, (~finished).long()[:, None]], dim=1)
+            logits, past = self._forward(cache=past, input_ids=nxt[:, None], attention_mask=attn,
+                                         position_ids=next_pos)
+            next_pos = next_pos + 1
+        gen_ids = torch.stack(new_tokens, dim=1).cpu() if new_tokens else torch.zeros((rows, 0), dtype=torch.long)
+        results: list[str] = []
+        for r in range(rows):
+            if texts_done[r] is not None:
+                results.append(texts_done[r])
+                continue
+            toks = gen_ids[r].tolist()
+            if self.eos_id in toks:
+                toks = toks[: toks.index(self.eos_id)]
+            text = self.tok.decode(toks, skip_special_tokens=True)
+            results.append(_cut_at_stop(text, config.stop))
+        return [results[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+    def _check_stops(self, new_tokens, finished, texts_done, checked, stops):
+        mat = torch.stack(new_tokens, dim=1).cpu()
+        for r in range(mat.shape[0]):
+            if texts_done[r] is not None or bool(finished[r]):
+                continue
+            text = self.tok.decode(mat[r].tolist(), skip_special_tokens=True)
+            cut = _cut_at_stop(text, stops)
+            if len(cut) < len(text):
+                texts_done[r] = cut
+                finished[r] = True
+
+
+def _cut_at_stop(text: str, stops) -> str:
+    cut = len(text)
+    for s in stops:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]

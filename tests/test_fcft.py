@@ -1,0 +1,139 @@
+"""FCFT core: sequence layout, loss masks, batching, training determinism and resume."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from leti.conditioning import BAD, FEEDBACK_BEGIN, FEEDBACK_END, GOOD
+from leti.fcft.batching import collate_left_padded
+from leti.fcft.dataset import build_examples, example_segments, tokenize_example
+from leti.errors import UserError
+
+PROBLEM = {"task_id": "t/1", "prompt": '"""\nadd one\nassert f(1) == 2\n"""', "tests": "assert f(1) == 2"}
+SAMPLES = [{"task_id": "t/1", "sample_idx": 0, "completion": "\ndef f(x):\n    return x + 1"},
+           {"task_id": "t/1", "sample_idx": 1, "completion": "\ndef f(x):\n    return x + 2"}]
+RESULTS = [{"id": "t/1#0", "status": "pass", "feedback": None, "meta": {"task_id": "t/1", "sample_idx": 0}},
+           {"id": "t/1#1", "status": "fail", "meta": {"task_id": "t/1", "sample_idx": 1},
+            "feedback": "Traceback (most recent call last):\n  File \"<string>\", line 7, in <module>\n"
+                        "    assert f(1) == 2\nAssertionError"}]
+
+
+def test_layout_textual_binary_none():
+    ex, stats = build_examples([PROBLEM], SAMPLES, RESULTS, "textual")
+    assert stats["pass"] == 1 and stats["fail"] == 1
+    good, bad = ex
+    assert good["reward"] == GOOD and good["feedback"] is None  # successes carry no feedback text
+    assert bad["reward"] == BAD and bad["feedback"].endswith("AssertionError")
+    text = "".join(t for _, t in example_segments(bad))
+    assert text == BAD + FEEDBACK_BEGIN + RESULTS[1]["feedback"] + FEEDBACK_END + PROBLEM["prompt"] + SAMPLES[1]["completion"]
+    binary, _ = build_examples([PROBLEM], SAMPLES, RESULTS, "binary")
+    assert [e["reward"] for e in binary] == [GOOD, BAD] and all(e["feedback"] is None for e in binary)
+    control, _ = build_examples([PROBLEM], SAMPLES, RESULTS, "none")
+    assert all(e["reward"] == "" and e["feedback"] is None for e in control)
+    assert "".join(t for _, t in example_segments(control[1])) == PROBLEM["prompt"] + SAMPLES[1]["completion"]
+
+
+def test_harness_errors_are_dropped_and_bad_type_rejected():
+    res = RESULTS[:1] + [{**RESULTS[1], "status": "harness_error"}]
+    ex, stats = build_examples([PROBLEM], SAMPLES, res, "textual")
+    assert len(ex) == 1 and stats["harness_error_dropped"] == 1
+    with pytest.raises(UserError, match="feedback_type"):
+        build_examples([PROBLEM], SAMPLES, RESULTS, "verbose")
+
+
+def test_token_ids_and_loss_masks(micro_checkpoint):
+    from leti.model import load_tokenizer
+
+    tok = load_tokenizer(str(micro_checkpoint))
+    ex, _ = build_examples([PROBLEM], SAMPLES, RESULTS, "textual")
+    ids, mask = tokenize_example(ex[1], tok, max_len=4096, loss_on="all")
+    special = tok.convert_tokens_to_ids([BAD, FEEDBACK_BEGIN, FEEDBACK_END])
+    assert ids[0] == special[0] and ids[1] == special[1]  # reward token, then the span opens
+    assert special[2] in ids and all(m == 1 for m in mask)
+    sol_ids = tok(SAMPLES[1]["completion"], add_special_tokens=False)["input_ids"]
+    ids2, mask2 = tokenize_example(ex[1], tok, max_len=4096, loss_on="solution", append_eos=True)
+    assert ids2[-1] == tok.eos_token_id and ids2[-len(sol_ids) - 1:-1] == sol_ids
+    assert sum(mask2) == len(sol_ids) + 1 and mask2[-len(sol_ids) - 1:] == [1] * (len(sol_ids) + 1)
+    short, m = tokenize_example(ex[1], tok, max_len=5)
+    assert short == ids[:5] and len(m) == 5  # right truncation, as the original
+
+
+def test_collate_left_padding_positions():
+    b = collate_left_padded([[5, 6, 7], [8]], pad_id=0)
+    assert b["input_ids"].tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert b["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert b["position_ids"].tolist() == [[0, 1, 2], [0, 0, 0]]
+    assert b["labels"].tolist() == [[-100, 6, 7], [-100, -100, -100]]
+
+
+def _examples(n=12):
+    out = []
+    for k in range(n):
+        ok = k % 3 == 0
+        out.append({"task_id": f"t/{k}", "sample_idx": 0, "success": ok, "reward": GOOD if ok else BAD,
+                    "feedback": None if ok else f"NameError: name 'y{k}' is not defined",
+                    "problem": '"""\nadd %d\n"""' % k, "solution": "\ndef f(x):\n    return x + %d" % k})
+    return out
+
+
+def _train(ckpt, out, **kw):
+    from leti.fcft.train import TrainConfig, train_iteration
+
+    base = dict(lr=1e-3, steps=6, batch_size=4, micro_batch_size=2, reg_ratio=0.5, pretrain_batch_size=4,
+                max_len=128, resume_every=0, seed=3)
+    base.update(kw.pop("cfg", {}))
+    cfg = TrainConfig(**base)
+    texts = ["def g(x):\n    return x * %d" % k for k in range(10)]
+    return train_iteration(str(ckpt), _examples(), texts, str(out), cfg, progress=False, **kw)
+
+
+def _weights(path):
+    from leti.model import load_model
+
+    return {k: v.clone() for k, v in load_model(str(path)).state_dict().items()}
+
+
+def test_training_writes_checkpoint_and_loss_csv(micro_checkpoint, tmp_path):
+    from leti.fcft.checkpoint import read_meta
+
+    m = _train(micro_checkpoint, tmp_path / "it1", loss_csv=str(tmp_path / "loss.csv"), iteration=1)
+    assert m["fcft_steps"] == 6 and m["pretrain_steps"] == 3  # ratio 0.5: one pre-training step per 2 FCFT steps
+    meta = read_meta(tmp_path / "it1")
+    assert meta["global_step"] == 9 and meta["fcft_steps_total"] == 6 and meta["config"]["reg_ratio"] == 0.5
+    rows = list(csv.DictReader(open(tmp_path / "loss.csv")))
+    assert [r["kind"] for r in rows].count("pretrain") == 3 and len(rows) == 9
+    assert (tmp_path / "it1" / "optimizer.pt").exists()
+    # the next iteration continues the step counters and the optimizer state
+    m2 = _train(tmp_path / "it1", tmp_path / "it2", iteration=2)
+    assert read_meta(tmp_path / "it2")["fcft_steps_total"] == 12
+
+
+def test_resume_after_kill_gives_same_weights(micro_checkpoint, tmp_path):
+    _train(micro_checkpoint, tmp_path / "full")
+    first = _train(micro_checkpoint, tmp_path / "killed", stop_after_steps=3)
+    assert first == {"interrupted_at": 3} and (tmp_path / "killed.resume").exists()
+    _train(micro_checkpoint, tmp_path / "killed")
+    assert not (tmp_path / "killed.resume").exists()
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "killed")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_gradient_accumulation_matches_one_big_batch(micro_checkpoint, tmp_path):
+    _train(micro_checkpoint, tmp_path / "acc", cfg={"micro_batch_size": 1, "reg_ratio": 0})
+    _train(micro_checkpoint, tmp_path / "big", cfg={"micro_batch_size": 4, "reg_ratio": 0})
+    a, b = _weights(tmp_path / "acc"), _weights(tmp_path / "big")
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def test_no_regularization_runs_no_pretrain_steps(micro_checkpoint, tmp_path):
+    m = _train(micro_checkpoint, tmp_path / "noreg", cfg={"reg_ratio": 0})
+    assert m["pretrain_steps"] == 0
+
+
+def test_bad_train_config_is_one_line_error():
+    from leti.fcft.train import TrainConfig
+
+    with pytest.raises(UserError, match="micro_batch_size"):
+        TrainConfig(batch_size=10, micro_batch_size=4).validate()

@@ -1,0 +1,62 @@
+"""Sampling: left padding correctness, determinism by seed, conditioning, resume."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leti.sampling.sampler import DecodingConfig, TorchSampler
+
+
+@pytest.fixture(scope="module")
+def sampler(micro_checkpoint):
+    from leti.model import load_model, load_tokenizer
+
+    return TorchSampler(load_model(str(micro_checkpoint)), load_tokenizer(str(micro_checkpoint)))
+
+
+PROMPTS = ['"""\nWrite', '"""\nWrite a function to add 3 to each element of a list.\n', "<|good|>def"]
+
+
+def test_batched_greedy_equals_one_by_one(sampler):
+    cfg = DecodingConfig(temperature=0, max_new_tokens=16)
+    batched = sampler.sample(PROMPTS, cfg)
+    single = [sampler.sample([p], cfg)[0] for p in PROMPTS]
+    assert batched == single
+
+
+def test_sampling_is_deterministic_by_seed(sampler):
+    cfg = DecodingConfig(n=4, temperature=1.0, max_new_tokens=12, seed=7)
+    a = sampler.sample(PROMPTS, cfg, batch_key="b")
+    assert a == sampler.sample(PROMPTS, cfg, batch_key="b")
+    assert a != sampler.sample(PROMPTS, DecodingConfig(n=4, temperature=1.0, max_new_tokens=12, seed=8), batch_key="b")
+    assert len(a) == 3 and all(len(x) == 4 for x in a)
+
+
+def test_stop_sequences_cut(sampler):
+    cfg = DecodingConfig(n=3, temperature=1.0, max_new_tokens=24, seed=1)
+    raw = sampler.sample(PROMPTS[:1], cfg, batch_key="s")[0]
+    stops = sorted({c[1:3] for c in raw if len(c) > 3})[:1]
+    if not stops:
+        pytest.skip("samples too short to pick a stop sequence")
+    cut = sampler.sample(PROMPTS[:1], DecodingConfig(n=3, temperature=1.0, max_new_tokens=24, seed=1, stop=tuple(stops)), batch_key="s")[0]
+    for r, c in zip(raw, cut):
+        assert stops[0] not in c and r.startswith(c)
+
+
+def test_driver_resume_and_conditioning(sampler, tmp_path):
+    from leti.sampling.driver import sample_problems
+
+    problems = [{"task_id": f"p{i}", "prompt": p} for i, p in enumerate(PROMPTS)]
+    cfg = DecodingConfig(n=3, temperature=1.0, max_new_tokens=8, seed=0, batch_size=4)
+    full = tmp_path / "full.jsonl"
+    sample_problems(problems, sampler, cfg, "good", full, {"x": 1}, progress=False)
+    rows = [json.loads(l) for l in open(full)]
+    assert len(rows) == 9 and all(r["model_input"].startswith("<|good|>") for r in rows)
+    # simulate a kill: keep only part of the partial log (with a cut-off last line) and resume
+    part = tmp_path / "resumed.jsonl"
+    partial = part.with_name(part.name + ".partial")
+    lines = open(full).read().splitlines(keepends=True)
+    partial.write_text("".join(lines[:4]) + lines[4][:10])
+    sample_problems(problems, sampler, cfg, "good", part, {"x": 1}, progress=False)
+    assert open(part).read() == open(full).read() and not partial.exists()
