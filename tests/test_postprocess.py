@@ -1,0 +1,53 @@
+"""Spec §4 post-processing against hand-labelled cases (tests/fixtures/benchmarks)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from leti.postprocess import FEEDBACK_TEMPLATE, postprocess, postprocess_feedback
+
+CASES = [json.loads(l) for l in (Path(__file__).parent / "fixtures/benchmarks/postprocess_cases.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}-{c['mode']}-{c['note'][:30]}" for c in CASES])
+def test_labelled_cases(case):
+    assert postprocess(case["kind"], case["text"], case["mode"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["note"][:30] for c in CASES])
+def test_result_is_a_prefix(case):
+    out = postprocess(case["kind"], case["text"], case["mode"])
+    assert case["text"].startswith(out)
+
+
+def test_modes_differ_only_for_mbpp():
+    texts = [c["text"] for c in CASES]
+    for kind in ("humaneval", "gsm8k_pal", "eae"):
+        for t in texts:
+            assert postprocess(kind, t, "exact") == postprocess(kind, t, "leti")
+
+
+def test_none_kind_and_bad_arguments():
+    assert postprocess(None, "anything\nQ:") == "anything\nQ:"
+    with pytest.raises(ValueError):
+        postprocess("bbh", "x")
+    with pytest.raises(ValueError):
+        postprocess("mbpp", "x", mode="lstrip")
+
+
+def test_feedback():
+    original = "\ndef f():\n    return 1\nprint(f())\n"
+    processed = postprocess("mbpp", original)
+    assert processed == "\ndef f():\n    return 1"
+    assert postprocess_feedback(original, processed) == FEEDBACK_TEMPLATE.format(rest="print(f())")
+    assert "Try to use <|endoftext|> to end your code." in postprocess_feedback(original, processed)
+    assert postprocess_feedback(processed, processed) == ""
+    assert postprocess_feedback(processed + "  \n\n", processed) == ""  # only whitespace cut
+    long = processed + "\nprint(" + "x" * 300 + ")"
+    fb = postprocess_feedback(long, processed)
+    rest = fb.split("[", 1)[1].rsplit("]", 1)[0]
+    assert len(rest) == 128 and rest.startswith("print(")
+    with pytest.raises(ValueError):
+        postprocess_feedback("abc", "xyz")
