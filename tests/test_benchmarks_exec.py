@@ -1,0 +1,93 @@
+"""Reference solutions through the sandboxed solution evaluator (leti.executor).
+
+MBPP test refs (500, run once), HumanEval canonical solutions (164) and hand-written PaL
+programs for GSM8K items; plus the original's `lstrip` conditioning quirk end to end.
+Nothing here executes code in-process.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from leti.benchmarks import prepare
+from leti.programs import build_programs
+
+REPO = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("LETI_DATA_ROOT", REPO.parent / "shared" / "data"))
+executor = pytest.importorskip("leti.executor")
+pytestmark = [pytest.mark.skipif(not ROOT.is_dir(), reason="benchmark data root not present"),
+              pytest.mark.skipif(not hasattr(executor, "execute_many"), reason="leti.executor.execute_many not available")]
+
+# MBPP task 367 needs its test_setup_code (it builds the tree `root`), which the original
+# protocol (and this harness, faithfully) does not execute.
+KNOWN_MBPP_TEST_REF_FAILURES = {"mbpp/367"}
+
+
+def _ref_samples(problems, conditioning="none"):
+    from leti.conditioning import condition_prompt
+    return [{"task_id": p["task_id"], "sample_idx": 0, "conditioning": conditioning,
+             "model_input": condition_prompt(p["prompt"], conditioning), "completion": p["reference"]}
+            for p in problems]
+
+
+def _run(programs):
+    results = executor.execute_many(programs, progress=False)
+    assert len(results) == len(programs)
+    return {r["id"]: r for r in results}
+
+
+@pytest.mark.slow
+def test_mbpp_test_references_pass():
+    problems, _ = prepare("mbpp", "test", data_root=ROOT)
+    results = _run(build_programs(problems, _ref_samples(problems)))
+    failed = {rid.split("#")[0] for rid, r in results.items() if r["status"] != "pass"}
+    assert failed == KNOWN_MBPP_TEST_REF_FAILURES, {f: results[f + "#0"]["exc_type"] for f in failed}
+    assert results["mbpp/367#0"]["exc_type"] == "NameError"
+
+
+def test_humaneval_canonical_solutions_pass_and_lstrip_quirk():
+    problems, _ = prepare("humaneval", data_root=ROOT)
+    results = _run(build_programs(problems, _ref_samples(problems)))
+    assert [rid for rid, r in results.items() if r["status"] != "pass"] == []
+    # <|good|> + the original's str.lstrip: prompts starting with `def` lose their `d`.
+    subset = problems[:12]
+    good = _ref_samples(subset, "good")
+    exact = _run(build_programs(subset, good, strip_mode="exact"))
+    lstrip = _run(build_programs(subset, good, strip_mode="lstrip"))
+    for p in subset:
+        rid = p["task_id"] + "#0"
+        assert exact[rid]["status"] == "pass"
+        if p["prompt"].startswith("def"):
+            assert lstrip[rid]["status"] != "pass" and lstrip[rid]["exc_type"] == "SyntaxError"
+        else:
+            assert lstrip[rid]["status"] == "pass"
+
+
+def test_humaneval_postprocessed_canonical_solutions_mostly_fail():
+    """Quirk: a completion without any stop word post-processes to "" (signature + docstring only)."""
+    problems, _ = prepare("humaneval", data_root=ROOT, limit=5)
+    results = _run(build_programs(problems, _ref_samples(problems), postprocess=True))
+    from leti.postprocess import postprocess
+    for p in problems:
+        if postprocess("humaneval", p["reference"]) == "":
+            assert results[p["task_id"] + "#0"]["status"] != "pass"
+
+
+def test_gsm8k_hand_written_pal_programs():
+    problems, _ = prepare("gsm8k", data_root=ROOT, limit=6)
+    rows = [json.loads(l) for l in (Path(__file__).parent / "fixtures/benchmarks/gsm8k_pal_programs.jsonl").read_text().splitlines()]
+    samples = [{"task_id": f"gsm8k/{r['index']}", "sample_idx": i, "conditioning": "none", "model_input": None,
+                "completion": r["completion"] + "Q: A trailing question the post-processing removes"} for i, r in enumerate(rows)]
+    for s in samples:
+        s.pop("model_input")
+    exact = _run(build_programs(problems, samples, postprocess=True))
+    tol = _run(build_programs(problems, samples, postprocess=True, tests_variant="pal_tolerance"))
+    raw = _run(build_programs(problems, samples, postprocess=False))
+    for i, r in enumerate(rows):
+        rid = f"gsm8k/{r['index']}#{i}"
+        assert (exact[rid]["status"] == "pass") is r["exact"], rid
+        assert (tol[rid]["status"] == "pass") is r["pal_tolerance"], rid
+        assert raw[rid]["status"] != "pass"  # the trailing "Q: ..." line is a syntax error
