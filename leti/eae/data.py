@@ -118,10 +118,11 @@ def capture_code(var: str) -> str:
                         if B.isinstance(xd, B.dict) and "name" in xd:
                             n = xd["name"]
                             items.append({{"kind": "entity", "cls": B.str(B.type(x).__name__)[:200],
-                                          "name": n[:2000] if B.isinstance(n, B.str) else None,
+                                          "name": B.str.__getitem__(n, B.slice(0, 2000)) if B.isinstance(n, B.str) else None,
                                           "type": B.str(B.type(n))[:200]}})
                         elif B.isinstance(x, B.str):
-                            items.append({{"kind": "str", "text": x[:2000], "type": B.str(B.type(x))[:200]}})
+                            items.append({{"kind": "str", "text": B.str.__getitem__(x, B.slice(0, 2000)),
+                                          "type": B.str(B.type(x))[:200]}})
                         else:
                             items.append({{"kind": "other", "type": B.str(B.type(x))[:200]}})
                 except B.Exception as exc:

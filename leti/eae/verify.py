@@ -210,6 +210,15 @@ def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocat
             r["eae"] = info
             out.append(r)
             continue
+        if r.get("captured") is None and str(r.get("message") or "").startswith("capture failed"):
+            # the capture code ran but could not serialise what the model built
+            info["error"] = r.get("message")
+            msg = "could not read the event instance"
+            r.update(status="fail", exc_type="ValueError", message=msg, failed_test=None,
+                     feedback=f"ValueError: {msg}")
+            r["eae"] = info
+            out.append(r)
+            continue
         if r.get("captured") is None:
             info["error"] = "no captured data"
             r.update(status="harness_error", exc_type="HarnessError", failed_test=None,
