@@ -1,0 +1,415 @@
+"""The evaluator worker: `python -m leti.executor.worker`.
+
+Started by `leti.executor.pool` with a clean interpreter and a scrubbed environment; it never imports
+torch (or anything but the standard library and this package). It speaks newline-delimited JSON on
+private copies of its stdin/stdout: one request (a normalised program record) in, one result out.
+For every program it forks a child that isolates itself, runs header+program+tests, and only after
+all tests ran writes a record carrying a per-run random nonce on a private pipe. The worker decides
+the status from that record (never from the exit status), kills whatever the program started and
+removes its scratch directory.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from leti.executor import feedback as fb
+from leti.executor import sandbox as sb
+
+PRELOAD = (
+    "re math cmath collections collections.abc itertools functools heapq bisect string operator typing copy "
+    "random statistics decimal fractions datetime array json numbers io struct textwrap enum dataclasses "
+    "unicodedata hashlib"
+).split()
+OUTPUT_LIMIT = 16 * 1024 * 1024  # stdout+stderr bytes before the program is killed (output_limit)
+RESULT_LIMIT = 32 * 1024 * 1024  # bytes of the private result pipe (capture included)
+TAIL = 4096
+FSIZE_LIMIT = 64 * 1024 * 1024
+NOFILE_LIMIT = 256
+NPROC_LIMIT = 64
+RESULT_FD = 3
+CHILD_ENV_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+class State:
+    def __init__(self) -> None:
+        self.features: list[str] = []
+        self.uid: int | None = None
+        self.mntns = False
+        self.base = ""
+        self.counter = 0
+
+    @property
+    def level(self) -> str:
+        return "+".join(self.features + ["rlimits"])
+
+
+def init_sandbox() -> State:
+    st = State()
+    force = os.environ.get("LETI_EXECUTOR_SANDBOX", "")
+    root = os.geteuid() == 0
+    if force != "rlimits":
+        try:
+            sb.unshare(sb.CLONE_NEWNET)
+            st.features.append("netns")
+        except OSError:
+            pass
+        if root:
+            try:
+                sb.unshare(sb.CLONE_NEWNS)
+                sb.setup_mount_namespace()
+                st.mntns = True
+                st.features.append("mntns")
+            except OSError as exc:
+                print(f"leti worker: mount namespace unavailable ({exc}); continuing without", file=sys.stderr)
+    try:
+        sb.prctl(sb.PR_SET_CHILD_SUBREAPER, 1)
+    except OSError:
+        pass
+    if root and force != "rlimits":
+        cand = sb.UID_BASE + os.getpid()
+        if sb.probe_uid(cand, sb._needed_python_paths()):
+            st.uid = cand
+            st.features.append("uid")
+    st.base = tempfile.mkdtemp(prefix="leti-exec-")
+    os.chmod(st.base, 0o711)
+    tempfile.tempdir = None
+    return st
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, int], vm: int) -> None:
+    """Runs in the forked child; never returns."""
+    out_w, err_w, res_w = fds
+    write = os.write
+    dumps = json.dumps
+    getpid = os.getpid
+
+    def report(rec: dict) -> None:
+        rec["nonce"] = nonce
+        rec["pid"] = getpid()
+        data = (dumps(rec, ensure_ascii=True) + "\n").encode("ascii")
+        while data:
+            data = data[write(RESULT_FD, data):]
+
+    try:
+        os.setsid()
+        os.dup2(res_w, RESULT_FD)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.closerange(RESULT_FD + 1, 1 << 16)
+        os.chdir(scratch)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        timeout = float(job["timeout"])
+        cpu = int(math.ceil(timeout)) + 1
+        limits = [
+            (resource.RLIMIT_AS, vm + int(job["memory_mb"]) * 1024 * 1024),
+            (resource.RLIMIT_CPU, cpu),
+            (resource.RLIMIT_FSIZE, FSIZE_LIMIT),
+            (resource.RLIMIT_NOFILE, NOFILE_LIMIT),
+            (resource.RLIMIT_CORE, 0),
+        ]
+        if st.uid is not None:
+            limits.append((resource.RLIMIT_NPROC, NPROC_LIMIT))
+        for what, value in limits:
+            hard = value + 1 if what == resource.RLIMIT_CPU else value
+            resource.setrlimit(what, (value, hard))
+        if st.uid is not None:
+            sb.drop_privileges(st.uid)
+        else:
+            sb.prctl(sb.PR_SET_NO_NEW_PRIVS, 1)
+        os.environ.clear()
+        os.environ.update({"PATH": CHILD_ENV_PATH, "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+                           "LC_ALL": "C.UTF-8", "USER": "sandbox", "LOGNAME": "sandbox"})
+        tempfile.tempdir = None
+    except BaseException as exc:  # noqa: BLE001
+        try:
+            report({"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc)})
+        finally:
+            os._exit(70)
+
+    program, tests, header = job["program"], job["tests"], job["header"]
+    body = program + "\n" + tests
+    if header:
+        text, offset = header + "\n" + body, header.count("\n") + 1
+    else:
+        text, offset = body, 0
+    lines = body.split("\n")
+    n_prog = program.count("\n") + 1
+    try:
+        code = compile(text, fb.FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        report({"status": "syntax_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
+                "feedback": fb.syntax_feedback(exc, offset)})
+        os._exit(0)
+    except BaseException as exc:  # null bytes (ValueError), lone surrogates (UnicodeError), ...
+        msg = fb.safe_str(exc)
+        report({"status": "syntax_error", "exc_type": "SyntaxError", "message": msg,
+                "feedback": fb.HEADER + f"SyntaxError: {msg}\n"})
+        os._exit(0)
+    ns: dict = {}
+    try:
+        exec(code, ns)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+        try:
+            if isinstance(exc, MemoryError):
+                ns.clear()
+            fbtext, frames = fb.runtime_feedback(exc, exc.__traceback__, offset, lines)
+            failed = None
+            for n, _name, src in reversed(frames):
+                if n > n_prog:
+                    failed = src
+                    break
+            status = "fail" if isinstance(exc, AssertionError) else "memory" if isinstance(exc, MemoryError) else "error"
+            rec = {"status": status, "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
+                   "feedback": fbtext, "failed_test": failed}
+        except BaseException:  # noqa: BLE001 - formatting itself failed (e.g. no memory left)
+            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error",
+                   "exc_type": type(exc).__name__, "message": "", "feedback": fb.HEADER + type(exc).__name__ + "\n"}
+        _flush()
+        report(rec)
+        os._exit(0)
+    rec = {"status": "pass"}
+    if job.get("capture"):
+        try:
+            exec(compile(job["capture"], "<capture>", "exec", dont_inherit=True), ns)
+            value = ns.get("__leti_capture__")
+            dumps(value)
+            rec["captured"] = value
+        except BaseException as exc:  # noqa: BLE001
+            rec["captured"] = None
+            rec["message"] = f"capture failed: {type(exc).__name__}: {fb.safe_str(exc)}"
+    _flush()
+    report(rec)
+    os._exit(0)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _clean_private_tmp(st: State) -> None:
+    for d in ("/tmp", "/dev/shm"):
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            if e.path == st.base:
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
+            except OSError:
+                pass
+
+
+def _clean_scratch(st: State, scratch: str) -> None:
+    shutil.rmtree(scratch, ignore_errors=True)
+    if os.path.lexists(scratch):  # e.g. a directory the program made non-writable
+        for root, dirs, _files in os.walk(scratch):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o700)
+                except OSError:
+                    pass
+        os.chmod(scratch, 0o700)
+        shutil.rmtree(scratch, ignore_errors=True)
+    if st.mntns:
+        _clean_private_tmp(st)
+
+
+def _tail(buf: bytearray) -> str:
+    return bytes(buf[-TAIL:]).decode("utf-8", "replace")
+
+
+def _clean_str(s):
+    if isinstance(s, str):
+        return s.encode("utf-8", "replace").decode("utf-8")
+    return s
+
+
+def run_job(job: dict, st: State) -> dict:
+    st.counter += 1
+    nonce = os.urandom(16).hex()
+    scratch = os.path.join(st.base, str(st.counter))
+    os.mkdir(scratch, 0o700)
+    if st.uid is not None:
+        os.chown(scratch, st.uid, st.uid)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    res_r, res_w = os.pipe()
+    vm = _vm_bytes()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(job, nonce, scratch, st, (out_w, err_w, res_w), vm)
+        finally:
+            os._exit(71)
+    for fd in (out_w, err_w, res_w):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    for fd in bufs:
+        os.set_blocking(fd, False)
+    poller = select.poll()
+    for fd in (out_r, err_r, res_r, pidfd):
+        poller.register(fd, select.POLLIN)
+    deadline = t0 + float(job["timeout"])
+    total_out = 0
+    killed = None
+    exited = False
+
+    def drain(fd: int) -> bool:
+        nonlocal total_out
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            buf = bufs[fd]
+            buf += chunk
+            if fd == res_r:
+                if len(buf) > RESULT_LIMIT:
+                    return True
+            else:
+                total_out += len(chunk)
+                if len(buf) > 2 * TAIL:
+                    del buf[:-TAIL]
+                if total_out > OUTPUT_LIMIT:
+                    return True
+
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            killed = "timeout"
+            break
+        for fd, _ev in poller.poll(max(1, int(remaining * 1000) + 1)):
+            if fd == pidfd:
+                exited = True
+            elif not drain(fd):
+                poller.unregister(fd)
+        if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
+            killed = "output_limit"
+            break
+        if exited:
+            break
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    for fd in bufs:
+        drain(fd)
+    reaped = sb.reap_all_descendants(st.uid)
+    for fd in (out_r, err_r, res_r, pidfd):
+        os.close(fd)
+    _clean_scratch(st, scratch)
+
+    rec = None
+    for line in bytes(bufs[res_r]).split(b"\n"):
+        if nonce.encode() not in line:
+            continue
+        try:
+            cand = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(cand, dict) and cand.get("nonce") == nonce and cand.get("pid") == pid:
+            rec = cand
+            break
+    result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None}
+    if rec is not None:
+        rec.pop("nonce", None)
+        rec.pop("pid", None)
+        result.update(rec)
+    elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
+        result.update(status="timeout", exc_type=None, feedback=fb.TIMEOUT_FEEDBACK,
+                      message=f"the program did not finish within {float(job['timeout']):g} s")
+    elif killed == "output_limit":
+        result.update(status="output_limit", exc_type=None, feedback="output limit exceeded",
+                      message=f"the program wrote more than {OUTPUT_LIMIT // (1024 * 1024)} MiB of output")
+    elif os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        msg = f"the program was killed by signal {name}"
+        result.update(status="error", exc_type=name, message=msg, feedback=fb.HEADER + f"{name}: {msg}\n")
+    else:
+        code = os.waitstatus_to_exitcode(status)
+        msg = f"the program exited with status {code} before the tests finished"
+        result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code}\n")
+    if not reaped:
+        result.update(status="harness_error", message="could not kill every process the program started")
+    for k in ("exc_type", "message", "feedback", "failed_test"):
+        result[k] = _clean_str(result[k])
+    result["captured"] = result.get("captured")
+    result.update(
+        stdout_tail=_tail(bufs[out_r]), stderr_tail=_tail(bufs[err_r]), wall_s=round(wall, 4),
+        cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1), sandbox=st.level,
+    )
+    return result
+
+
+def main() -> int:
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    st = init_sandbox()
+
+    def send(obj: dict) -> None:
+        proto_out.write(json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n")
+        proto_out.flush()
+
+    send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
+          "torch_loaded": "torch" in sys.modules})
+    for line in proto_in:
+        try:
+            job = json.loads(line)
+            if job.get("ping"):
+                send({"pong": True, "modules": sorted(sys.modules)})
+                continue
+            result = run_job(job, st)
+        except Exception as exc:  # noqa: BLE001 - a harness fault, reported per program
+            result = {"status": "harness_error", "exc_type": type(exc).__name__, "message": str(exc),
+                      "feedback": None, "sandbox": st.level}
+        send(result)
+    shutil.rmtree(st.base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
