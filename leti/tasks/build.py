@@ -103,14 +103,16 @@ class Instance:
                 "argname": self.argname, "entry_point": self.template.fname}
 
 
-def _make_cases(t: CodeTemplate, k: int, rng: random.Random) -> list[tuple[Any, Any]]:
+def _make_cases(t: CodeTemplate, k: int, rng: random.Random, prefer_first: bool = True) -> list[tuple[Any, Any]]:
     """Three distinct inputs whose outputs are not all equal (so an assert can tell bugs apart).
 
     Preferably the first case (the one shown in the prompt) also tells k apart from every other
     parameter value of the template; after 100 draws that preference is dropped.  The three cases
-    together always tell k apart from at least one other value, so a wrong constant is caught."""
+    together always tell k apart from at least one other value and from at least one wrong-operation
+    variant, so both kinds of wrong solutions fail an assert."""
     ref = t.reference(k)
     others = [t.reference(p) for p in t.params if p != k]
+    op_variants = [t.reference(k, e) for e in t.op_bugs]
     for attempt in range(300):
         inputs: list[Any] = []
         while len(inputs) < 3:
@@ -120,10 +122,12 @@ def _make_cases(t: CodeTemplate, k: int, rng: random.Random) -> list[tuple[Any, 
         outputs = [ref(x) for x in inputs]   # our own reference function, computed in-process
         if all(o == outputs[0] for o in outputs[1:]):
             continue
-        if attempt < 100 and any(_safe(f, inputs[0]) == outputs[0] for f in others):
+        if prefer_first and attempt < 100 and any(_safe(f, inputs[0]) == outputs[0] for f in others):
             continue
         # a wrong constant must be catchable by the three asserts (the corpus needs that bug)
         if others and not any(_catches(f, inputs, outputs) for f in others):
+            continue
+        if op_variants and not any(_catches(f, inputs, outputs) for f in op_variants):
             continue
         return list(zip(inputs, outputs))
     raise RuntimeError(f"could not draw informative inputs for {t.name} k={k}")
@@ -389,24 +393,35 @@ def _heldout(seed: int, n: int, corpus: list[dict], train_params: dict[str, list
     _rng(seed, "heldout", "kinds").shuffle(kind_list)
     for (tid, inst), kind in zip(_instances(seed, "heldout", FAMILY, train_params, n_code, pool), kind_list):
         tid = f"synth_heldout/{tid}"
-        for attempt in range(20):
+        for attempt in range(60):
             if kind == "correct":
                 doc = _doc(inst.mbpp_prompt() + inst.mbpp_reference(), kind, tid)
             else:
                 doc = _buggy_docs(seed, f"heldout{attempt}", tid, inst, [kind])[0]
             if doc["text"] not in seen:
                 break
-            inst.cases = _make_cases(inst.template, inst.k, _rng(seed, "heldout-redraw", tid, attempt))
+            # the text shows only the first assert: redraw inputs (any first case), now and then a variant
+            if attempt % 5 == 4:
+                inst.paraphrase, inst.argname = pool.next(inst.template, inst.k)
+            inst.cases = _make_cases(inst.template, inst.k, _rng(seed, "heldout-redraw", tid, attempt),
+                                     prefer_first=False)
         else:
-            raise RuntimeError(f"{tid}: could not draw a document absent from the corpus")
+            raise UserError(f"{tid}: no held-out document absent from the corpus; ask for a smaller corpus or shard")
         seen.add(doc["text"])
         docs.append(doc)
 
     if counts.get("humaneval_format"):
         for tid, inst in _instances(seed, "heldout_he", FAMILY, train_params, counts["humaneval_format"], pool):
-            text = inst.he_prompt() + inst.he_reference()
-            if text in seen:  # vanishingly rare (same variant and inputs); skip rather than leak
-                continue
+            for attempt in range(60):
+                text = inst.he_prompt() + inst.he_reference()
+                if text not in seen:
+                    break
+                if attempt % 5 == 4:
+                    inst.paraphrase, inst.argname = pool.next(inst.template, inst.k)
+                inst.cases = _make_cases(inst.template, inst.k, _rng(seed, "heldout-he-redraw", tid, attempt),
+                                         prefer_first=False)
+            else:
+                raise UserError(f"{tid}: no held-out document absent from the corpus; ask for a smaller corpus or shard")
             seen.add(text)
             docs.append(_doc(text, "humaneval_format", f"synth_heldout_he/{tid}"))
     if counts.get("pal"):

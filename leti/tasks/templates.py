@@ -9,6 +9,10 @@ names (by argument type), nine parameter values, a generator of concrete inputs,
 Every paraphrase starts with "Write a function to " or "Write a function that ", so that a
 HumanEval-style docstring can be derived from it (see `docstring_text`).
 
+No reference of the MBPP-format family contains "/": the original's MBPP post-processing
+(`leti.postprocess`, mode "leti") cuts a generation at its first "/", which would break a
+correct `//` solution.
+
 The word-problem templates at the bottom are the GSM8K-PaL analogue (retention check).
 """
 from __future__ import annotations
@@ -44,10 +48,10 @@ class CodeTemplate:
         body = (expr or self.expr).format(a=argname, k=k)
         return f"def {self.fname}({argname}):\n    return {body}"
 
-    def reference(self, k: int) -> Callable[[Any], Any]:
-        """The reference implementation as a Python callable (our own template code)."""
+    def reference(self, k: int, expr: str | None = None) -> Callable[[Any], Any]:
+        """The reference (or, with `expr`, a wrong-operation variant) as a callable (our own template code)."""
         ns: dict[str, Any] = {}
-        exec(compile(self.code("arg", k), f"<template {self.name}>", "exec"), ns)  # trusted template text
+        exec(compile(self.code("arg", k, expr), f"<template {self.name}>", "exec"), ns)  # trusted template text
         return ns[self.fname]
 
 
@@ -170,10 +174,10 @@ FAMILY: tuple[CodeTemplate, ...] = (
        "Write a function to find the remainder of a number divided by {k}.",
        "Write a function that returns a number modulo {k}.",
        "{a} % {k}", ["{a} // {k}"], R2_10, _int(0, 30)),
-    _t("div_num", "div_num", "int",
-       "Write a function to divide a number by {k} using integer division.",
-       "Write a function that returns a number floor divided by {k}.",
-       "{a} // {k}", ["{a} % {k}"], R2_10, _int(0, 30)),
+    _t("larger_of", "larger_of", "int",
+       "Write a function to find the larger of a number and {k}.",
+       "Write a function that returns the maximum of a number and {k}.",
+       "max({a}, {k})", ["min({a}, {k})"], R1_9, _int(0, 15)),
     _t("is_multiple", "is_multiple", "int",
        "Write a function to check if a number is a multiple of {k}.",
        "Write a function that checks whether a number is divisible by {k}.",
