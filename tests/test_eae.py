@@ -6,14 +6,12 @@ code, not model output); the sandboxed path is in tests/test_eae_integration.py.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from leti import eae
 from leti.eae import spans
-from leti.eae.data import capture_code
 from leti.eae.prompts import py_str
 from leti.errors import UserError
 
