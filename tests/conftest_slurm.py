@@ -108,7 +108,7 @@ class SlurmHandle:
         return "\n".join(parts)
 
 
-def start_cluster(directory: Path | None = None) -> SlurmHandle:
+def start_cluster(directory: Path | None = None, **node) -> SlurmHandle:
     """Start a cluster or ``pytest.skip`` with the reason it cannot exist here."""
     if os.environ.get("LETI_SKIP_SLURM") == "1":
         pytest.skip("LETI_SKIP_SLURM=1")
@@ -121,7 +121,7 @@ def start_cluster(directory: Path | None = None) -> SlurmHandle:
     except cluster_mod.ClusterUnavailable as e:
         pytest.skip(f"cannot provide SLURM here: {e}")
     d = directory or Path(tempfile.mkdtemp(prefix="leti-slurm-", dir="/tmp"))
-    c = cluster_mod.Cluster(d)
+    c = cluster_mod.Cluster(d, **node)  # node: cpus=2, mem_mb=8000 (or LETI_SLURM_CPUS/_MEM_MB)
     t0 = time.monotonic()
     try:
         c.start(log=lambda m: None)

@@ -158,8 +158,13 @@ GRES_CONF = f"NodeName={NODE} Name=gpu File=/dev/null\n"
 class Cluster:
     """One private cluster rooted at ``directory``."""
 
-    def __init__(self, directory: Path | str = DEFAULT_DIR):
+    def __init__(self, directory: Path | str = DEFAULT_DIR, *, cpus: int | None = None,
+                 mem_mb: int | None = None):
         self.dir = Path(directory).resolve()
+        # node size; must not exceed the machine (else the node is drained).  Memory
+        # is bookkeeping only (no cgroups), jobs asking for more are rejected.
+        self.cpus = cpus or int(os.environ.get("LETI_SLURM_CPUS", "2"))
+        self.mem_mb = mem_mb or int(os.environ.get("LETI_SLURM_MEM_MB", "8000"))
         self.conf = self.dir / "slurm.conf"
         self.pidfile = self.dir / "pids.json"
 
@@ -228,7 +233,8 @@ class Cluster:
             ctld_port, slurmd_port = _free_port(), _free_port()
             while slurmd_port == ctld_port:
                 slurmd_port = _free_port()
-            self.conf.write_text(slurm_conf_text(self.dir, ctld_port, slurmd_port))
+            self.conf.write_text(slurm_conf_text(self.dir, ctld_port, slurmd_port,
+                                                  cpus=self.cpus, mem_mb=self.mem_mb))
             (self.dir / "gres.conf").write_text(GRES_CONF)
             self._link_system_conf()
             pids["slurmctld"] = self._spawn("slurmctld", [_sbin("slurmctld"), "-D", "-c"])
