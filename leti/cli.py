@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fcft-data": ("leti.fcft.cli_data", "build the FCFT dataset from execution records"),
     "train": ("leti.fcft.cli_train", "run one FCFT iteration"),
     "lm-loss": ("leti.fcft.cli_lmloss", "held-out LM loss of a checkpoint"),
+    "ckpt-summary": ("leti.fcft.cli_summary", "copy a checkpoint's metrics and loss curve into results/"),
+    "score": ("leti.evaluation", "score a checkpoint's samples on several benchmarks (one executor pool)"),
     "eae": ("leti.eae.cli", "event argument extraction: prompts, verification, metrics"),
     "report": ("leti.report.cli", "tables, figures and claims from cached results"),
 }

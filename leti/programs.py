@@ -82,7 +82,7 @@ def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: st
         "tests": _tests_for(problem, tests_variant),
         "header": problem.get("header", "") or "",
         "timeout": float(problem.get("timeout") or 5.0),
-        "capture": None,
+        "capture": problem.get("capture"),
         "meta": {
             "task_id": problem["task_id"],
             "sample_idx": int(sample["sample_idx"]),

@@ -87,6 +87,10 @@ class TorchSampler:
         seeded by (seed, batch_key), so results do not depend on what else ran before."""
         gen = torch.Generator(device="cpu").manual_seed(_seed_for(config.seed, batch_key))
         enc = self.tok(prompts, add_special_tokens=False)["input_ids"]
+        ctx = getattr(self.model.config, "n_positions", None) or getattr(self.model.config, "max_position_embeddings", None)
+        if ctx:  # keep the prompt's end when prompt + budget exceed the context window
+            keep = max(1, ctx - config.max_new_tokens)
+            enc = [e[-keep:] for e in enc]
         n = config.n
         width = max(len(e) for e in enc)
         ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
