@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -133,10 +134,11 @@ def start_cluster(directory: Path | None = None, **node) -> SlurmHandle:
 
 
 def stop_cluster(h: SlurmHandle) -> None:
-    """Stop by PID; raise if any process of the cluster survived."""
+    """Stop by PID; raise if any process of the cluster survived; then delete its dir."""
     h.cluster.stop()
     left = h.cluster.leftover_processes()
     assert not left, f"SLURM test cluster left processes behind: {left}"
+    shutil.rmtree(h.cluster.dir, ignore_errors=True)  # kept (with logs) if anything failed
 
 
 @pytest.fixture(scope="module")
