@@ -61,10 +61,11 @@ def normalize_program(p: dict, where: str = "program", defaults: dict | None = N
 
 def content_key(job: dict) -> str:
     """Hash of program + tests + header + capture + limits + evaluator version."""
-    from leti.io import stable_hash
+    import hashlib
 
-    return stable_hash({k: job[k] for k in ("program", "tests", "header", "timeout", "memory_mb", "capture")}
-                       | {"evaluator_version": EVALUATOR_VERSION}, length=24)
+    blob = json.dumps({k: job[k] for k in ("program", "tests", "header", "timeout", "memory_mb", "capture")}
+                      | {"evaluator_version": EVALUATOR_VERSION}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()[:24]
 
 
 def _default_workers() -> int:
@@ -135,7 +136,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
                 with lock:
                     done[key] = rec
                     if fh is not None:
-                        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        fh.write(json.dumps(rec, ensure_ascii=True) + "\n")
                         fh.flush()
                     if bar is not None:
                         bar.update(1)

@@ -150,6 +150,10 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
         text, offset = body, 0
     lines = body.split("\n")
     n_prog = program.count("\n") + 1
+    if not program.strip():  # an empty completion is a result, not a crash (issue #2)
+        report({"status": "syntax_error", "exc_type": "SyntaxError", "message": "empty program",
+                "feedback": fb.HEADER + "SyntaxError: empty program\n"})
+        os._exit(0)
     try:
         code = compile(text, fb.FILENAME, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -363,7 +367,7 @@ def run_job(job: dict, st: State) -> dict:
         result.update(status="error", exc_type=name, message=msg, feedback=fb.HEADER + f"{name}: {msg}\n")
     else:
         code = os.waitstatus_to_exitcode(status)
-        msg = f"the program exited with status {code} before the tests finished"
+        msg = f"the program ended (exit status {code}) before the harness could confirm that all tests ran"
         result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code}\n")
     if not reaped:
         result.update(status="harness_error", message="could not kill every process the program started")

@@ -1,0 +1,132 @@
+"""The hostile-program corpus (tests/hostile/corpus.py): every entry ends in one of its expected
+statuses, and after each one the canaries are intact, nothing it started is still running and the
+loopback listener saw no connection."""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from leti.executor import execute_many, pool as pool_mod
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_corpus():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("leti_hostile_corpus", REPO / "tests" / "hostile" / "corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.CORPUS
+
+
+CORPUS = _load_corpus()
+SECRET_NAME = "LETI_HOSTILE_TEST_SECRET"
+SECRET_VALUE = "s3cr3t-" + os.urandom(8).hex()
+HOME_FILES = ["/root/leti_hostile_home.txt", "/root/leti_hostile_abs.txt", "/root/leti_hostile_sys",
+              str(REPO / "leti_hostile_sys"), str(REPO / "leti_hostile_repo.txt"),
+              os.path.expanduser("~/leti_hostile_home.txt")]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    pool_mod.shutdown()  # the next pool starts while the parent holds the secret
+    os.environ[SECRET_NAME] = SECRET_VALUE
+    canary_dir = tmp_path_factory.mktemp("canary")
+    canary = canary_dir / "canary.txt"
+    canary.write_text("canary")
+    ww = Path(f"/tmp/leti_ww_canary_{os.getpid()}")
+    ww.write_text("canary")
+    os.chmod(ww, 0o666)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.setblocking(False)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", listener.getsockname()[1]))
+    udp.setblocking(False)
+    subs = {"@CANARY@": str(canary), "@CANARY_DIR@": str(canary_dir), "@WW_CANARY@": str(ww),
+            "@PORT@": str(listener.getsockname()[1]), "@REPO@": str(REPO), "@SECRET_NAME@": SECRET_NAME}
+    p = pool_mod.get_pool(1)
+    yield dict(canary=canary, ww=ww, listener=listener, udp=udp, subs=subs, sandbox=p.sandbox)
+    os.environ.pop(SECRET_NAME, None)
+    listener.close()
+    udp.close()
+    ww.unlink(missing_ok=True)
+    pool_mod.shutdown()
+
+
+def _sub(text: str, subs: dict) -> str:
+    for k, v in subs.items():
+        text = text.replace(k, v)
+    return text
+
+
+def _leftovers(workers) -> list[str]:
+    """Processes a program left behind: the worker's throw-away uid, children of a worker, `sleep 1000`."""
+    uids = {w.hello.get("uid") for w in workers if w.hello and w.hello.get("uid")}
+    wpids = {w.pid for w in workers}
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+            cmd = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        uid = int(fields["Uid"].split()[0])
+        ppid = int(fields["PPid"])
+        if uid in uids or ppid in wpids or cmd.startswith(b"sleep\x001000"):
+            found.append(f"pid {name} uid {uid} ppid {ppid} {cmd[:60]!r} state {fields.get('State', '').strip()}")
+    return found
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e["name"] for e in CORPUS])
+def test_hostile(entry, env):
+    missing = set(entry.get("requires", ())) - set(env["sandbox"].split("+"))
+    if missing:
+        pytest.skip(f"sandbox level {env['sandbox']} lacks {sorted(missing)}; running this entry would be unsafe")
+    prog = {"id": entry["name"], "program": _sub(entry["program"], env["subs"]),
+            "tests": _sub(entry.get("tests", "assert True"), env["subs"]), "timeout": 1.5, "memory_mb": 512}
+    (res,) = execute_many([prog], workers=1, progress=False)
+    assert res["status"] in entry["expect"], (res["status"], res["exc_type"], res["message"], res["feedback"])
+    assert res["status"] != "harness_error"
+    # after each program: canaries intact, nothing left running, no connection
+    assert env["canary"].read_text() == "canary"
+    assert env["ww"].read_text() == "canary"
+    assert not _leftovers(pool_mod.get_pool(1).workers)
+    with pytest.raises(BlockingIOError):
+        env["listener"].accept()
+    with pytest.raises(BlockingIOError):
+        env["udp"].recv(10)
+    for f in HOME_FILES:
+        assert not os.path.exists(f), f
+    check = entry.get("check")
+    if check == "recursion":
+        assert res["exc_type"] == "RecursionError"
+        assert "[Previous line repeated" in res["feedback"] and len(res["feedback"]) < 2000
+    elif check == "tail_capped":
+        assert 0 < len(res["stdout_tail"]) <= 4096
+    elif check == "replacement_char":
+        assert "\ufffd" in res["stdout_tail"] and "\ufffd" in res["stderr_tail"]
+    elif check == "capped_message":
+        assert len(res["message"]) < 2000 and len(res["feedback"]) < 9000
+    elif check == "no_tmp_file" and "mntns" in env["sandbox"]:
+        assert not os.path.exists("/tmp/leti_hostile_tmp.txt")
+    elif check == "signal":
+        assert res["exc_type"].startswith("SIG")
+    elif check == "no_secret":
+        blob = " ".join(str(res[k]) for k in ("stdout_tail", "stderr_tail", "message", "feedback"))
+        assert SECRET_VALUE not in blob
+        assert res["exc_type"] == "KeyError"
+
+
+def test_corpus_size_and_sandbox_level(env):
+    assert len(CORPUS) >= 40
+    # on this kind of machine (root, Linux) every level must be active; elsewhere the level is recorded
+    if os.geteuid() == 0:
+        assert env["sandbox"] == "netns+mntns+uid+rlimits"
