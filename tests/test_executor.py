@@ -1,0 +1,224 @@
+"""Solution evaluator: golden feedback per error class, API contract, cache/resume, CLI, bad input."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leti.errors import UserError
+from leti.executor import EVALUATOR_VERSION, content_key, error_bucket, execute_many, execute_one, normalize_program
+from leti.executor import pool as pool_mod
+
+REPO = Path(__file__).resolve().parents[1]
+PROG = "def add(a, b):\n    return a + b"
+
+
+def run(program, tests="", **kw):
+    return execute_one({"id": "t", "program": program, "tests": tests, **kw})
+
+
+# ---------------------------------------------------------------- golden feedback (spec §5.2)
+GOLDEN = [
+    # (program, tests, status, exc_type, bucket, feedback, failed_test)
+    (PROG, "assert add(1, 2) == 3\nassert add(1, 1) == 3", "fail", "AssertionError", "AssertionError",
+     'Traceback (most recent call last):\n  File "<string>", line 4, in <module>\n    assert add(1, 1) == 3\nAssertionError\n',
+     "assert add(1, 1) == 3"),
+    ("def add(a, b):\n    return a + c", "assert add(1, 2) == 3", "error", "NameError", "NameError",
+     'Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n    assert add(1, 2) == 3\n\n'
+     '  File "<string>", line 2, in add\n    return a + c\nNameError: name \'c\' is not defined\n',
+     "assert add(1, 2) == 3"),
+    (PROG, "assert add(1) == 3", "error", "TypeError", "TypeError",
+     'Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n    assert add(1) == 3\n'
+     "TypeError: add() missing 1 required positional argument: 'b'\n", "assert add(1) == 3"),
+    ("def add(a, b):\n    return (a + b", "assert add(1, 2) == 3", "syntax_error", "SyntaxError", "SyntaxError",
+     'Traceback (most recent call last):\n  File "<string>", line 2\n    return (a + b\nSyntaxError: \'(\' was never closed\n', None),
+    ("def add(a, b):\nreturn a + b", "assert add(1, 2) == 3", "syntax_error", "IndentationError", "IndentationError",
+     'Traceback (most recent call last):\n  File "<string>", line 2\n    return a + b\n'
+     "IndentationError: expected an indented block after function definition on line 1\n", None),
+    ("def f(x):\n    return 1 / x", "assert f(0) == 1", "error", "ZeroDivisionError", "other",
+     'Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n    assert f(0) == 1\n\n'
+     '  File "<string>", line 2, in f\n    return 1 / x\nZeroDivisionError: division by zero\n', "assert f(0) == 1"),
+    ("while True:\n    pass", "", "timeout", None, "timeout", "timeout", None),
+    ("import sys\nsys.exit(0)", "assert False", "error", "SystemExit", "other",
+     'Traceback (most recent call last):\n  File "<string>", line 2, in <module>\n    sys.exit(0)\nSystemExit: 0\n', None),
+]
+
+
+@pytest.mark.parametrize("program,tests,status,exc_type,bucket,feedback,failed", GOLDEN,
+                         ids=["assertion", "name", "type", "syntax", "indentation", "zerodiv", "timeout", "sys_exit"])
+def test_golden_feedback(program, tests, status, exc_type, bucket, feedback, failed):
+    r = run(program, tests, timeout=1.0)
+    assert r["status"] == status
+    assert r["exc_type"] == exc_type
+    assert r["feedback"] == feedback
+    assert r["failed_test"] == failed
+    assert error_bucket(r) == bucket
+
+
+def test_header_not_counted_in_line_numbers():
+    r = run("def f():\n    return undefined_name", "assert f()", header="from __future__ import annotations\nimport math")
+    assert r["exc_type"] == "NameError"
+    assert '  File "<string>", line 3, in <module>\n    assert f()\n' in r["feedback"]
+    assert '  File "<string>", line 2, in f\n    return undefined_name\n' in r["feedback"]
+    r = run("x = (", "", header="import math")
+    assert r["feedback"].startswith('Traceback (most recent call last):\n  File "<string>", line 1\n')
+
+
+def test_humaneval_style_failed_test_is_the_assert_inside_check():
+    tests = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 5\n\ncheck(add)"
+    r = run(PROG, tests)
+    assert r["status"] == "fail" and r["failed_test"] == "assert candidate(2, 2) == 5"
+    assert "in check\n    assert candidate(2, 2) == 5" in r["feedback"]
+
+
+def test_pass_record_fields_and_capture():
+    r = execute_one({"id": "x", "program": PROG, "tests": "assert add(1, 2) == 3", "meta": {"k": 1},
+                     "capture": "__leti_capture__ = {'v': add(2, 3), 'l': [1, 'a']}"})
+    assert r["status"] == "pass" and r["feedback"] is None and error_bucket(r) == "pass"
+    assert r["captured"] == {"v": 5, "l": [1, "a"]}
+    assert r["meta"] == {"k": 1} and r["id"] == "x" and r["evaluator_version"] == EVALUATOR_VERSION
+    for f in ("key", "stdout_tail", "stderr_tail", "wall_s", "cpu_s", "peak_rss_mb", "sandbox"):
+        assert r[f] is not None, f
+    bad = run(PROG, "", capture="__leti_capture__ = object()")
+    assert bad["status"] == "pass" and bad["captured"] is None and "capture failed" in bad["message"]
+
+
+def test_name_is_not_main_as_in_the_original():
+    # the original exec'd with bare globals: `if __name__ == "__main__":` blocks do not run
+    r = run("if __name__ == '__main__':\n    input()\nx = 1", "assert x == 1")
+    assert r["status"] == "pass"
+
+
+def test_memory_budget_is_relative_to_worker_size():
+    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=1024)["status"] == "pass"
+    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=64)["status"] == "memory"
+
+
+def test_error_bucket_rejects_harness_error():
+    with pytest.raises(ValueError):
+        error_bucket({"status": "harness_error"})
+    assert error_bucket({"status": "memory", "exc_type": "MemoryError"}) == "other"
+    assert error_bucket({"status": "output_limit", "exc_type": None}) == "other"
+
+
+def test_results_in_input_order_and_duplicates_run_once(tmp_path):
+    progs = [{"id": str(i), "program": f"x = {i % 7}", "tests": f"assert x == {i % 7}"} for i in range(40)]
+    progs[5]["tests"] = "assert x == -1"
+    rs = execute_many(progs, workers=2, progress=False)
+    assert [r["id"] for r in rs] == [p["id"] for p in progs]
+    assert [r["status"] for r in rs].count("fail") == 1 and rs[5]["status"] == "fail"
+
+
+def test_cache_resume_and_truncated_tail(tmp_path):
+    cache = tmp_path / "cache.jsonl"
+    progs = [{"id": str(i), "program": f"x = {i}", "tests": f"assert x == {i}"} for i in range(6)]
+    first = execute_many(progs[:4], workers=1, cache_path=str(cache), progress=False)
+    lines = cache.read_text().splitlines()
+    assert len(lines) == 4
+    # simulate a run killed mid-write: the last line is cut
+    cache.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
+    again = execute_many(progs, workers=1, cache_path=str(cache), progress=False)
+    assert [r["status"] for r in again] == ["pass"] * 6
+    assert [r["key"] for r in again[:4]] == [r["key"] for r in first]
+    recs = [json.loads(line) for line in cache.read_text().splitlines()]
+    assert len(recs) == 6  # 3 kept + the cut one re-run + 2 new; nothing run twice
+    assert len({r["key"] for r in recs}) == 6
+    # a cached program is not re-run: poison the cache and see the cached record come back
+    recs[0]["stdout_tail"] = "from-cache"
+    cache.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert execute_many(progs[:1], workers=1, cache_path=str(cache), progress=False)[0]["stdout_tail"] == "from-cache"
+
+
+def test_content_key_covers_limits_and_version():
+    a = normalize_program({"program": "x", "tests": "y"})
+    b = normalize_program({"program": "x", "tests": "y", "timeout": 6})
+    c = normalize_program({"program": "x", "tests": "y", "memory_mb": 10})
+    assert len({content_key(a), content_key(b), content_key(c)}) == 3
+
+
+@pytest.mark.parametrize("rec,msg", [
+    ({"tests": ""}, "missing field 'program'"),
+    ({"program": 3}, "field 'program' must be a string"),
+    ({"program": "", "timeout": -1}, "field 'timeout'"),
+    ({"program": "", "timeout": "5"}, "field 'timeout'"),
+    ({"program": "", "memory_mb": 1.5}, "field 'memory_mb'"),
+    ({"program": "", "capture": 1}, "field 'capture'"),
+])
+def test_bad_program_records(rec, msg):
+    with pytest.raises(UserError, match=msg):
+        execute_many([rec], progress=False)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "leti.cli", "execute", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+
+
+def test_cli_roundtrip_and_bad_lines(tmp_path):
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text(json.dumps({"id": "a", "program": PROG, "tests": "assert add(1, 2) == 3"}) + "\n\n"
+                   + json.dumps({"id": "b", "program": "\x00\xff garbage", "tests": ""}) + "\n"
+                   + json.dumps({"id": "c", "program": "while True: pass"}) + "\n")
+    p = _cli(inp, out, "--workers", "2", "--no-progress", "--timeout", "0.5", "--cache", tmp_path / "c.jsonl")
+    assert p.returncode == 0, p.stderr
+    rs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["status"] for r in rs] == ["pass", "syntax_error", "timeout"]
+    assert rs[2]["wall_s"] < 2
+    cases = [
+        ('{"id": "a", "program": "x"}\n{"id": "b"}\n', "in.jsonl:2: missing field 'program'"),
+        ('{"id": "a", "program": "x"}\n{"id": "a", "program": "y"}\n', "in.jsonl:2: field 'id'"),
+        ('{"id": "a", "program": "x"}\nnot json\n', "in.jsonl:2: not valid JSON"),
+        ('{"program": "x"}\n', "in.jsonl:1: missing field 'id'"),
+        ('{"id": "a", "program": "x", "timeout": 0}\n', "in.jsonl:1: field 'timeout'"),
+    ]
+    for text, msg in cases:
+        inp.write_text(text)
+        p = _cli(inp, tmp_path / "o2.jsonl", "--no-progress")
+        assert p.returncode == 2 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+    inp.write_bytes(b'{"id": "a", "program": "\xff\xfe"}\n')
+    p = _cli(inp, tmp_path / "o3.jsonl", "--no-progress")
+    assert p.returncode == 2 and "in.jsonl:1: not valid UTF-8" in p.stderr
+    assert not (tmp_path / "o2.jsonl").exists()
+
+
+def test_worker_never_imports_torch_and_is_clean():
+    w = pool_mod.Worker()
+    try:
+        hello = w.wait_ready()
+        assert hello["torch_loaded"] is False
+        w.proc.stdin.write(b'{"ping": true}\n')
+        w.proc.stdin.flush()
+        mods = w._read(30)["modules"]
+        assert not any(m == "torch" or m.startswith(("torch.", "numpy", "transformers")) for m in mods)
+    finally:
+        w.close()
+
+
+def test_fallback_level_without_namespaces(monkeypatch):
+    """LETI_EXECUTOR_SANDBOX=rlimits forces the minimal level (what runs where namespaces are refused)."""
+    monkeypatch.setenv("LETI_EXECUTOR_SANDBOX", "rlimits")
+    p = pool_mod.Pool(1)
+    try:
+        out = {}
+        jobs = [normalize_program({"program": PROG, "tests": t, "timeout": 1.0}) for t in
+                ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "import os\nos._exit(0)",
+                 "import subprocess\nsubprocess.Popen(['sleep', '1000'])", "while True: pass"]]
+        p.run(jobs, lambda i, r: out.__setitem__(i, r))
+        assert [out[i]["status"] for i in range(5)] == ["pass", "fail", "error", "pass", "timeout"]
+        assert out[0]["sandbox"] == "rlimits"
+        left = [d for d in os.listdir("/proc") if d.isdigit() and _cmd(d).startswith(b"sleep\x001000")]
+        assert not left
+    finally:
+        p.close()
+
+
+def _cmd(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
