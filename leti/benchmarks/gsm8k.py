@@ -101,7 +101,7 @@ def problems_from_rows(rows: list[dict], template: str, style: str = "leti", spl
             tests=exact_tests(target), program_prefix="none", postprocess="gsm8k_pal",
             scorer="execute", timeout=5.0, reference=None, target=target,
             meta={"index": i, "question": r["input"], "prompt_template": template_id(style),
-                  "tests_variants": {"exact": exact_tests(target), "pal_tolerance": tolerance_tests(target)}},
+                  "tests_variants": {"pal_tolerance": tolerance_tests(target)}},
         ))
     return out
 
