@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from pathlib import Path
 
 from leti.errors import UserError
 from leti.io import atomic_write_json, atomic_write_jsonl, read_jsonl, sha256_file
@@ -71,6 +72,8 @@ def run(args):
                 job["variants"].append((vname, len(all_programs), len(progs)))
                 all_programs.extend(progs)
         jobs.append(job)
+    if args.cache:
+        Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     workers = max((j["item"].get("workers", 2) for j in jobs), default=2)
     results = execute_many(all_programs, workers=workers, cache_path=args.cache, progress=not args.no_progress) \
         if all_programs else []

@@ -1,0 +1,34 @@
+# leti-harness: the LeTI grid as a Snakemake DAG.
+#   snakemake --cores 2             embedded tiny preset (config.yaml), CPU only
+#   snakemake --profile slurm       the paper's grid (presets/paper.yaml) on a SLURM cluster
+#   snakemake report --cores 1      tables + figures from the cached results/ only
+from snakemake.utils import min_version
+
+from leti.workflow.checks import validate_or_exit
+
+min_version("9.0")
+
+
+# A preset given with --configfile (or by a profile) replaces config.yaml instead of being merged
+# into it, so a preset's axes and benchmarks are exactly what it says.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+validate_or_exit(config, workflow.basedir)
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/model.smk"
+include: "rules/loop.smk"
+include: "rules/eval.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        PLAN.all_metrics(),
+        REPORT_OUTPUTS,
+    default_target: True

@@ -1,0 +1,1 @@
+"""The experiment grid: config validation, axes expansion and artefact paths (used by the Snakefile)."""

@@ -1,0 +1,233 @@
+"""Expand `config.yaml` into runs and the path of every artefact.
+
+A run is one combination of axis values (minus `exclude` filters) and one seed; its id reads
+well: `model=tiny/feedback=textual/reg=on/seed=0`. Each stage's artefacts are keyed only by
+the axes that can change them, so shared work is done once: the base model by the axes that
+touch `model.*`; iteration-1 training samples and their executions (drawn from the base) by
+the axes touching `model.*`, `task.*`, `sample.*`, `execute.*` plus the seed; everything after
+by the whole run id.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+
+from leti.errors import UserError
+
+STAGE_NAMESPACES = {
+    "base": ("model",),
+    "train_problems": ("task",),
+    "samples1": ("model", "task", "sample", "execute"),  # sample.postprocess also shapes execution
+    "eval0": ("model", "eval", "execute"),
+}
+# parameters a stage's namespaces contain but that cannot change it
+STAGE_IGNORES = {
+    "samples1": {"sample.conditioning"},   # iteration 1 samples the base without a reward token
+    "eval0": {"eval.conditionings"},       # iteration 0 is evaluated without a reward token
+}
+
+
+@dataclass
+class Run:
+    id: str
+    axes: dict
+    seed: int
+    params: dict = field(repr=False)
+
+
+def set_dotted(params: dict, dotted: str, value, *, where: str) -> None:
+    """Override `a.b.c` in params; the key must already exist (a typo is an error, not a new knob)."""
+    node = params
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict) or part not in node:
+            known = sorted(node) if isinstance(node, dict) else []
+            raise UserError(f"{where}: '{dotted}' overrides a parameter that does not exist "
+                            f"('{'.'.join(parts[:i + 1])}'; known here: {known})")
+        if i == len(parts) - 1:
+            node[part] = copy.deepcopy(value)
+        else:
+            node = node[part]
+
+
+def get_dotted(params: dict, dotted: str):
+    node = params
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _excluded(combo: dict, filters: list[dict]) -> bool:
+    return any(all(combo.get(k) == str(v) for k, v in f.items()) for f in filters)
+
+
+def _included(combo: dict, filters: list[dict]) -> bool:
+    return not filters or any(all(combo.get(k) == str(v) for k, v in f.items()) for f in filters)
+
+
+def expand_runs(config: dict, config_name: str = "config") -> list[Run]:
+    axes: dict = config["axes"]
+    names = list(axes)
+    for f in config.get("exclude", []) + config.get("include", []):
+        for k, v in f.items():
+            if k not in axes:
+                raise UserError(f"{config_name}: include/exclude names unknown axis '{k}' (axes: {names})")
+            if str(v) not in map(str, axes[k]):
+                raise UserError(f"{config_name}: include/exclude names unknown value '{v}' of axis '{k}'")
+    runs = []
+    for values in itertools.product(*[list(axes[n]) for n in names]):
+        combo = {n: str(v) for n, v in zip(names, values)}
+        if _excluded(combo, config.get("exclude", [])) or not _included(combo, config.get("include", [])):
+            continue
+        params = copy.deepcopy(config["params"])
+        for n in names:
+            for dotted, value in (axes[n][combo[n]] or {}).items():
+                set_dotted(params, dotted, value, where=f"{config_name}: axes.{n}.{combo[n]}")
+        for seed in config["seeds"]:
+            rid = "/".join(f"{n}={combo[n]}" for n in names) + f"/seed={seed}"
+            runs.append(Run(rid, combo, int(seed), params))
+    if not runs:
+        raise UserError(f"{config_name}: the axes and include/exclude filters leave no run")
+    return runs
+
+
+def axes_touching(config: dict, namespaces: tuple[str, ...], ignore: set[str] = frozenset()) -> list[str]:
+    """Axes with at least one value overriding a parameter inside `namespaces` (minus `ignore`)."""
+    out = []
+    for name, values in config["axes"].items():
+        keys = [k for v in values.values() for k in (v or {}) if k not in ignore]
+        if any(k.split(".")[0] in namespaces for k in keys):
+            out.append(name)
+    return out
+
+
+def stage_key(config: dict, run: Run, stage: str, with_seed: bool) -> str:
+    touching = axes_touching(config, STAGE_NAMESPACES[stage], STAGE_IGNORES.get(stage, set()))
+    parts = [f"{n}={run.axes[n]}" for n in config["axes"] if n in touching]
+    if with_seed:
+        parts.append(f"seed={run.seed}")
+    return "/".join(parts) or "default"
+
+
+class Plan:
+    """Paths of every artefact of the grid; the Snakefile and `leti report` both use it."""
+
+    def __init__(self, config: dict, config_name: str = "config"):
+        self.config = config
+        self.runs = expand_runs(config, config_name)
+        self.by_id = {r.id: r for r in self.runs}
+        self.work = config["workdir"].rstrip("/")
+        self.results = config["results"].rstrip("/")
+        self.iterations = int(config["iterations"])
+
+    # ---- the base model
+    def base_key(self, run: Run) -> str:
+        return stage_key(self.config, run, "base", with_seed=False)
+
+    def base_ckpt(self, run: Run) -> str:
+        return f"{self.work}/base/{self.base_key(run)}/ckpt"
+
+    # ---- the LeTI loop
+    def loop_key(self, run: Run, iteration: int) -> str:
+        """Key of iteration `iteration`'s training samples/executions (shared at iteration 1)."""
+        return f"shared/{stage_key(self.config, run, 'samples1', with_seed=True)}" if iteration == 1 else run.id
+
+    def ckpt(self, run: Run, iteration: int) -> str:
+        return self.base_ckpt(run) if iteration == 0 else f"{self.work}/loop/{run.id}/iter{iteration}/ckpt"
+
+    def train_samples(self, run: Run, iteration: int) -> str:
+        return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/samples.jsonl"
+
+    def train_exec(self, run: Run, iteration: int) -> str:
+        return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/exec.jsonl"
+
+    def fcft_examples(self, run: Run, iteration: int) -> str:
+        return f"{self.work}/loop/{run.id}/iter{iteration}/fcft.jsonl"
+
+    def train_stats(self, run: Run, iteration: int) -> str:
+        return f"{self.results}/runs/{run.id}/iter{iteration}/train_stats.json"
+
+    def train_summary(self, run: Run, iteration: int) -> str:
+        return f"{self.results}/runs/{run.id}/iter{iteration}/train_summary.json"
+
+    def loss_csv(self, run: Run, iteration: int) -> str:
+        return f"{self.results}/runs/{run.id}/iter{iteration}/loss.csv"
+
+    # ---- evaluation
+    def eval_key(self, run: Run, iteration: int) -> str:
+        return f"base/{stage_key(self.config, run, 'eval0', with_seed=True)}" if iteration == 0 else f"runs/{run.id}"
+
+    def conditionings(self, run: Run, iteration: int) -> list[str]:
+        return ["none"] if iteration == 0 else list(run.params["eval"]["conditionings"])
+
+    def benchmarks_at(self, iteration: int) -> list[str]:
+        last = self.iterations
+        out = []
+        for name, b in self.config["benchmarks"].items():
+            when = b.get("iterations", "all")
+            if when == "all" or iteration in [last if w == "last" else int(w) for w in when]:
+                out.append(name)
+        return out
+
+    def eval_samples(self, run: Run, iteration: int, cond: str) -> str:
+        """All benchmarks' samples of one checkpoint and conditioning, in one file (one model load)."""
+        return f"{self.work}/eval/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/samples.jsonl"
+
+    def metrics(self, run: Run, iteration: int, cond: str) -> str:
+        """One metrics JSON per checkpoint and conditioning: {benchmark: metrics}."""
+        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/metrics.json"
+
+    def heldout_loss(self, run: Run, iteration: int) -> str:
+        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/heldout_loss.json"
+
+    def synth_dir(self, seed: int | None = None) -> str:
+        seed = self.config["params"]["task"]["synth_seed"] if seed is None else seed
+        return f"{self.work}/data/synth/seed={seed}"
+
+    def train_problems(self, run: Run) -> str:
+        task = run.params["task"]
+        if task["train"] == "synth":
+            return f"{self.synth_dir(task['synth_seed'])}/train.jsonl"
+        return f"{self.work}/data/train/{task['train']}.jsonl"
+
+    def pretrain_corpus(self, run: Run) -> str:
+        src = run.params["task"]["pretrain_corpus"]
+        return f"{self.synth_dir(run.params['task']['synth_seed'])}/corpus.jsonl" if src == "synth" else src
+
+    def heldout_corpus(self, run: Run) -> str:
+        src = run.params["task"]["heldout_corpus"]
+        return f"{self.synth_dir(run.params['task']['synth_seed'])}/heldout.jsonl" if src == "synth" else src
+
+    def bench_problems(self, bench: str) -> str:
+        spec = self.config["benchmarks"][bench]["problems"]
+        if spec["source"] == "synth":
+            return f"{self.synth_dir()}/{spec['file']}.jsonl"
+        return f"{self.work}/data/bench/{bench}.jsonl"
+
+    def lookups(self) -> dict:
+        """Reverse maps from path wildcards to a representative run, for the Snakefile's input functions."""
+        base, loop, evals, eval_any = {}, {}, {}, {}
+        for run in self.runs:
+            base.setdefault(self.base_key(run), run)
+            for it in range(1, self.iterations + 1):
+                loop.setdefault((self.loop_key(run, it), it), run)
+            for it in range(self.iterations + 1):
+                eval_any.setdefault((self.eval_key(run, it), it), run)
+                for cond in self.conditionings(run, it):
+                    evals.setdefault((self.eval_key(run, it), it, cond), run)
+        return {"base": base, "loop": loop, "eval": evals, "eval_any": eval_any, "runs": {r.id: r for r in self.runs}}
+
+    # ---- everything the grid produces (rule all)
+    def all_metrics(self) -> list[str]:
+        out = set()
+        for run in self.runs:
+            for it in range(self.iterations + 1):
+                for cond in self.conditionings(run, it):
+                    if self.benchmarks_at(it):
+                        out.add(self.metrics(run, it, cond))
+                if self.config.get("heldout_loss", True):
+                    out.add(self.heldout_loss(run, it))
+                if it >= 1:
+                    out.update({self.train_stats(run, it), self.train_summary(run, it), self.loss_csv(run, it)})
+        return sorted(out)

@@ -1,0 +1,124 @@
+# The LeTI loop, iteration i: sample (checkpoint i-1) -> programs -> execute (sandbox) -> FCFT data -> train.
+# Iteration-1 samples and executions are keyed by `shared/...` and reused by every arm.
+
+def loop_run(wc):
+    return LOOKUP["loop"][(wc.lk, int(wc.it))]
+
+
+def the_run(wc):
+    return LOOKUP["runs"][wc.rid]
+
+
+LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
+RUN_IDS = set(LOOKUP["runs"])
+
+
+rule sample_train:
+    input:
+        ckpt=lambda wc: PLAN.ckpt(loop_run(wc), int(wc.it) - 1),
+        problems=lambda wc: PLAN.train_problems(loop_run(wc)),
+    output: f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
+    params: args=lambda wc: train_sample_args(loop_run(wc), int(wc.it)),
+    log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
+    benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
+    threads: THREADS,
+    resources: **gpu_resources(),
+    wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
+    shell: "leti sample --model {input.ckpt} --problems {input.problems} --out {output} {params.args} --threads {threads} > {log} 2>&1"
+
+
+rule programs_train:
+    input:
+        problems=lambda wc: PLAN.train_problems(loop_run(wc)),
+        samples=f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
+    output: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
+    params: pp=lambda wc: pp_flag(loop_run(wc)),
+    log: f"{W}/logs/loop/{{lk}}/iter{{it}}/programs.log",
+    resources: **cpu_resources(),
+    wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
+    shell: "leti programs --problems {input.problems} --samples {input.samples} {params.pp} --out {output} > {log} 2>&1"
+
+
+rule execute_train:
+    input: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
+    output: f"{W}/loop/{{lk}}/iter{{it}}/exec.jsonl",
+    params: workers=lambda wc: loop_run(wc).params["execute"]["workers"],
+    log: f"{W}/logs/loop/{{lk}}/iter{{it}}/execute.log",
+    benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/execute.tsv",
+    threads: 2,
+    resources: **cpu_resources(),
+    wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
+    shell: "leti execute {input} {output} --workers {params.workers} --cache {output}.cache --no-progress > {log} 2>&1"
+
+
+rule fcft_data:
+    input:
+        problems=lambda wc: PLAN.train_problems(the_run(wc)),
+        samples=lambda wc: PLAN.train_samples(the_run(wc), int(wc.it)),
+        executions=lambda wc: PLAN.train_exec(the_run(wc), int(wc.it)),
+    output:
+        examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
+        stats=f"{R}/runs/{{rid}}/iter{{it}}/train_stats.json",
+    params: args=lambda wc: fcft_args(the_run(wc)),
+    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/fcft_data.log",
+    resources: **cpu_resources(),
+    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
+    shell:
+        "leti fcft-data --problems {input.problems} --samples {input.samples} --executions {input.executions} "
+        "{params.args} --out {output.examples} --stats {output.stats} > {log} 2>&1"
+
+
+rule train:
+    input:
+        init=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it) - 1),
+        examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
+        pretrain=lambda wc: PLAN.pretrain_corpus(the_run(wc)),
+    output: directory(f"{W}/loop/{{rid}}/iter{{it}}/ckpt"),
+    params:
+        cfg=lambda wc: as_json(the_run(wc).params["train"]),
+        meta=lambda wc: as_json({"run_id": wc.rid, "axes": the_run(wc).axes, "seed": the_run(wc).seed}),
+    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train.log",
+    benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/train.tsv",
+    threads: THREADS,
+    resources: **gpu_resources(),
+    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
+    shell:
+        "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output} "
+        "--iteration {wildcards.it} --config {params.cfg} --run-meta {params.meta} --loss-csv {output}/loss.csv "
+        "--threads {threads} --no-progress > {log} 2>&1"
+
+
+rule train_summary:
+    input: f"{W}/loop/{{rid}}/iter{{it}}/ckpt",
+    output:
+        summary=f"{R}/runs/{{rid}}/iter{{it}}/train_summary.json",
+        loss=f"{R}/runs/{{rid}}/iter{{it}}/loss.csv",
+    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train_summary.log",
+    resources: **cpu_resources(),
+    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
+    shell: "leti ckpt-summary --ckpt {input} --summary {output.summary} --loss-csv {output.loss} > {log} 2>&1"
+
+
+def train_sample_args(run, it):
+    s = run.params["sample"]
+    cond = "none" if it == 1 else s["conditioning"]  # spec §2: iteration 1 samples the base without a token
+    args = (f"--n {s['n']} --temperature {s['temperature']} --top-p {s['top_p']} "
+            f"--max-new-tokens {s['max_new_tokens']} --batch-size {s['batch_size']} "
+            f"--seed {run.seed * 1000 + it} --conditioning {cond} --no-progress")
+    if run.params["task"]["limit"]:
+        args += f" --limit {run.params['task']['limit']}"
+    return args
+
+
+def pp_flag(run):
+    return f"--postprocess" if run.params["sample"]["postprocess"] else ""
+
+
+def fcft_args(run):
+    f = run.params["fcft"]
+    args = f"--feedback-type {f['feedback_type']}"
+    if run.params["sample"]["postprocess"]:
+        args += f" --postprocess {run.params['sample']['postprocess']}"
+        if f["postprocess_feedback"]:
+            args += " --postprocess-feedback"
+    return args

@@ -1,0 +1,45 @@
+# The base model (iteration 0): the tiny GPT-2 trained here, or a hub/local model with LeTI's tokens.
+
+TINY_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] == "tiny"]
+HUB_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] != "tiny"]
+
+
+def base_run(wc):
+    return LOOKUP["base"][wc.bk]
+
+
+rule tokenizer:
+    input: lambda wc: PLAN.pretrain_corpus(base_run(wc)),
+    output: directory(f"{W}/base/{{bk}}/tokenizer"),
+    params: vocab=lambda wc: base_run(wc).params["model"]["tokenizer"]["vocab_size"],
+    log: f"{W}/logs/base/{{bk}}/tokenizer.log",
+    resources: **cpu_resources(),
+    wildcard_constraints: bk=_alt(TINY_BASES),
+    shell: "leti tokenizer --corpus {input} --vocab-size {params.vocab} --out {output} > {log} 2>&1"
+
+
+rule pretrain:
+    input:
+        tokenizer=f"{W}/base/{{bk}}/tokenizer",
+        corpus=lambda wc: PLAN.pretrain_corpus(base_run(wc)),
+    output: directory(f"{W}/base/{{bk}}/ckpt"),
+    params:
+        cfg=lambda wc: as_json(base_run(wc).params["model"]["pretrain"]),
+        seed=lambda wc: base_run(wc).params["model"]["pretrain_seed"],
+    log: f"{W}/logs/base/{{bk}}/pretrain.log",
+    benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
+    threads: THREADS,
+    resources: **gpu_resources(),
+    wildcard_constraints: bk=_alt(TINY_BASES),
+    shell:
+        "leti pretrain --tokenizer {input.tokenizer} --corpus {input.corpus} --config {params.cfg} "
+        "--seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule init_model:
+    output: directory(f"{W}/base/{{bk}}/ckpt"),
+    params: source=lambda wc: base_run(wc).params["model"]["source"],
+    log: f"{W}/logs/base/{{bk}}/init.log",
+    resources: **cpu_resources(),
+    wildcard_constraints: bk=_alt(HUB_BASES),
+    shell: "leti init-model --model {params.source} --out {output} > {log} 2>&1"
