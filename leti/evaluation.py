@@ -22,19 +22,26 @@ def configure(p):
     p.add_argument("--out", required=True)
     p.add_argument("--meta", default="{}", help="JSON object stored as 'run' in the metrics (axes, iteration, ...)")
     p.add_argument("--per-sample", default=None)
+    p.add_argument("--per-problem", default=None,
+                   help="small JSON {benchmark: {task_id: [n_pass, n]}} (raw variant; BBH lenient) for paired CIs")
     p.add_argument("--cache", default=None, help="executor result cache (JSONL)")
     p.add_argument("--no-progress", action="store_true")
 
 
-def _variants(problems: list[dict]) -> list[tuple[str, bool, str | None]]:
-    """(name, postprocess, tests_variant) to execute for this benchmark."""
-    out = [("raw", False, None)]
+def _variants(problems: list[dict]) -> list[tuple[str, bool, str | None, str]]:
+    """(name, postprocess, tests_variant, postprocess_mode) to execute for this benchmark.
+
+    Where the original's scoring departs from the convention, both are run: `postprocessed_leti`
+    uses the original's unescaped MBPP stop-word regex (it also cuts at any '/')."""
+    out = [("raw", False, None, "exact")]
     if any(p.get("postprocess") for p in problems):
-        out.append(("postprocessed", True, None))
+        out.append(("postprocessed", True, None, "exact"))
+    if any(p.get("postprocess") == "mbpp" for p in problems):
+        out.append(("postprocessed_leti", True, None, "leti"))
     tv = set()
     for p in problems:
         tv |= set(((p.get("meta") or {}).get("tests_variants") or {}))
-    out += [(f"postprocessed_{name}", True, name) for name in sorted(tv)]
+    out += [(f"postprocessed_{name}", True, name, "exact") for name in sorted(tv)]
     return out
 
 
@@ -63,8 +70,8 @@ def run(args):
         job = {"name": name, "item": item, "problems": problems, "samples": bench_samples, "scorers": scorers,
                "variants": []}
         if not scorers <= {"bbh_direct", "bbh_cot"}:
-            for vname, pp, tv in _variants(problems):
-                progs = build_programs(problems, bench_samples, postprocess=pp,
+            for vname, pp, tv, mode in _variants(problems):
+                progs = build_programs(problems, bench_samples, postprocess=pp, postprocess_mode=mode,
                                        strip_mode=item.get("strip_mode", "exact"), tests_variant=tv)
                 for prog in progs:
                     prog.setdefault("timeout", item.get("timeout", 5.0))
@@ -78,7 +85,7 @@ def run(args):
     results = execute_many(all_programs, workers=workers, cache_path=args.cache, progress=not args.no_progress) \
         if all_programs else []
 
-    out, per_sample = {}, []
+    out, per_sample, per_problem = {}, [], {}
     for job in jobs:
         problems, name = job["problems"], job["name"]
         samples_by_task = defaultdict(list)
@@ -104,6 +111,14 @@ def run(args):
                 metrics[vname], vrows = score_variant(ids, keys_by_task, by_key, DEFAULT_KS)
                 rows += [{**r, "variant": vname, "benchmark": name} for r in vrows]
         per_sample += [{**r, "benchmark": name} for r in rows]
+        counts: dict = {}
+        for r in rows:
+            if r.get("variant", "raw") != "raw":
+                continue
+            ok = r["passed"] if "passed" in r else r.get("lenient", False)
+            c = counts.setdefault(r["task_id"], [0, 0])
+            c[0] += int(bool(ok)); c[1] += 1
+        per_problem[name] = dict(sorted(counts.items()))
         prov_samples = [s.get("provenance") or {} for s in job["samples"]]
         out[name] = {
             "benchmark": problems[0]["benchmark"], "split": problems[0].get("split"),
@@ -125,6 +140,8 @@ def run(args):
     atomic_write_json(args.out, {"run": run_meta, "benchmarks": out, "environment": environment()})
     if args.per_sample:
         atomic_write_jsonl(args.per_sample, per_sample)
+    if args.per_problem:
+        atomic_write_json(args.per_problem, per_problem)
     brief = {k: v["metrics"].get("raw", v["metrics"].get("lenient", {})).get("pass@1",
              v["metrics"].get("lenient", {}).get("micro")) for k, v in out.items()}
     print(f"leti score: {json.dumps(brief)}")

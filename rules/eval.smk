@@ -11,9 +11,9 @@ EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
 rule eval_sample:
     input:
         ckpt=lambda wc: PLAN.ckpt(eval_run(wc), int(wc.it)),
-        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(int(wc.it))],
+        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
     output: f"{W}/eval/{{ek}}/iter{{it}}/{{cond}}/samples.jsonl",
-    params: spec=lambda wc: as_json(eval_sample_spec(eval_run(wc), int(wc.it))),
+    params: spec=lambda wc: as_json(eval_sample_spec(eval_run(wc), int(wc.it), wc.cond)),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/sample.tsv",
     threads: THREADS,
@@ -26,11 +26,13 @@ rule eval_sample:
 
 rule eval_score:
     input:
-        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(int(wc.it))],
+        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
         samples=f"{W}/eval/{{ek}}/iter{{it}}/{{cond}}/samples.jsonl",
-    output: f"{R}/{{ek}}/iter{{it}}/{{cond}}/metrics.json",
+    output:
+        metrics=f"{R}/{{ek}}/iter{{it}}/{{cond}}/metrics.json",
+        per_problem=f"{R}/{{ek}}/iter{{it}}/{{cond}}/per_problem.json",
     params:
-        spec=lambda wc: as_json(eval_score_spec(eval_run(wc), int(wc.it))),
+        spec=lambda wc: as_json(eval_score_spec(eval_run(wc), int(wc.it), wc.cond)),
         meta=lambda wc: as_json(eval_meta(eval_run(wc), wc)),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/score.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/score.tsv",
@@ -40,7 +42,8 @@ rule eval_score:
     shell:
         "leti score --spec {params.spec} --samples {input.samples} --meta {params.meta} "
         "--per-sample {W}/eval/{wildcards.ek}/iter{wildcards.it}/{wildcards.cond}/per_sample.jsonl "
-        "--cache {W}/cache/eval/{wildcards.ek}/iter{wildcards.it}/{wildcards.cond}.jsonl --out {output} > {log} 2>&1"
+        "--cache {W}/cache/eval/{wildcards.ek}/iter{wildcards.it}/{wildcards.cond}.jsonl "
+        "--per-problem {output.per_problem} --out {output.metrics} > {log} 2>&1"
 
 
 rule heldout_loss:
@@ -55,9 +58,9 @@ rule heldout_loss:
     shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
 
 
-def eval_sample_spec(run, it):
+def eval_sample_spec(run, it, cond):
     spec = []
-    for name in PLAN.benchmarks_at(it):
+    for name in PLAN.benchmarks_at(run, it, cond):
         b = config["benchmarks"][name]
         spec.append({"benchmark": name, "problems": PLAN.bench_problems(name), "n": b["n"],
                      "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
@@ -66,11 +69,11 @@ def eval_sample_spec(run, it):
     return spec
 
 
-def eval_score_spec(run, it):
+def eval_score_spec(run, it, cond):
     return [{"benchmark": name, "problems": PLAN.bench_problems(name),
              "strip_mode": run.params["eval"]["strip_mode"], "timeout": run.params["execute"]["timeout"],
              "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"]}
-            for name in PLAN.benchmarks_at(it)]
+            for name in PLAN.benchmarks_at(run, it, cond)]
 
 
 def eval_meta(run, wc):

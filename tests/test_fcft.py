@@ -137,3 +137,17 @@ def test_bad_train_config_is_one_line_error():
 
     with pytest.raises(UserError, match="micro_batch_size"):
         TrainConfig(batch_size=10, micro_batch_size=4).validate()
+
+
+def test_pretrain_blocks_packing(micro_checkpoint):
+    from leti.fcft.train import PretrainStream
+    from leti.model import load_tokenizer
+
+    tok = load_tokenizer(str(micro_checkpoint))
+    texts = ["def g(x):\n    return x * %d" % k for k in range(10)]
+    blocks = PretrainStream(texts, tok, max_len=16, seed=0, packing="blocks")
+    flat = [t for ids in tok(texts, add_special_tokens=False)["input_ids"] for t in ids + [tok.eos_token_id]]
+    assert all(len(b) == 16 for b in blocks.docs) and len(blocks.docs) == len(flat) // 16
+    assert [t for b in blocks.docs for t in b] == flat[: 16 * len(blocks.docs)]
+    docs = PretrainStream(texts, tok, max_len=16, seed=0, packing="docs")
+    assert len(docs.docs) == 10 and all(d[-1] == tok.eos_token_id for d in docs.docs)

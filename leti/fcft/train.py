@@ -44,6 +44,7 @@ class TrainConfig:
     grad_clip: float | None = None      # the original did not clip
     reg_ratio: float = 1.0              # pre-training steps per FCFT step (0 = w/o regularization)
     pretrain_batch_size: int | None = None  # default: batch_size
+    pretrain_packing: str = "docs"      # docs: one document per row | blocks: concatenated, cut in max_len blocks (the original)
     loss_on: str = "all"                # all | solution
     append_eos: bool = False            # the original appended no EOS
     shuffle: bool = False               # the original kept generation order
@@ -63,6 +64,8 @@ class TrainConfig:
         if self.batch_size % self.micro_batch_size:
             raise UserError(f"train.batch_size ({self.batch_size}) must be a multiple of train.micro_batch_size "
                             f"({self.micro_batch_size})")
+        if self.pretrain_packing not in ("docs", "blocks"):
+            raise UserError(f"train.pretrain_packing must be 'docs' or 'blocks', got {self.pretrain_packing!r}")
         if self.reg_ratio < 0:
             raise UserError(f"train.reg_ratio must be >= 0, got {self.reg_ratio}")
 
@@ -70,9 +73,14 @@ class TrainConfig:
 class PretrainStream:
     """Endless, deterministic stream of pre-training rows (documents + EOS, truncated to max_len)."""
 
-    def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int):
+    def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int, packing: str = "docs"):
         eos = tokenizer.eos_token_id
-        self.docs = [ids[: max_len - 1] + [eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+        if packing == "blocks":  # run_clm-style: concatenate with EOS, cut into full blocks, drop the rest
+            flat = [t for ids in encoded for t in ids + [eos]]
+            self.docs = [flat[i:i + max_len] for i in range(0, len(flat) - max_len + 1, max_len)]
+        else:
+            self.docs = [ids[: max_len - 1] + [eos] for ids in encoded]
         if not self.docs:
             raise UserError("pre-training corpus is empty but reg_ratio > 0")
         self.rng = random.Random(seed)
@@ -167,7 +175,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         raise UserError("no FCFT examples to train on")
     n_batches = math.ceil(len(tokenized) / cfg.batch_size)
     steps = cfg.steps if cfg.steps is not None else max(1, round(cfg.epochs * n_batches))
-    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration) if cfg.reg_ratio > 0 else None
+    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration, cfg.pretrain_packing) \
+        if cfg.reg_ratio > 0 else None
     pre_bs = cfg.pretrain_batch_size or cfg.batch_size
     data_rng = random.Random(cfg.seed * 1000 + iteration)
 

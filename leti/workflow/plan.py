@@ -119,7 +119,6 @@ class Plan:
         self.by_id = {r.id: r for r in self.runs}
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
-        self.iterations = int(config["iterations"])
 
     # ---- the base model
     def base_key(self, run: Run) -> str:
@@ -158,17 +157,43 @@ class Plan:
     def eval_key(self, run: Run, iteration: int) -> str:
         return f"base/{stage_key(self.config, run, 'eval0', with_seed=True)}" if iteration == 0 else f"runs/{run.id}"
 
-    def conditionings(self, run: Run, iteration: int) -> list[str]:
-        return ["none"] if iteration == 0 else list(run.params["eval"]["conditionings"])
+    @staticmethod
+    def iterations(run: Run) -> int:
+        return int(run.params["loop"]["iterations"])
 
-    def benchmarks_at(self, iteration: int) -> list[str]:
-        last = self.iterations
+    def benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
+        """Benchmarks evaluated for this run's checkpoint `iteration` under conditioning `cond`.
+
+        A benchmark's `iterations` (default all; `last` = the run's last) and `conditionings`
+        (default: the run's eval.conditionings) select where it runs; iteration 0 always uses `none`.
+        """
+        last = self.iterations(run)
         out = []
         for name, b in self.config["benchmarks"].items():
             when = b.get("iterations", "all")
-            if when == "all" or iteration in [last if w == "last" else int(w) for w in when]:
-                out.append(name)
+            if when != "all" and iteration not in [last if w == "last" else int(w) for w in when]:
+                continue
+            if cond is not None and cond not in self._conds_for(run, iteration, b):
+                continue
+            out.append(name)
         return out
+
+    def _conds_for(self, run: Run, iteration: int, bench: dict) -> list[str]:
+        if iteration == 0:
+            return ["none"]
+        run_conds = list(run.params["eval"]["conditionings"])
+        wanted = bench.get("conditionings")
+        if wanted is None:
+            return run_conds[:1]
+        return [c for c in run_conds if c in wanted] or run_conds[:1]
+
+    def conditionings(self, run: Run, iteration: int) -> list[str]:
+        conds = []
+        for name in self.benchmarks_at(run, iteration):
+            for c in self._conds_for(run, iteration, self.config["benchmarks"][name]):
+                if c not in conds:
+                    conds.append(c)
+        return conds
 
     def eval_samples(self, run: Run, iteration: int, cond: str) -> str:
         """All benchmarks' samples of one checkpoint and conditioning, in one file (one model load)."""
@@ -177,6 +202,10 @@ class Plan:
     def metrics(self, run: Run, iteration: int, cond: str) -> str:
         """One metrics JSON per checkpoint and conditioning: {benchmark: metrics}."""
         return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/metrics.json"
+
+    def per_problem(self, run: Run, iteration: int, cond: str) -> str:
+        """Per-problem pass counts {benchmark: {task_id: [n_pass, n]}}: paired CIs without samples."""
+        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/per_problem.json"
 
     def heldout_loss(self, run: Run, iteration: int) -> str:
         return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/heldout_loss.json"
@@ -210,9 +239,9 @@ class Plan:
         base, loop, evals, eval_any = {}, {}, {}, {}
         for run in self.runs:
             base.setdefault(self.base_key(run), run)
-            for it in range(1, self.iterations + 1):
+            for it in range(1, self.iterations(run) + 1):
                 loop.setdefault((self.loop_key(run, it), it), run)
-            for it in range(self.iterations + 1):
+            for it in range(self.iterations(run) + 1):
                 eval_any.setdefault((self.eval_key(run, it), it), run)
                 for cond in self.conditionings(run, it):
                     evals.setdefault((self.eval_key(run, it), it, cond), run)
@@ -222,10 +251,9 @@ class Plan:
     def all_metrics(self) -> list[str]:
         out = set()
         for run in self.runs:
-            for it in range(self.iterations + 1):
+            for it in range(self.iterations(run) + 1):
                 for cond in self.conditionings(run, it):
-                    if self.benchmarks_at(it):
-                        out.add(self.metrics(run, it, cond))
+                    out.update({self.metrics(run, it, cond), self.per_problem(run, it, cond)})
                 if self.config.get("heldout_loss", True):
                     out.add(self.heldout_loss(run, it))
                 if it >= 1:
