@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ckpt-summary": ("leti.fcft.cli_summary", "copy a checkpoint's metrics and loss curve into results/"),
     "score": ("leti.evaluation", "score a checkpoint's samples on several benchmarks (one executor pool)"),
     "eae": ("leti.eae.cli", "event argument extraction: prompts, verification, metrics"),
+    "pretrain-corpus": ("leti.pretrain_corpus", "build the regularization corpus (The Stack or local files)"),
     "report": ("leti.report.cli", "tables, figures and claims from cached results"),
 }
 

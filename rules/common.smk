@@ -40,3 +40,100 @@ def cpu_resources():
 def as_json(obj):
     """Quote a JSON object for the shell."""
     return "'" + json.dumps(obj, sort_keys=True).replace("'", "'\\''") + "'"
+
+
+def bench_data_args(bench):
+    spec = dict(config["benchmarks"][bench]["problems"])
+    source = spec.pop("source")
+    if source == "eae":
+        args = ["eae", "data", "--split", spec.pop("split", "test")]
+    else:
+        args = ["data", "--benchmark", spec.pop("benchmark"), "--split", spec.pop("split", "test")]
+    for key, value in spec.items():
+        args += [f"--{key.replace('_', '-')}"] + [str(v) for v in (value if isinstance(value, list) else [value])]
+    return " ".join(args)
+
+
+def train_data_args(task):
+    style = config["params"]["task"].get("eae_style", "full")
+    return f"eae data --split train --style {style}" if task == "eae" else "data --benchmark mbpp --split train"
+
+
+TINY_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] == "tiny"]
+
+
+HUB_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] != "tiny"]
+
+
+def base_run(wc):
+    return LOOKUP["base"][wc.bk]
+
+
+def loop_run(wc):
+    return LOOKUP["loop"][(wc.lk, int(wc.it))]
+
+
+def the_run(wc):
+    return LOOKUP["runs"][wc.rid]
+
+
+LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
+
+
+RUN_IDS = set(LOOKUP["runs"])
+
+
+def train_sample_args(run, it):
+    s = run.params["sample"]
+    cond = "none" if it == 1 else s["conditioning"]  # spec §2: iteration 1 samples the base without a token
+    args = (f"--n {s['n']} --temperature {s['temperature']} --top-p {s['top_p']} "
+            f"--max-new-tokens {s['max_new_tokens']} --batch-size {s['batch_size']} "
+            f"--seed {run.seed * 1000 + it} --conditioning {cond} --no-progress")
+    if run.params["task"]["limit"]:
+        args += f" --limit {run.params['task']['limit']}"
+    return args
+
+
+def pp_flag(run):
+    return f"--postprocess" if run.params["sample"]["postprocess"] else ""
+
+
+def fcft_args(run):
+    f = run.params["fcft"]
+    args = f"--feedback-type {f['feedback_type']}"
+    if run.params["sample"]["postprocess"]:
+        args += f" --postprocess {run.params['sample']['postprocess']}"
+        if f["postprocess_feedback"]:
+            args += " --postprocess-feedback"
+    return args
+
+
+def eval_run(wc):
+    return LOOKUP["eval"][(wc.ek, int(wc.it), wc.cond)]
+
+
+EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
+
+
+def eval_sample_spec(run, it, cond):
+    spec = []
+    for name in PLAN.benchmarks_at(run, it, cond):
+        b = config["benchmarks"][name]
+        spec.append({"benchmark": name, "problems": PLAN.bench_problems(name), "n": b["n"],
+                     "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
+                     "max_new_tokens": b["max_new_tokens"], "seed": run.seed * 1000 + it,
+                     "limit": b.get("limit")})
+    return spec
+
+
+def eval_score_spec(run, it, cond):
+    return [{"benchmark": name, "problems": PLAN.bench_problems(name),
+             "strip_mode": run.params["eval"]["strip_mode"], "timeout": run.params["execute"]["timeout"],
+             "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"]}
+            for name in PLAN.benchmarks_at(run, it, cond)]
+
+
+def eval_meta(run, wc):
+    axes = run.axes if int(wc.it) > 0 else {a: run.axes[a] for a in axes_touching(config, STAGE_NAMESPACES["eval0"], STAGE_IGNORES["eval0"])}
+    return {"eval_key": wc.ek, "iteration": int(wc.it), "conditioning": wc.cond, "axes": axes, "seed": run.seed,
+            "preset": config.get("preset")}

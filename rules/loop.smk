@@ -1,19 +1,8 @@
 # The LeTI loop, iteration i: sample (checkpoint i-1) -> programs -> execute (sandbox) -> FCFT data -> train.
 # Iteration-1 samples and executions are keyed by `shared/...` and reused by every arm.
 
-def loop_run(wc):
-    return LOOKUP["loop"][(wc.lk, int(wc.it))]
-
-
-def the_run(wc):
-    return LOOKUP["runs"][wc.rid]
-
-
-LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
-RUN_IDS = set(LOOKUP["runs"])
-
-
 rule sample_train:
+    conda: "../envs/train.yaml"
     input:
         ckpt=lambda wc: PLAN.ckpt(loop_run(wc), int(wc.it) - 1),
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
@@ -28,6 +17,7 @@ rule sample_train:
 
 
 rule programs_train:
+    conda: "../envs/exec.yaml"
     input:
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
         samples=f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
@@ -40,6 +30,7 @@ rule programs_train:
 
 
 rule execute_train:
+    conda: "../envs/exec.yaml"
     input: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
     output: f"{W}/loop/{{lk}}/iter{{it}}/exec.jsonl",
     params: workers=lambda wc: loop_run(wc).params["execute"]["workers"],
@@ -52,6 +43,7 @@ rule execute_train:
 
 
 rule fcft_data:
+    conda: "../envs/exec.yaml"
     input:
         problems=lambda wc: PLAN.train_problems(the_run(wc)),
         samples=lambda wc: PLAN.train_samples(the_run(wc), int(wc.it)),
@@ -69,6 +61,7 @@ rule fcft_data:
 
 
 rule train:
+    conda: "../envs/train.yaml"
     input:
         init=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it) - 1),
         examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
@@ -89,6 +82,7 @@ rule train:
 
 
 rule train_summary:
+    conda: "../envs/exec.yaml"
     input: f"{W}/loop/{{rid}}/iter{{it}}/ckpt",
     output:
         summary=f"{R}/runs/{{rid}}/iter{{it}}/train_summary.json",
@@ -97,28 +91,3 @@ rule train_summary:
     resources: **cpu_resources(),
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell: "leti ckpt-summary --ckpt {input} --summary {output.summary} --loss-csv {output.loss} > {log} 2>&1"
-
-
-def train_sample_args(run, it):
-    s = run.params["sample"]
-    cond = "none" if it == 1 else s["conditioning"]  # spec §2: iteration 1 samples the base without a token
-    args = (f"--n {s['n']} --temperature {s['temperature']} --top-p {s['top_p']} "
-            f"--max-new-tokens {s['max_new_tokens']} --batch-size {s['batch_size']} "
-            f"--seed {run.seed * 1000 + it} --conditioning {cond} --no-progress")
-    if run.params["task"]["limit"]:
-        args += f" --limit {run.params['task']['limit']}"
-    return args
-
-
-def pp_flag(run):
-    return f"--postprocess" if run.params["sample"]["postprocess"] else ""
-
-
-def fcft_args(run):
-    f = run.params["fcft"]
-    args = f"--feedback-type {f['feedback_type']}"
-    if run.params["sample"]["postprocess"]:
-        args += f" --postprocess {run.params['sample']['postprocess']}"
-        if f["postprocess_feedback"]:
-            args += " --postprocess-feedback"
-    return args

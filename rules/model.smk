@@ -1,14 +1,7 @@
 # The base model (iteration 0): the tiny GPT-2 trained here, or a hub/local model with LeTI's tokens.
 
-TINY_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] == "tiny"]
-HUB_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"] != "tiny"]
-
-
-def base_run(wc):
-    return LOOKUP["base"][wc.bk]
-
-
 rule tokenizer:
+    conda: "../envs/train.yaml"
     input: lambda wc: PLAN.pretrain_corpus(base_run(wc)),
     output: directory(f"{W}/base/{{bk}}/tokenizer"),
     params: vocab=lambda wc: base_run(wc).params["model"]["tokenizer"]["vocab_size"],
@@ -19,6 +12,7 @@ rule tokenizer:
 
 
 rule pretrain:
+    conda: "../envs/train.yaml"
     input:
         tokenizer=f"{W}/base/{{bk}}/tokenizer",
         corpus=lambda wc: PLAN.pretrain_corpus(base_run(wc)),
@@ -28,7 +22,7 @@ rule pretrain:
         seed=lambda wc: base_run(wc).params["model"]["pretrain_seed"],
     log: f"{W}/logs/base/{{bk}}/pretrain.log",
     benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
-    threads: THREADS,
+    threads: max(THREADS, 2),  # nothing else can run before the base exists
     resources: **gpu_resources(),
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell:
@@ -37,6 +31,7 @@ rule pretrain:
 
 
 rule init_model:
+    conda: "../envs/train.yaml"
     output: directory(f"{W}/base/{{bk}}/ckpt"),
     params: source=lambda wc: base_run(wc).params["model"]["source"],
     log: f"{W}/logs/base/{{bk}}/init.log",

@@ -110,6 +110,10 @@ def stage_key(config: dict, run: Run, stage: str, with_seed: bool) -> str:
     return "/".join(parts) or "default"
 
 
+def corpus_slug(src: str) -> str:
+    return src.split(":", 1)[1].replace("/", "__")
+
+
 class Plan:
     """Paths of every artefact of the grid; the Snakefile and `leti report` both use it."""
 
@@ -221,12 +225,21 @@ class Plan:
         return f"{self.work}/data/train/{task['train']}.jsonl"
 
     def pretrain_corpus(self, run: Run) -> str:
+        """'synth' (the synthetic corpus), 'hub:<dataset>' (built by `leti pretrain-corpus`) or a JSONL path."""
         src = run.params["task"]["pretrain_corpus"]
-        return f"{self.synth_dir(run.params['task']['synth_seed'])}/corpus.jsonl" if src == "synth" else src
+        if src == "synth":
+            return f"{self.synth_dir(run.params['task']['synth_seed'])}/corpus.jsonl"
+        if src.startswith("hub:"):
+            return f"{self.work}/data/pretrain/{corpus_slug(src)}.jsonl"
+        return src
 
     def heldout_corpus(self, run: Run) -> str:
         src = run.params["task"]["heldout_corpus"]
-        return f"{self.synth_dir(run.params['task']['synth_seed'])}/heldout.jsonl" if src == "synth" else src
+        if src == "synth":
+            return f"{self.synth_dir(run.params['task']['synth_seed'])}/heldout.jsonl"
+        if src.startswith("hub:"):
+            return f"{self.work}/data/pretrain/{corpus_slug(src)}.heldout.jsonl"
+        return src
 
     def bench_problems(self, bench: str) -> str:
         spec = self.config["benchmarks"][bench]["problems"]

@@ -1,0 +1,165 @@
+"""The grid: axes expansion, per-stage keys, config errors, and the paper preset's DAG size."""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from leti.errors import UserError
+from leti.workflow.checks import check_config
+from leti.workflow.plan import Plan
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def load(name):
+    return yaml.safe_load(open(REPO / name))
+
+
+def test_default_grid_has_the_four_arms_with_readable_ids():
+    plan = Plan(load("config.yaml"))
+    assert [r.id for r in plan.runs] == [
+        "model=tiny/feedback=textual/reg=on/seed=0",
+        "model=tiny/feedback=textual/reg=off/seed=0",
+        "model=tiny/feedback=binary/reg=on/seed=0",
+        "model=tiny/feedback=none/reg=on/seed=0",
+    ]
+    noreg = plan.by_id["model=tiny/feedback=textual/reg=off/seed=0"]
+    assert noreg.params["train"]["reg_ratio"] == 0 and plan.runs[0].params["train"]["reg_ratio"] == 0.5
+
+
+def test_iteration_one_work_is_shared_and_later_work_is_not():
+    plan = Plan(load("config.yaml"))
+    first = {plan.train_samples(r, 1) for r in plan.runs}
+    assert first == {"work/loop/shared/seed=0/iter1/samples.jsonl"}
+    assert len({plan.train_samples(r, 2) for r in plan.runs}) == 4
+    assert len({plan.ckpt(r, 0) for r in plan.runs}) == 1  # one base for every arm
+    assert len({plan.metrics(r, 0, "none") for r in plan.runs}) == 1  # base evaluated once
+
+
+def test_control_arm_never_uses_a_reward_token():
+    plan = Plan(load("config.yaml"))
+    control = plan.by_id["model=tiny/feedback=none/reg=on/seed=0"]
+    assert control.params["fcft"]["feedback_type"] == "none"
+    assert all(plan.conditionings(control, it) == ["none"] for it in range(4))
+    textual = plan.runs[0]
+    assert plan.conditionings(textual, 1) == ["good", "bad", "none"]
+    assert plan.benchmarks_at(textual, 1, "bad") == ["synth_test"]
+
+
+def test_adding_an_axis_value_expands_the_grid_without_code():
+    cfg = load("config.yaml")
+    cfg["axes"]["lr"] = {"low": {"train.lr": 5e-4}, "high": {"train.lr": 2e-3}}
+    plan = Plan(cfg)
+    assert len(plan.runs) == 8
+    assert {r.params["train"]["lr"] for r in plan.runs} == {5e-4, 2e-3}
+    # lr only touches training: iteration-1 samples stay shared across it
+    assert len({plan.train_samples(r, 1) for r in plan.runs}) == 1
+
+
+def test_override_of_a_missing_parameter_is_a_clear_error():
+    cfg = load("config.yaml")
+    cfg["axes"]["reg"]["off"] = {"train.reg_ratoi": 0}
+    with pytest.raises(UserError, match=r"axes.reg.off: 'train.reg_ratoi' overrides a parameter that does not exist"):
+        Plan(cfg)
+
+
+def test_unquoted_yaml_booleans_as_axis_values_are_caught():
+    cfg = load("config.yaml")
+    cfg["axes"]["reg"] = {True: {}, False: {"train.reg_ratio": 0}}
+    with pytest.raises(UserError, match="quote it"):
+        check_config(cfg)
+
+
+def test_missing_data_file_is_named(tmp_path):
+    cfg = load("config.yaml")
+    cfg["data_root"] = str(tmp_path)
+    with pytest.raises(UserError, match=r"benchmarks.mbpp needs .*mbpp/mbpp.jsonl"):
+        check_config(cfg)
+
+
+def _snakemake(*args, cwd=REPO, timeout=120):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _job_counts(out: str) -> dict:
+    counts, on = {}, False
+    for line in out.splitlines():
+        if line.startswith("job ") and "count" in line:
+            on = True
+            continue
+        if on:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                counts[parts[0]] = int(parts[1])
+            elif counts:
+                break
+    return counts
+
+
+def test_paper_preset_plans_the_expected_jobs():
+    t0 = time.time()
+    r = _snakemake("-n", "--configfile", "presets/paper.yaml", "--directory", str(REPO))
+    elapsed = time.time() - t0
+    assert r.returncode == 0, r.stderr[-2000:]
+    counts = _job_counts(r.stdout)
+    # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 4 arms x 6 (+ trained w/ post-processing)
+    assert counts["train"] == 3 * 14 + 4 * 6
+    assert counts["fcft_data"] == counts["train"] and counts["train_summary"] == counts["train"]
+    assert counts["init_model"] == 2 and counts["pretrain_corpus"] == 1 and counts["train_data"] == 1
+    # iteration 1 is shared per (model size, post-processing): 3 jobs; later iterations per arm
+    assert counts["sample_train"] == 3 + (3 * 13 + 4 * 5)
+    assert counts["execute_train"] == counts["programs_train"] == counts["sample_train"]
+    # MBPP under good/bad/none at every iteration >= 1, base once per model under none
+    assert counts["eval_sample"] == counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6)
+    assert counts["heldout_loss"] == 2 + (3 * 14 + 4 * 6)
+    assert counts["bench_data"] == 7 and counts["report"] == 1
+    print(f"paper preset dry run: {sum(counts.values())} jobs in {elapsed:.1f} s")
+
+
+def test_bad_config_fails_before_any_job_with_one_line(tmp_path):
+    cfg = load("presets/ci.yaml")
+    cases = {
+        "unknown key": (lambda c: c.update(colour="blue"), "Additional properties are not allowed ('colour'"),
+        "wrong type": (lambda c: c["params"]["sample"].update(n="many"), "params.sample.n: 'many' is not of type 'integer'"),
+        "missing param": (lambda c: c["axes"]["feedback"].update(x={"fcft.kind": 1}), "'fcft.kind' overrides a parameter that does not exist"),
+        "missing data": (lambda c: c.update(data_root=str(tmp_path / "nowhere")), "does not exist (check data_root)"),
+    }
+    for name, (mutate, message) in cases.items():
+        c = copy.deepcopy(cfg)
+        mutate(c)
+        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
+        path.write_text(yaml.safe_dump(c))
+        r = _snakemake("-n", "--configfile", str(path))
+        assert r.returncode != 0, name
+        lines = [l for l in (r.stdout + r.stderr).splitlines() if l.startswith("config error")]
+        assert len(lines) == 1 and message in lines[0], (name, r.stdout[-500:], r.stderr[-1500:])
+        assert "rule " not in r.stdout, name  # nothing was scheduled
+
+
+def test_lint_is_clean():
+    r = _snakemake("--lint")
+    assert r.returncode == 0 and "Lints for" not in r.stdout + r.stderr, (r.stdout + r.stderr)[-3000:]
+
+
+def test_conda_envs_pin_what_requirements_pin():
+    reqs = {}
+    for line in open(REPO / "requirements.txt"):
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            reqs[name.lower()] = version
+    for env in sorted((REPO / "envs").glob("*.yaml")):
+        pins = [p for d in yaml.safe_load(open(env))["dependencies"] if isinstance(d, dict) for p in d["pip"]]
+        for pin in pins:
+            if "==" in pin:
+                name, version = pin.split("==")
+                assert reqs.get(name.lower()) == version, f"{env.name}: {pin} disagrees with requirements.txt"
