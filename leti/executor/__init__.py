@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 from typing import Iterable
 
 from leti.errors import UserError
@@ -105,6 +104,8 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
 
     `cache_path`: append-only JSONL keyed by content key; programs already there are not re-run, so a
     killed run resumes. `defaults`: timeout / memory_mb for records that lack them."""
+    import threading
+
     from leti.executor.pool import get_pool
 
     programs = list(programs)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 HELLO_TIMEOUT_S = 120.0
-GRACE_S = 30.0  # on top of the program's own time limit before the worker is declared hung
+GRACE_S = 30.0
+PIPELINE = 2  # requests in flight per worker  # on top of the program's own time limit before the worker is declared hung
 
 
 def _worker_env() -> dict[str, str]:
@@ -68,14 +69,20 @@ class Worker:
             raise WorkerDied(f"worker {self.pid} exited (status {self.proc.poll()})")
         return json.loads(line)
 
-    def call(self, job: dict) -> dict:
+    def send(self, job: dict) -> None:
         self.wait_ready()
         try:
             self.proc.stdin.write(json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerDied(f"worker {self.pid}: {exc}") from None
-        return self._read(float(job.get("timeout", 5.0)) + GRACE_S)
+
+    def receive(self, wait_s: float) -> dict:
+        return self._read(wait_s + GRACE_S)
+
+    def call(self, job: dict) -> dict:
+        self.send(job)
+        return self.receive(float(job.get("timeout", 5.0)))
 
     def close(self) -> None:
         try:
@@ -126,20 +133,38 @@ class Pool:
             errors: list[BaseException] = []
 
             def loop(slot: int) -> None:
+                # Two requests in flight per worker: the worker starts the next program while the
+                # parent is still reading the previous result (results come back in order).
+                inflight: list[int] = []
+                retry: list[int] = []
                 while True:
                     try:
-                        i = q.get_nowait()
-                    except queue.Empty:
-                        return
-                    result = None
-                    for attempt in range(2):
-                        try:
+                        while len(inflight) < PIPELINE and not retry:
+                            try:
+                                i = q.get_nowait()
+                            except queue.Empty:
+                                break
+                            inflight.append(i)
+                            self.workers[slot].send(jobs[i])
+                        if retry:
+                            i = retry.pop(0)
                             result = self.workers[slot].call(jobs[i])
-                            break
-                        except (WorkerDied, ValueError) as exc:
-                            self._replace(slot)
+                        elif inflight:
+                            wait = sum(float(jobs[j].get("timeout", 5.0)) for j in inflight)
+                            result = self.workers[slot].receive(wait)
+                            i = inflight.pop(0)
+                        else:
+                            return
+                    except (WorkerDied, ValueError) as exc:
+                        # a dead or hung worker: replace it; its programs are retried once, alone
+                        self._replace(slot)
+                        if retry or not inflight:  # a retried program failed again
                             result = {"status": "harness_error", "exc_type": "WorkerDied", "message": str(exc),
                                       "feedback": None, "sandbox": None}
+                        else:
+                            retry.extend(inflight)
+                            inflight.clear()
+                            continue
                     try:
                         on_result(i, result)
                     except BaseException as exc:  # noqa: BLE001

@@ -15,7 +15,6 @@ Levels (recorded in every result's `sandbox` field, joined with "+"):
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import sys
@@ -30,15 +29,28 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 UID_BASE = 100000
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_LIBC = None
+
+
+def _libc():
+    """libc through ctypes, loaded only by the bootstrap (ctypes makes every later fork slower)."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+
+        lib = ctypes.CDLL(None, use_errno=True)
+        lib.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+        lib.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        lib.unshare.argtypes = [ctypes.c_int]
+        lib.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        _LIBC = lib
+    return _LIBC
 
 
 def _check(rc: int, what: str) -> None:
     if rc != 0:
+        import ctypes
+
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
@@ -48,19 +60,19 @@ def _b(s):
 
 
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), f"unshare({flags:#x})")
+    _check(_libc().unshare(flags), f"unshare({flags:#x})")
 
 
 def mount(src, target, fstype, flags: int, data=None) -> None:
-    _check(_libc.mount(_b(src), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+    _check(_libc().mount(_b(src), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
 
 
 def umount(target, flags: int = MNT_DETACH) -> None:
-    _check(_libc.umount2(_b(target), flags), f"umount {target}")
+    _check(_libc().umount2(_b(target), flags), f"umount {target}")
 
 
 def prctl(option: int, arg: int = 0) -> None:
-    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+    _check(_libc().prctl(option, arg, 0, 0, 0), f"prctl({option})")
 
 
 def _mountinfo() -> list[tuple[str, str, str]]:
@@ -172,7 +184,7 @@ def drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # all capabilities are cleared by the kernel here
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    # no_new_privs (setuid binaries cannot give root back) is set once in the bootstrap and inherited
 
 
 def kill_uid(uid: int) -> None:
