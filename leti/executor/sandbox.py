@@ -189,6 +189,8 @@ def drop_privileges(uid: int) -> None:
 
 def kill_uid(uid: int) -> None:
     """Kill every process owned by `uid` (a throw-away uid only programs of this worker use)."""
+    if not isinstance(uid, int) or uid < UID_BASE:  # never kill(-1) as root or as a real user
+        raise ValueError(f"refusing to kill all processes of uid {uid!r}")
     pid = os.fork()
     if pid == 0:
         try:
