@@ -225,7 +225,7 @@ def claims_markdown(rows: list[dict], provenance: str) -> str:
         ci = "" if r["ci_low"] is None else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
         eff = "" if r["effect"] is None else f"{r['effect']:.4g}"
         bench = r["benchmark"] + (f" ({r['variant']})" if r["variant"] else "")
-        out.append(f"| {r['claim']} | {r['context']} | {bench} | {r['direction']} | {eff} | {ci} | **{r['verdict']}** |")
+        out.append(f"| {r['claim'].replace('|', chr(92) + '|')} | {r['context']} | {bench} | {r['direction']} | {eff} | {ci} | **{r['verdict']}** |")
     out += ["", "## Notes", ""]
     for r in rows:
         bits = [f"`{r['id']}` on {r['benchmark']} ({r['context']}):"]

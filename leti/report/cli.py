@@ -40,19 +40,18 @@ def load_config(text: str) -> dict:
 def summary_csv(res) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run_id", "arm", "seed", "iteration", "conditioning", "eval_key", "benchmark", "variant", "metric", "value"])
+    w.writerow(["run_id", "iteration", "conditioning", "benchmark", "variant", "metric", "value"])
 
     def flat(prefix, obj):
         if isinstance(obj, dict):
             for k in sorted(obj):
-                if k in ("by_task",):
+                if k in ("by_task", "buckets_fine", "counts"):
                     continue
                 yield from flat(f"{prefix}.{k}" if prefix else k, obj[k])
         elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
             yield prefix, obj
 
     for run in res.plan.runs:
-        arm = run.id.rsplit("/seed=", 1)[0]
         for it in range(res.last(run) + 1):
             for cond in res.plan.conditionings(run, it):
                 data = res.metrics.get((run.id, it, cond))
@@ -61,32 +60,29 @@ def summary_csv(res) -> str:
                 for bname in sorted(data["benchmarks"]):
                     for variant, m in sorted((data["benchmarks"][bname].get("metrics") or {}).items()):
                         for metric, v in flat("", m):
-                            w.writerow([run.id, arm, run.seed, it, cond, res.plan.eval_key(run, it), bname, variant,
-                                        metric, f"{v:.6g}"])
+                            w.writerow([run.id, it, cond, bname, variant, metric, f"{v:.6g}"])
             h = res.heldout.get((run.id, it))
             if h is not None:
-                w.writerow([run.id, arm, run.seed, it, "", res.plan.eval_key(run, it), "heldout_loss", "", "loss",
-                            f"{h['loss']:.6g}"])
+                w.writerow([run.id, it, "", "heldout_loss", "", "loss", f"{h['loss']:.6g}"])
             st = res.train_stats.get((run.id, it))
             if st is not None:
-                w.writerow([run.id, arm, run.seed, it, "", "", "train", "", "pass_rate", f"{st.get('pass_rate', 0):.6g}"])
+                w.writerow([run.id, it, "", "train", "", "pass_rate", f"{st.get('pass_rate', 0):.6g}"])
                 sm = res.train_summary.get((run.id, it)) or {}
                 if "fcft_steps_total" in sm:
-                    w.writerow([run.id, arm, run.seed, it, "", "", "train", "", "fcft_steps_total",
-                                str(sm["fcft_steps_total"])])
+                    w.writerow([run.id, it, "", "train", "", "fcft_steps_total", str(sm["fcft_steps_total"])])
     return buf.getvalue()
 
 
-def build(config: dict, out: str, figures: bool = True) -> list[str]:
+def build(config: dict, out: str, figures: bool = True, results: str | None = None) -> list[str]:
     from leti.report.claims import Claims, claims_markdown
     from leti.report.collect import Results
     from leti.report.tables import Builder
 
-    res = Results(config)
+    res = Results(config, results)
     builder = Builder(res)
     tables = builder.all_tables()
     assert tuple(t.name for t in tables) == TABLE_NAMES, [t.name for t in tables]
-    header = (f"# LeTI reproduction report\n\nBuilt by `leti report` from {res.plan.results}/ only "
+    header = (f"# LeTI reproduction report\n\nBuilt by `leti report` from the results directory only "
               f"(preset {config.get('preset')!r}, {len(res.plan.runs)} runs, up to {res.max_last} iterations). "
               f"{builder.prov}.\n\n")
     atomic_write_text(f"{out}/tables.md", header + "\n".join(t.markdown() for t in tables))
@@ -123,9 +119,7 @@ def run(args) -> int:
     config = load_config(args.config)
     if not isinstance(config, dict) or "axes" not in config:
         raise UserError("--config: not a workflow config (no 'axes')")
-    if args.results:
-        config = {**config, "results": args.results}
-    written = build(config, args.out.rstrip("/"), figures=not args.no_figures)
+    written = build(config, args.out.rstrip("/"), figures=not args.no_figures, results=args.results)
     if args.stamp:
         atomic_write_text(args.stamp, "done\n")
     print(f"leti report: {len(written)} files in {args.out} (config {stable_hash(config)})")

@@ -44,9 +44,10 @@ class Arm:
 
 
 class Results:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, results: str | None = None):
+        """`results` overrides config['results'] (the config hash is that of `config` as given)."""
         self.config = config
-        self.plan = Plan(config)
+        self.plan = Plan({**config, "results": results} if results else config)
         self.max_last = max(self.plan.iterations(r) for r in self.plan.runs)
         self.config_hash = stable_hash(config)
         self._json: dict[str, object] = {}

@@ -44,7 +44,7 @@ class Table:
     def markdown(self) -> str:
         out = [f"### {self.title}", ""]
         if self.rows:
-            out.append("| " + " | ".join(self.columns) + " |")
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in self.columns) + " |")
             out.append("|" + "|".join("---" for _ in self.columns) + "|")
             for r in self.rows:
                 out.append("| " + " | ".join(self._fmt(v).replace("|", "\\|") for v in r) + " |")
@@ -58,8 +58,12 @@ class Table:
 
     def csv(self) -> str:
         stat_cols = [any(isinstance(r[i], Stat) for r in self.rows) for i in range(len(self.columns))]
-        header = []
+        header, anchor = [], ""
         for c, is_stat in zip(self.columns, stat_cols):
+            if c in ("paper", "paper %", "Δ", "paper F1"):  # repeated names: qualify by the column they follow
+                c = f"{anchor} {c}"
+            else:
+                anchor = c
             header += [c, f"{c} sd", f"{c} n_seeds"] if is_stat else [c]
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
