@@ -222,3 +222,21 @@ def _cmd(pid):
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_two_answers_arriving_in_one_read_are_both_seen():
+    """Regression: with two requests in flight, both answers can arrive in one read; the second must
+    not wait for more data on the pipe (it used to stall for the 30 s grace period)."""
+    import time
+
+    w = pool_mod.Worker()
+    try:
+        w.wait_ready()
+        w.send({"ping": True})
+        w.send({"ping": True})
+        time.sleep(0.5)  # both answers are now in the pipe
+        t0 = time.monotonic()
+        assert w._read(5)["pong"] and w._read(5)["pong"]
+        assert time.monotonic() - t0 < 2
+    finally:
+        w.close()

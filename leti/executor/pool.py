@@ -49,6 +49,7 @@ class Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env(), cwd="/", close_fds=True,
         )
         self.hello: dict | None = None
+        self._buf = bytearray()
 
     @property
     def pid(self) -> int:
@@ -60,13 +61,23 @@ class Worker:
         return self.hello
 
     def _read(self, timeout: float) -> dict:
+        """One response line. Own buffering on the raw fd: with two requests in flight both answers can
+        arrive in one read, and select() on the fd would not see the one already buffered."""
+        import time
+
         fd = self.proc.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            raise WorkerDied(f"worker {self.pid} did not answer within {timeout:.0f} s")
-        line = self.proc.stdout.readline()
-        if not line:
-            raise WorkerDied(f"worker {self.pid} exited (status {self.proc.poll()})")
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(0.0, left))
+            if not ready:
+                raise WorkerDied(f"worker {self.pid} did not answer within {timeout:.0f} s")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise WorkerDied(f"worker {self.pid} exited (status {self.proc.poll()})")
+            self._buf += chunk
+        line, _, rest = bytes(self._buf).partition(b"\n")
+        self._buf = bytearray(rest)
         return json.loads(line)
 
     def send(self, job: dict) -> None:
