@@ -53,6 +53,13 @@ class TrainConfig:
     seed: int = 42
     precision: str = "auto"             # auto | fp32 | bf16-autocast | bf16
     gradient_checkpointing: bool = False
+    # GPU-path options (docs/gpu.md); the defaults keep the original behaviour
+    packing: bool = False               # pack FCFT sequences into rows of pack_len (block-diagonal attention)
+    pack_len: int | None = None         # packed row length (default: max_len; longer sequences get their own row)
+    packing_attention: str = "position_ids"  # position_ids (resets; works with flash varlen) | mask4d
+    micro_batch_tokens: int | None = None    # token budget per forward (rows x width) instead of micro_batch_size
+    attn_implementation: str | None = None   # None: loading default (sdpa, falling back) | eager | sdpa | flash_attention_2
+    optimizer_impl: str = "default"     # default | foreach | fused (torch AdamW kernels; same maths)
     resume_every: int = 50              # steps between resume snapshots
     continue_optimizer: bool = True
 
@@ -68,6 +75,14 @@ class TrainConfig:
             raise UserError(f"train.pretrain_packing must be 'docs' or 'blocks', got {self.pretrain_packing!r}")
         if self.reg_ratio < 0:
             raise UserError(f"train.reg_ratio must be >= 0, got {self.reg_ratio}")
+        if self.packing_attention not in ("position_ids", "mask4d"):
+            raise UserError(f"train.packing_attention must be 'position_ids' or 'mask4d', got {self.packing_attention!r}")
+        if self.optimizer_impl not in ("default", "foreach", "fused"):
+            raise UserError(f"train.optimizer_impl must be default|foreach|fused, got {self.optimizer_impl!r}")
+        if self.pack_len is not None and self.pack_len < 1:
+            raise UserError(f"train.pack_len must be >= 1, got {self.pack_len}")
+        if self.micro_batch_tokens is not None and self.micro_batch_tokens < 1:
+            raise UserError(f"train.micro_batch_tokens must be >= 1, got {self.micro_batch_tokens}")
 
 
 class PretrainStream:
@@ -106,30 +121,87 @@ class PretrainStream:
         self.order, self.cursor = st["order"], st["cursor"]
 
 
+_ADDED_FIELDS = ("packing", "pack_len", "packing_attention", "micro_batch_tokens", "attn_implementation",
+                 "optimizer_impl")
+
+
+def _cfg_for_key(cfg: TrainConfig) -> dict:
+    """The config as hashed for resume snapshots; options added later count only when set, so a
+    snapshot written before they existed still matches."""
+    default = TrainConfig()
+    return {k: v for k, v in asdict(cfg).items() if k not in _ADDED_FIELDS or v != getattr(default, k)}
+
+
 def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
     if cfg.precision != "auto":
         return cfg.precision
     return "bf16-autocast" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
-def _global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengths_sorted: bool) -> tuple[float, int]:
-    """Token-mean loss over the whole global batch (sum over micro-batches / total tokens), backward done."""
-    idx = list(range(len(rows)))
-    if lengths_sorted:
-        idx.sort(key=lambda i: len(rows[i]))
+def _micro_batches(idx: list[int], lengths: list[int], micro: int, micro_batch_tokens: int | None) -> list[list[int]]:
+    """Consecutive groups of `idx`: `micro` sequences each, or, with a token budget, as many as keep
+    rows x longest <= micro_batch_tokens (at least one)."""
+    if not micro_batch_tokens:
+        return [idx[s:s + micro] for s in range(0, len(idx), micro)]
+    groups, cur, width = [], [], 0
+    for i in idx:
+        w = max(width, lengths[i])
+        if cur and (len(cur) + 1) * w > micro_batch_tokens:
+            groups.append(cur)
+            cur, w = [], lengths[i]
+        cur.append(i)
+        width = w
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _loss_sum(model, b, autocast) -> torch.Tensor:
+    with autocast():
+        out = model(**{k: v for k, v in b.items() if k not in ("labels", "segment_ids")})
+    logits = out.logits[:, :-1].float()
+    labels = b["labels"][:, 1:]
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                             ignore_index=-100, reduction="sum")
+
+
+def _global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengths_sorted: bool, *,
+                       packing: bool = False, pack_len: int | None = None, packing_attention: str = "position_ids",
+                       micro_batch_tokens: int | None = None) -> tuple[float, int]:
+    """Token-mean loss over the whole global batch (sum over micro-batches / total tokens), backward done.
+
+    packing=True: the sequences are packed into rows of `pack_len` (leti.fcft.packing); the loss is
+    the same sum over the same label positions, divided by the same count."""
     n_tokens = sum(sum(m[1:]) if m else 0 for m in masks)  # label positions that count (shifted)
     n_tokens = max(n_tokens, 1)
     total = 0.0
-    for s in range(0, len(idx), micro):
-        part = idx[s:s + micro]
+    if packing:
+        from leti.fcft.packing import collate_packed_rows, model_inputs, pack_sequences, rows_per_forward
+
+        lengths = [len(r) for r in rows]
+        width = pack_len or max(lengths)
+        packed = pack_sequences(lengths, width)
+        per = rows_per_forward(micro, max(lengths), width, micro_batch_tokens)
+        impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
+        for s in range(0, len(packed), per):
+            part = packed[s:s + per]
+            b = collate_packed_rows([[rows[i] for i in row] for row in part], pad_id,
+                                    [[masks[i] for i in row] for row in part])
+            b = {k: v.to(device) for k, v in b.items()}
+            kw = model_inputs(b, packing_attention, impl)
+            kw["labels"] = b["labels"]
+            loss_sum = _loss_sum(model, kw, autocast)
+            (loss_sum / n_tokens).backward()
+            total += loss_sum.item()
+        return total / n_tokens, n_tokens
+    idx = list(range(len(rows)))
+    if lengths_sorted:
+        idx.sort(key=lambda i: len(rows[i]))
+    for part in _micro_batches(idx, [len(r) for r in rows], micro, micro_batch_tokens):
         b = collate_left_padded([rows[i] for i in part], pad_id, [masks[i] for i in part])
         b = {k: v.to(device) for k, v in b.items()}
-        with autocast():
-            out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], position_ids=b["position_ids"])
-        logits = out.logits[:, :-1].float()
-        labels = b["labels"][:, 1:]
-        loss_sum = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                     ignore_index=-100, reduction="sum")
+        b["use_cache"] = False  # training: no KV cache to build
+        loss_sum = _loss_sum(model, b, autocast)
         (loss_sum / n_tokens).backward()
         total += loss_sum.item()
     return total / n_tokens, n_tokens
@@ -147,7 +219,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
     out = Path(out_dir)
     resume_dir = out.with_name(out.name + ".resume")
     precision = _resolve_precision(cfg, device)
-    cfg_key = stable_hash({"cfg": asdict(cfg), "init": str(init_ckpt), "n_ex": len(examples),
+    cfg_key = stable_hash({"cfg": _cfg_for_key(cfg), "init": str(init_ckpt), "n_ex": len(examples),
                            "ex": stable_hash(examples), "it": iteration})
     resume_state = load_training_state(resume_dir) if resume_dir.exists() else None
     if resume_state is not None and resume_state.get("cfg_key") != cfg_key:
@@ -155,7 +227,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         resume_state = None
     src = resume_dir if resume_state is not None else init_ckpt
     tok = load_tokenizer(str(src))
-    model = load_model(str(src), device, dtype="bfloat16" if precision == "bf16" else "float32")
+    load_kw = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
+    model = load_model(str(src), device, dtype="bfloat16" if precision == "bf16" else "float32", **load_kw)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -164,7 +237,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "ln" in name or "norm" in name.lower() else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                            **({cfg.optimizer_impl: True} if cfg.optimizer_impl != "default" else {}))
     init_meta = read_meta(init_ckpt)
     base_global_step = int(init_meta.get("global_step") or 0)
     base_fcft_step = int(init_meta.get("fcft_steps_total") or 0)
@@ -214,7 +288,10 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
             g["lr"] = lr_at(step)
         opt.zero_grad(set_to_none=True)
         loss, ntok = _global_batch_loss(model, rows, masks, tok.pad_token_id, micro, device, autocast,
-                                        cfg.length_bucketing)
+                                        cfg.length_bucketing, packing=cfg.packing,
+                                        pack_len=cfg.pack_len or cfg.max_len,
+                                        packing_attention=cfg.packing_attention,
+                                        micro_batch_tokens=cfg.micro_batch_tokens)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
