@@ -1,0 +1,98 @@
+"""End to end: the CI micro preset through Snakemake (locally, then through a real one-node SLURM),
+and the report rebuilt from cached results alone."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import data_root
+from conftest_slurm import slurm_cluster  # noqa: F401  (pytest fixture)
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+CI = str(REPO / "presets" / "ci.yaml")
+BENCHES = {"synth_test", "mbpp", "humaneval", "gsm8k", "bbh_direct", "bbh_cot", "eae"}
+
+
+def snakemake(*args, cwd=REPO, timeout=600):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run(["timeout", "-s", "INT", str(timeout), SNAKEMAKE, *args], cwd=cwd,
+                          capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    if not (data_root() / "mbpp").exists():
+        pytest.skip(f"benchmark data not found under {data_root()} (set LETI_DATA_ROOT)")
+    d = tmp_path_factory.mktemp("ci-run")
+    r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(d), "--config", f"data_root={data_root()}")
+    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-5000:])
+    return d
+
+
+def test_micro_preset_runs_end_to_end(ci_run):
+    results = ci_run / "work-ci" / "results"
+    last = json.loads((results / "runs/model=tiny/feedback=textual/seed=0/iter1/good/metrics.json").read_text())
+    assert set(last["benchmarks"]) == BENCHES and last["run"]["iteration"] == 1
+    base = json.loads((results / "base/seed=0/iter0/none/metrics.json").read_text())
+    assert set(base["benchmarks"]) == {"synth_test"} and base["run"]["conditioning"] == "none"
+    syn = last["benchmarks"]["synth_test"]
+    assert syn["n_problems"] == 8 and syn["n_samples_per_problem"] == 2
+    assert set(syn["metrics"]["raw"]["buckets"]) >= {"pass", "SyntaxError", "AssertionError"}
+    stats = json.loads((results / "runs/model=tiny/feedback=textual/seed=0/iter1/train_stats.json").read_text())
+    assert stats["pass"] + stats["fail"] == 24 * 2 and stats["feedback_type"] == "textual"
+    control = json.loads((results / "runs/model=tiny/feedback=none/seed=0/iter1/train_stats.json").read_text())
+    assert control["pass"] == stats["pass"]  # the same shared iteration-1 samples feed both arms
+    summary = json.loads((results / "runs/model=tiny/feedback=textual/seed=0/iter1/train_summary.json").read_text())
+    assert summary["fcft_steps_total"] == 4 and summary["run"]["axes"] == {"model": "tiny", "feedback": "textual"}
+    assert (results / "report").is_dir()
+
+
+def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
+    report = ci_run / "work-ci" / "results" / "report"
+    before = {p.relative_to(report): p.read_bytes() for p in sorted(report.rglob("*")) if p.is_file()}
+    assert before, "the report wrote nothing"
+    for heavy in ("base", "loop", "eval", "data", "cache"):  # checkpoints, samples, executions gone
+        shutil.rmtree(ci_run / "work-ci" / heavy, ignore_errors=True)
+    r = snakemake("report", "-n", "--configfile", CI, "--cores", "1", "--directory", str(ci_run),
+                  "--config", f"data_root={data_root()}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    planned = re.findall(r"^rule (\w+):", r.stdout, re.M)
+    assert planned == ["report"], planned
+    r = snakemake("report", "--configfile", CI, "--cores", "1", "--directory", str(ci_run),
+                  "--config", f"data_root={data_root()}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    after = {p.relative_to(report): p.read_bytes() for p in sorted(report.rglob("*")) if p.is_file()}
+    assert after.keys() == before.keys()
+    changed = [str(k) for k in before if before[k] != after[k]]
+    assert not changed, f"not byte-identical: {changed}"
+
+
+@pytest.mark.slurm
+def test_micro_preset_through_slurm(slurm_cluster, tmp_path):
+    if not (data_root() / "mbpp").exists():
+        pytest.skip("benchmark data not found")
+    r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--config", f"data_root={data_root()}",
+                                timeout=600)
+    assert r.returncode == 0, slurm_cluster.explain(r, tmp_path)
+    logs = tmp_path / ".snakemake" / "slurm_logs"
+    partitions = {}
+    for log in logs.rglob("*.log"):
+        rule = next(p for p in log.relative_to(logs).parts if p.startswith("rule_"))[5:]
+        job_id = log.stem
+        info = slurm_cluster.run("scontrol", "show", "job", job_id, check=False)
+        m = re.search(r"Partition=(\S+)", info)
+        if m:
+            partitions.setdefault(rule, set()).add(m.group(1))
+    gpu_rules = {"pretrain", "sample_train", "train", "eval_sample"}
+    assert gpu_rules <= set(partitions), partitions
+    for rule, parts in partitions.items():
+        assert parts == ({"gpu"} if rule in gpu_rules else {"cpu"}), (rule, parts)
+    assert (tmp_path / "work-ci/results/runs/model=tiny/feedback=textual/seed=0/iter1/good/metrics.json").exists()
