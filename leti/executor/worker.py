@@ -46,6 +46,8 @@ class State:
         self.base = ""
         self.counter = 0
         self.devnull = -1
+        self.tmp_mtimes: dict[str, int] = {}
+        self.vm = 0
 
     @property
     def level(self) -> str:
@@ -247,6 +249,9 @@ def _flush() -> None:
 def _clean_private_tmp(st: State) -> None:
     for d in ("/tmp", "/dev/shm"):
         try:
+            mtime = os.stat(d).st_mtime_ns  # unchanged directory: nothing was created or removed in it
+            if st.tmp_mtimes.get(d) == mtime:
+                continue
             entries = list(os.scandir(d))
         except OSError:
             continue
@@ -260,10 +265,17 @@ def _clean_private_tmp(st: State) -> None:
                     os.unlink(e.path)
             except OSError:
                 pass
+        try:
+            st.tmp_mtimes[d] = os.stat(d).st_mtime_ns
+        except OSError:
+            pass
 
 
 def _clean_scratch(st: State, scratch: str) -> None:
-    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        os.rmdir(scratch)  # the common case: the program wrote nothing
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
     if os.path.lexists(scratch):  # e.g. a directory the program made non-writable
         for root, dirs, _files in os.walk(scratch):
             for d in dirs:
@@ -307,7 +319,9 @@ def run_job(job: dict, st: State) -> dict:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
-    vm = _vm_bytes()
+    if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
+        st.vm = _vm_bytes()
+    vm = st.vm
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
     t0 = time.monotonic()
     pid = os.fork()
