@@ -3,7 +3,9 @@
 Placeholders substituted by tests/test_executor_hostile.py: @CANARY@ (a file in a root-only
 directory), @CANARY_DIR@, @WW_CANARY@ (a world-writable file in the host's /tmp), @PORT@ (a loopback
 listener the test started), @REPO@ (the repository root), @SECRET_NAME@ (an env var the parent holds).
-`requires`: sandbox features without which the entry is skipped (running it would be unsafe).
+`requires`: sandbox features without which the entry is skipped (running it would be unsafe, or the
+lower level documentedly does not prevent it, e.g. a non-root runner's program can write files its
+user owns; see docs/executor.md).
 `check`: an extra assertion the test makes on the result (see the test module).
 """
 
@@ -36,11 +38,13 @@ CORPUS = [
     dict(name="write_home", program="import os\nopen(os.path.expanduser('~/leti_hostile_home.txt'), 'w').write('x')", expect={"pass"}, check="no_home_file"),
     dict(name="write_root_home_absolute", program="open('/root/leti_hostile_abs.txt', 'w').write('x')", expect={"error"}, check="no_home_file"),
     dict(name="write_tmp", program="open('/tmp/leti_hostile_tmp.txt', 'w').write('x')", expect={"pass", "error"}, check="no_tmp_file"),
-    dict(name="write_repo", program="open('@REPO@/leti_hostile_repo.txt', 'w').write('x')", expect={"error"}, check="no_repo_file"),
-    dict(name="delete_canary", program="import os\nos.remove('@CANARY@')", expect={"error"}),
-    dict(name="rmtree_canary_dir", program="import shutil\nshutil.rmtree('@CANARY_DIR@')", expect={"error"}),
-    dict(name="overwrite_world_writable_canary", program="open('@WW_CANARY@', 'w').write('pwned')", expect={"pass", "error"}),
-    dict(name="delete_world_writable_canary", program="import os\nos.remove('@WW_CANARY@')", expect={"error"}),
+    dict(name="write_repo", program="open('@REPO@/leti_hostile_repo.txt', 'w').write('x')", expect={"error"}, check="no_repo_file",
+         requires={"uid"}),
+    dict(name="delete_canary", program="import os\nos.remove('@CANARY@')", expect={"error"}, requires={"uid"}),
+    dict(name="rmtree_canary_dir", program="import shutil\nshutil.rmtree('@CANARY_DIR@')", expect={"error"}, requires={"uid"}),
+    dict(name="overwrite_world_writable_canary", program="open('@WW_CANARY@', 'w').write('pwned')", expect={"pass", "error"},
+         requires={"mntns"}),
+    dict(name="delete_world_writable_canary", program="import os\nos.remove('@WW_CANARY@')", expect={"error"}, requires={"uid"}),
     dict(name="fill_disk", program="open('big.bin', 'wb').write(b'0' * (200 * 1024 * 1024))", expect={"error", "memory"}),
     dict(name="too_many_files", program="fs = [open('f%d' % i, 'w') for i in range(100000)]", expect={"error"}),
     # --- network ---
@@ -80,7 +84,7 @@ CORPUS = [
         "w = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]\n"
         "system = w.__init__.__globals__['system']\n"
         "system('rm -rf @CANARY_DIR@; rm -f @WW_CANARY@; touch /root/leti_hostile_sys @REPO@/leti_hostile_sys')"),
-        expect={"pass"}, check="no_home_file"),
+        expect={"pass"}, check="no_home_file", requires={"uid"}),
     dict(name="read_parent_secret", program=(
         "import os\n"
         "print(dict(os.environ))\n"
