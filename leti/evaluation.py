@@ -23,7 +23,7 @@ def configure(p):
     p.add_argument("--meta", default="{}", help="JSON object stored as 'run' in the metrics (axes, iteration, ...)")
     p.add_argument("--per-sample", default=None)
     p.add_argument("--per-problem", default=None,
-                   help="small JSON {benchmark: {task_id: [n_pass, n]}} (raw variant; BBH lenient) for paired CIs")
+                   help="small JSON {benchmark: {variant: {task_id: [n_pass, n, n_syntax]}}} for paired CIs")
     p.add_argument("--cache", default=None, help="executor result cache (JSONL)")
     p.add_argument("--no-progress", action="store_true")
 
@@ -43,6 +43,25 @@ def _variants(problems: list[dict]) -> list[tuple[str, bool, str | None, str]]:
         tv |= set(((p.get("meta") or {}).get("tests_variants") or {}))
     out += [(f"postprocessed_{name}", True, name, "exact") for name in sorted(tv)]
     return out
+
+
+SYNTAX_BUCKETS = ("SyntaxError", "IndentationError")
+
+
+def per_problem_counts(rows: list[dict]) -> dict:
+    """{variant: {task_id: [n_pass, n, n_syntax_or_indentation]}} from per-sample rows (BBH: lenient/strict)."""
+    out: dict = {}
+    for r in rows:
+        if "variant" in r:
+            keyed = [(r["variant"], r["passed"])]
+        else:  # BBH rows carry both checks
+            keyed = [("lenient", r["lenient"]), ("strict", r["strict"])]
+        for variant, ok in keyed:
+            c = out.setdefault(variant, {}).setdefault(r["task_id"], [0, 0, 0])
+            c[0] += int(bool(ok))
+            c[1] += 1
+            c[2] += int(r.get("bucket") in SYNTAX_BUCKETS)
+    return {v: dict(sorted(t.items())) for v, t in sorted(out.items())}
 
 
 def run(args):
@@ -111,14 +130,7 @@ def run(args):
                 metrics[vname], vrows = score_variant(ids, keys_by_task, by_key, DEFAULT_KS)
                 rows += [{**r, "variant": vname, "benchmark": name} for r in vrows]
         per_sample += [{**r, "benchmark": name} for r in rows]
-        counts: dict = {}
-        for r in rows:
-            if r.get("variant", "raw") != "raw":
-                continue
-            ok = r["passed"] if "passed" in r else r.get("lenient", False)
-            c = counts.setdefault(r["task_id"], [0, 0])
-            c[0] += int(bool(ok)); c[1] += 1
-        per_problem[name] = dict(sorted(counts.items()))
+        per_problem[name] = per_problem_counts(rows)
         prov_samples = [s.get("provenance") or {} for s in job["samples"]]
         out[name] = {
             "benchmark": problems[0]["benchmark"], "split": problems[0].get("split"),

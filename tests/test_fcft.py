@@ -151,3 +151,27 @@ def test_pretrain_blocks_packing(micro_checkpoint):
     assert [t for b in blocks.docs for t in b] == flat[: 16 * len(blocks.docs)]
     docs = PretrainStream(texts, tok, max_len=16, seed=0, packing="docs")
     assert len(docs.docs) == 10 and all(d[-1] == tok.eos_token_id for d in docs.docs)
+
+
+def test_eae_results_are_verified_before_fcft():
+    """EAE is one more executed task: the sandbox returns the arguments, the verifier decides."""
+    from conftest import data_root
+
+    if not (data_root() / "eae").exists():
+        pytest.skip("GENEVA data not found")
+    from leti.eae import build_problems
+    from leti.executor import execute_many
+    from leti.programs import build_programs
+
+    problems = [p for p in build_problems("test", style="compact", data_root=data_root(), limit=6)
+                if p["meta"]["gold"]][:2]
+    samples = [{"task_id": p["task_id"], "sample_idx": 0, "completion": p["reference"]} for p in problems]
+    samples += [{"task_id": p["task_id"], "sample_idx": 1, "completion": ")\n"} for p in problems]
+    results = execute_many(build_programs(problems, samples, postprocess=True), workers=1, progress=False)
+    assert all(r["status"] == "pass" for r in results)  # every program runs; only the verifier can fail it
+    ex, stats = build_examples(problems, samples, results, "textual", postprocess="eae")
+    good = [e for e in ex if e["sample_idx"] == 0]
+    bad = [e for e in ex if e["sample_idx"] == 1]
+    assert all(e["success"] and e["reward"] == GOOD for e in good)
+    assert all(not e["success"] and e["feedback"].startswith("ValueError: Only 0 ") for e in bad), bad[0]["feedback"]
+    assert stats["pass_rate"] == 0.5

@@ -33,6 +33,11 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
     from leti.postprocess import postprocess as run_postprocess, postprocess_feedback as pp_feedback
 
     by_task = {p["task_id"]: p for p in problems}
+    if any(p.get("scorer") == "eae" for p in problems):
+        # EAE's rule-based evaluator judges the captured arguments outside the sandbox (spec §8.5)
+        from leti.eae import verify_results
+
+        results = verify_results(problems, results)
     by_sample = {_sample_id(s["task_id"], s["sample_idx"]): s for s in samples}
     stats: Counter = Counter()
     examples = []
