@@ -5,7 +5,8 @@ directory), @CANARY_DIR@, @WW_CANARY@ (a world-writable file in the host's /tmp)
 listener the test started), @REPO@ (the repository root), @SECRET_NAME@ (an env var the parent holds).
 `requires`: sandbox features without which the entry is skipped (running it would be unsafe, or the
 lower level documentedly does not prevent it, e.g. a non-root runner's program can write files its
-user owns; see docs/executor.md).
+user owns; see docs/executor.md). The pseudo-feature `uid_or_nonroot` holds when programs do not
+run as root.
 `check`: an extra assertion the test makes on the result (see the test module).
 """
 
@@ -36,7 +37,8 @@ CORPUS = [
     dict(name="huge_exception_message", program="raise ValueError('x' * 10**7)", expect={"error"}, check="capped_message"),
     # --- files ---
     dict(name="write_home", program="import os\nopen(os.path.expanduser('~/leti_hostile_home.txt'), 'w').write('x')", expect={"pass"}, check="no_home_file"),
-    dict(name="write_root_home_absolute", program="open('/root/leti_hostile_abs.txt', 'w').write('x')", expect={"error"}, check="no_home_file"),
+    dict(name="write_root_home_absolute", program="open('/root/leti_hostile_abs.txt', 'w').write('x')", expect={"error"}, check="no_home_file",
+         requires={"uid_or_nonroot"}),
     dict(name="write_tmp", program="open('/tmp/leti_hostile_tmp.txt', 'w').write('x')", expect={"pass", "error"}, check="no_tmp_file"),
     dict(name="write_repo", program="open('@REPO@/leti_hostile_repo.txt', 'w').write('x')", expect={"error"}, check="no_repo_file",
          requires={"uid"}),
