@@ -85,7 +85,9 @@ class TorchSampler:
     def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
         """Decode `config.n` completions for each prompt; rows of one call share a random stream
         seeded by (seed, batch_key), so results do not depend on what else ran before."""
-        gen = torch.Generator(device="cpu").manual_seed(_seed_for(config.seed, batch_key))
+        # draw on the model's device: no per-step copy of the (rows x vocab) probabilities to the host
+        # (streams therefore differ between CPU and GPU runs of the same seed)
+        gen = torch.Generator(device=self.device).manual_seed(_seed_for(config.seed, batch_key))
         enc = self.tok(prompts, add_special_tokens=False)["input_ids"]
         ctx = getattr(self.model.config, "n_positions", None) or getattr(self.model.config, "max_position_embeddings", None)
         if ctx:  # keep the prompt's end when prompt + budget exceed the context window
@@ -117,7 +119,7 @@ class TorchSampler:
                 nxt = logits.argmax(-1)
             else:
                 probs = _filter_top_p(logits / config.temperature, config.top_p).softmax(-1)
-                nxt = torch.multinomial(probs.cpu(), 1, generator=gen).squeeze(-1).to(self.device)
+                nxt = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
             nxt = torch.where(finished, torch.full_like(nxt, self.pad_id), nxt)
             new_tokens.append(nxt)
             finished |= nxt == self.eos_id
