@@ -144,7 +144,7 @@ def compile_program(job: dict):
         return None, {"status": "syntax_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
                       "feedback": fb.syntax_feedback(exc, offset)}
     except (ValueError, UnicodeError, MemoryError, RecursionError, OverflowError) as exc:
-        msg = fb.safe_str(exc)  # null bytes, lone surrogates, absurd nesting, ...
+        msg = fb.safe_str(exc) or f"{type(exc).__name__} during compilation"  # null bytes, surrogates, nesting
         return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": msg,
                       "feedback": fb.HEADER + f"SyntaxError: {msg}\n"}
 
