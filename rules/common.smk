@@ -137,3 +137,36 @@ def eval_meta(run, wc):
     axes = run.axes if int(wc.it) > 0 else {a: run.axes[a] for a in axes_touching(config, STAGE_NAMESPACES["eval0"], STAGE_IGNORES["eval0"])}
     return {"eval_key": wc.ek, "iteration": int(wc.it), "conditioning": wc.cond, "axes": axes, "seed": run.seed,
             "preset": config.get("preset")}
+
+
+# ---- report outputs (rules/report.smk)
+import shlex
+
+from leti.report import output_files
+
+REPORT_DIR = f"{R}/report"
+_REPORT_FILES = output_files(REPORT_DIR)
+_CAPTIONS = "../leti/report/captions"
+
+
+def _report_outputs():
+    out = []
+    for path in _REPORT_FILES["figures"]:
+        if path.endswith(".png"):
+            out.append(report(path, caption=f"{_CAPTIONS}/figure.rst", category="Figures"))
+        else:
+            out.append(path)
+    for path in _REPORT_FILES["tables"]:
+        if path.endswith(".csv"):
+            out.append(report(path, caption=f"{_CAPTIONS}/table.rst", category="Tables"))
+        else:
+            out.append(path)
+    for path in _REPORT_FILES["main"]:
+        if path.endswith("claims.md"):
+            out.append(report(path, caption=f"{_CAPTIONS}/claims.rst", category="Claims"))
+        else:
+            out.append(path)
+    return out
+
+
+REPORT_OUTPUTS = [str(p) for p in _REPORT_FILES["main"] + _REPORT_FILES["tables"] + _REPORT_FILES["figures"]]
