@@ -57,6 +57,12 @@ def check_config(config: dict, name: str = "config") -> None:
         train = (axis_values.get("task") or {}).get("train") if "task" in axis_values else axis_values.get("task.train")
         if train in ("mbpp", "eae"):
             needed.append(("task.train", DATA_DIRS[train]))
+    corpora = [(k, config["params"]["task"].get(k)) for k in ("pretrain_corpus", "heldout_corpus")]
+    corpora += [(k.split(".", 1)[1], v) for a in config["axes"].values() for o in a.values() if o
+                for k, v in o.items() if k in ("task.pretrain_corpus", "task.heldout_corpus")]
+    for key, src in corpora:
+        if src and src != "synth" and not str(src).startswith("hub:") and not Path(src).exists():
+            raise UserError(f"{name}: task.{key}: {src} does not exist (use 'synth', 'hub:<dataset>' or a JSONL path)")
     for field, rel in needed:
         if rel and not (root / rel).exists():
             raise UserError(f"{name}: {field} needs {root / rel}, which does not exist (check data_root)")

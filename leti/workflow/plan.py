@@ -224,22 +224,20 @@ class Plan:
             return f"{self.synth_dir(task['synth_seed'])}/train.jsonl"
         return f"{self.work}/data/train/{task['train']}.jsonl"
 
-    def pretrain_corpus(self, run: Run) -> str:
+    def _corpus(self, run: Run, key: str, synth_file: str, hub_suffix: str) -> str:
         """'synth' (the synthetic corpus), 'hub:<dataset>' (built by `leti pretrain-corpus`) or a JSONL path."""
-        src = run.params["task"]["pretrain_corpus"]
+        src = run.params["task"][key]
         if src == "synth":
-            return f"{self.synth_dir(run.params['task']['synth_seed'])}/corpus.jsonl"
+            return f"{self.synth_dir(run.params['task']['synth_seed'])}/{synth_file}"
         if src.startswith("hub:"):
-            return f"{self.work}/data/pretrain/{corpus_slug(src)}.jsonl"
+            return f"{self.work}/data/pretrain/{corpus_slug(src)}{hub_suffix}"
         return src
 
+    def pretrain_corpus(self, run: Run) -> str:
+        return self._corpus(run, "pretrain_corpus", "corpus.jsonl", ".jsonl")
+
     def heldout_corpus(self, run: Run) -> str:
-        src = run.params["task"]["heldout_corpus"]
-        if src == "synth":
-            return f"{self.synth_dir(run.params['task']['synth_seed'])}/heldout.jsonl"
-        if src.startswith("hub:"):
-            return f"{self.work}/data/pretrain/{corpus_slug(src)}.heldout.jsonl"
-        return src
+        return self._corpus(run, "heldout_corpus", "heldout.jsonl", ".heldout.jsonl")
 
     def bench_problems(self, bench: str) -> str:
         spec = self.config["benchmarks"][bench]["problems"]
