@@ -1,9 +1,12 @@
 # The plan: runs, artefact paths and lookups from (wildcards) back to runs. Logic in leti.workflow.
 import json
+import os
 import re
+import shlex
 import sys
 
 from leti.errors import UserError
+from leti.report import output_files
 from leti.workflow.plan import STAGE_IGNORES, STAGE_NAMESPACES, Plan, axes_touching
 from leti.workflow.checks import check_config
 
@@ -12,6 +15,9 @@ try:
     PLAN = Plan(config)
 except UserError as exc:
     sys.exit(f"config error: {exc}")
+
+# rules call the `leti` command installed beside this snakemake (works without activating the venv)
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 W = PLAN.work
 R = PLAN.results
@@ -140,9 +146,6 @@ def eval_meta(run, wc):
 
 
 # ---- report outputs (rules/report.smk)
-import shlex
-
-from leti.report import output_files
 
 REPORT_DIR = f"{R}/report"
 _REPORT_FILES = output_files(REPORT_DIR)

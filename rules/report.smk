@@ -12,7 +12,7 @@ rule report:
     # key order kept (not as_json's sorted keys): the order of the axes makes the run ids
     params:
         cfg=lambda wc: shlex.quote(json.dumps(config)),
-        out=lambda wc, output: os.path.dirname(output[0]),  # the report directory (first output is in it)
+        out=lambda wc, output: os.path.dirname(next(f for f in output if f.endswith("claims.md"))),
     log: f"{W}/logs/report.log",
     conda: "../envs/report.yaml"
     resources: **cpu_resources(),
