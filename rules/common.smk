@@ -17,7 +17,7 @@ except UserError as exc:
     sys.exit(f"config error: {exc}")
 
 # rules call the `leti` command installed beside this snakemake (works without activating the venv)
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
 
 W = PLAN.work
 R = PLAN.results

@@ -1,14 +1,15 @@
 # Tables, figures and the claims check, from results/ only. `snakemake report` never schedules an
 # upstream job when the metrics are present, even with checkpoints and samples deleted: every input
-# below is a results/ file, written by a rule whose outputs all lie under results/. A temporary stamp
-# makes the target always rebuild (seconds). `snakemake --report report.html` bundles the flagged
-# outputs into one self-contained HTML file. Output lists and captions: rules/common.smk.
+# below is a results/ file, written by a rule whose outputs all lie under results/. The stamp lives
+# in the git-ignored work dir, so a fresh clone always rebuilds the report (force it elsewhere with
+# `--forcerun report`). `snakemake --report report.html` bundles the flagged outputs into one
+# self-contained HTML file. Output lists and captions: rules/common.smk.
 
 rule report:
     input: PLAN.all_metrics(),
     output:
         _report_outputs(),
-        stamp=temp(f"{W}/report.stamp"),
+        stamp=f"{W}/report-{R.replace('/', '_')}.done",  # not in git: a fresh clone always rebuilds
     # key order kept (not as_json's sorted keys): the order of the axes makes the run ids
     params:
         cfg=lambda wc: shlex.quote(json.dumps(config)),
