@@ -17,6 +17,10 @@ def validate_or_exit(config: dict, basedir: str) -> None:
 
     from snakemake.utils import validate
 
+    # `--config seeds=[0,1,2]` arrives as strings
+    if isinstance(config.get("seeds"), list):
+        config["seeds"] = [int(s) if isinstance(s, str) and s.strip().lstrip("-").isdigit() else s
+                           for s in config["seeds"]]
     try:
         validate(config, str(Path(basedir) / "leti" / "workflow" / "config.schema.yaml"))
     except Exception as exc:  # WorkflowError wrapping a jsonschema ValidationError
