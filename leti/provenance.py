@@ -1,6 +1,7 @@
 """What a result needs to be compared with another: versions, platform, config hash."""
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from importlib import metadata
@@ -18,7 +19,11 @@ def environment() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return {"versions": versions, "platform": platform.platform()}
+    env = {"versions": versions, "platform": platform.platform()}
+    slurm = {k: os.environ[k] for k in ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURMD_NODENAME") if k in os.environ}
+    if slurm:  # which cluster job produced this (partition checked by the SLURM end-to-end test)
+        env["slurm"] = slurm
+    return env
 
 
 def config_hash(config: dict) -> str:

@@ -61,7 +61,7 @@ def run(args):
                                 batch_size=args.batch_size)
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
                       "decoding": config.to_dict(), "conditioning": args.conditioning,
-                      "versions": environment()["versions"]}
+                      "versions": environment()["versions"], "slurm": environment().get("slurm")}
         part = args.out if not args.spec else f"{args.out}.part{k}"
         sample_problems(problems, sampler, config, args.conditioning, part, provenance,
                         progress=not args.no_progress)
