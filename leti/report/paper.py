@@ -15,10 +15,12 @@ FACETS = {
     "feedback": lambda p: str(p["fcft"]["feedback_type"]),
     "reg": lambda p: "off" if float(p["train"]["reg_ratio"]) == 0 else "on",
     "train_postprocess": lambda p: "on" if p["sample"].get("postprocess") else "off",
+    # the paper's rows are runs trained on code (MBPP, or its synthetic analogue); EAE is its own row set
+    "train_task": lambda p: "code" if p["task"]["train"] in ("mbpp", "synth") else str(p["task"]["train"]),
 }
 # the parameters each facet reads: an axis overriding one of them selects rows, not a context
 FACET_PARAMS = {"feedback": ("fcft.feedback_type",), "reg": ("train.reg_ratio",),
-                "train_postprocess": ("sample.postprocess",)}
+                "train_postprocess": ("sample.postprocess",), "train_task": ("task.train",)}
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class PaperRow:
     iteration: str  # "base" (iteration 0) or "last"
 
 
-LETI = {"feedback": "textual", "reg": "on", "train_postprocess": "off"}
+LETI = {"feedback": "textual", "reg": "on", "train_postprocess": "off", "train_task": "code"}
 PAPER_ROWS = [
     PaperRow("pre-trained", LETI, "base"),
     PaperRow("LeTI", LETI, "last"),
