@@ -118,6 +118,9 @@ def _blocking_ancestor(path: str) -> str | None:
     return None
 
 
+TMPFS_POINTS = ("/tmp", "/dev/shm")  # replaced by private tmpfs in the worker's mount namespace
+
+
 def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
     """Called once in the worker after unshare(CLONE_NEWNS). Never touches the host's mounts:
     / is made recursively private first, and read-only changes use MS_BIND|MS_REMOUNT (per mount)."""
@@ -128,7 +131,32 @@ def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
         anc = _blocking_ancestor(p)
         if anc is not None:
             hide.setdefault(anc, []).append(p)
+    # The interpreter or the repository may live under /tmp or /dev/shm (a CI checkout in /tmp, say):
+    # bind those paths aside before the private tmpfs covers them, then bind them back.
+    covered = [p for p in needed if any(p == t or p.startswith(t + "/") for t in TMPFS_POINTS)]
+    aside = []
+    if covered:
+        import tempfile
+
+        stage = tempfile.mkdtemp(prefix=".leti-stage-", dir="/run" if os.path.isdir("/run") else "/var/tmp")
+        for i, p in enumerate(covered):
+            st = f"{stage}/{i}"
+            os.mkdir(st)
+            mount(p, st, None, MS_BIND | MS_REC)
+            aside.append((p, st))
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
+    if os.path.isdir("/dev/shm"):
+        try:
+            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+        except OSError:
+            pass
+    for p, st in aside:
+        os.makedirs(p, 0o755, exist_ok=True)
+        mount(st, p, None, MS_BIND | MS_REC)
+        umount(st)
+        os.rmdir(st)
+    if aside:
+        os.rmdir(os.path.dirname(aside[0][1]))
     if hide:
         stage_root = "/tmp/.leti-stage"
         os.mkdir(stage_root, 0o700)
@@ -157,12 +185,6 @@ def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
             mount(None, point, None, flags)
         except OSError:
             pass  # e.g. a mount point hidden under another mount; the uid level still protects it
-    for shm in ("/dev/shm",):
-        if os.path.isdir(shm):
-            try:
-                mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-            except OSError:
-                pass
 
 
 def probe_uid(uid: int, paths: list[str]) -> bool:
