@@ -147,7 +147,7 @@ def eval_meta(run, wc):
 
 # ---- report outputs (rules/report.smk)
 
-REPORT_DIR = f"{R}/report"
+REPORT_DIR = config.get("report_dir") or f"{R}/report"
 _REPORT_FILES = output_files(REPORT_DIR)
 _CAPTIONS = "../leti/report/captions"
 
