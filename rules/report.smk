@@ -9,7 +9,7 @@ rule report:
     input: PLAN.all_metrics(),
     output:
         _report_outputs(),
-        stamp=f"{W}/report-{REPORT_DIR.replace('/', '_')}.done",  # not in git: a fresh clone always rebuilds
+        stamp=REPORT_STAMP,
     # key order kept (not as_json's sorted keys): the order of the axes makes the run ids
     params:
         cfg=lambda wc: shlex.quote(json.dumps(config)),
