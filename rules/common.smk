@@ -149,7 +149,8 @@ def eval_meta(run, wc):
 
 REPORT_DIR = config.get("report_dir") or f"{R}/report"
 # one stamp per report directory, in the git-ignored work dir (a fresh clone always rebuilds)
-REPORT_STAMP = f"{W}/report-" + re.sub(r"[^A-Za-z0-9]+", "_", REPORT_DIR) + ".done"
+_REPORT_SLUG = re.sub(r"[^A-Za-z0-9]+", "_", REPORT_DIR)
+REPORT_STAMP = f"{W}/report-{_REPORT_SLUG}.done"
 _REPORT_FILES = output_files(REPORT_DIR)
 _CAPTIONS = "../leti/report/captions"
 
