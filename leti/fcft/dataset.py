@@ -39,8 +39,7 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
 
         results = verify_results(problems, results)
     by_sample = {_sample_id(s["task_id"], s["sample_idx"]): s for s in samples}
-    stats: Counter = Counter(pass_=0, fail=0, harness_error_dropped=0)
-    stats["pass"] = stats.pop("pass_")
+    stats: Counter = Counter({"pass": 0, "fail": 0, "harness_error_dropped": 0})
     examples = []
     for res in results:
         meta = res.get("meta") or {}

@@ -47,6 +47,7 @@ def run(args):
     autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
     sampler = TorchSampler(model, tok, device, autocast_dtype=autocast)
     meta = read_meta(args.model)
+    env = environment()  # once per job: it asks importlib.metadata for every pinned package
     items = json.loads(args.spec) if args.spec else [{
         "benchmark": None, "problems": args.problems, "n": args.n, "temperature": args.temperature,
         "top_p": args.top_p, "max_new_tokens": args.max_new_tokens, "seed": args.seed, "limit": args.limit}]
@@ -61,7 +62,7 @@ def run(args):
                                 batch_size=args.batch_size)
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
                       "decoding": config.to_dict(), "conditioning": args.conditioning,
-                      "versions": environment()["versions"], "slurm": environment().get("slurm")}
+                      "versions": env["versions"], "slurm": env.get("slurm")}
         part = args.out if not args.spec else f"{args.out}.part{k}"
         sample_problems(problems, sampler, config, args.conditioning, part, provenance,
                         progress=not args.no_progress)
