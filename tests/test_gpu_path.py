@@ -173,6 +173,17 @@ def test_train_iteration_packing_matches_unpacked(micro_checkpoint, tmp_path):
     assert all(torch.allclose(wa[k], wb[k], atol=1e-5) for k in wa)
 
 
+def test_train_iteration_fused_gelu_matches_gelu_new(micro_checkpoint, tmp_path):
+    import csv
+
+    a = _train(micro_checkpoint, tmp_path / "plain")
+    b = _train(micro_checkpoint, tmp_path / "fused", fused_gelu=True)
+    la = [float(r["loss"]) for r in csv.DictReader(open(str(tmp_path / "plain") + ".csv"))]
+    lb = [float(r["loss"]) for r in csv.DictReader(open(str(tmp_path / "fused") + ".csv"))]
+    assert la == pytest.approx(lb, rel=1e-4)
+    assert "fused_gelu" not in _cfg_for_key(TrainConfig())  # off: old resume keys stay valid
+
+
 def test_train_iteration_bf16_weights_and_checkpointing_run(micro_checkpoint, tmp_path):
     m = _train(micro_checkpoint, tmp_path / "bf16", precision="bf16", gradient_checkpointing=True, packing=True,
                steps=1, reg_ratio=0)

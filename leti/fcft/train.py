@@ -60,6 +60,7 @@ class TrainConfig:
     micro_batch_tokens: int | None = None    # token budget per forward (rows x width) instead of micro_batch_size
     attn_implementation: str | None = None   # None: loading default (sdpa, falling back) | eager | sdpa | flash_attention_2
     optimizer_impl: str = "default"     # default | foreach | fused (torch AdamW kernels; same maths)
+    fused_gelu: bool = False            # gelu_new -> F.gelu(approximate="tanh"): same formula, one kernel
     resume_every: int = 50              # steps between resume snapshots
     continue_optimizer: bool = True
 
@@ -122,7 +123,7 @@ class PretrainStream:
 
 
 _ADDED_FIELDS = ("packing", "pack_len", "packing_attention", "micro_batch_tokens", "attn_implementation",
-                 "optimizer_impl")
+                 "optimizer_impl", "fused_gelu")
 
 
 def _cfg_for_key(cfg: TrainConfig) -> dict:
@@ -213,6 +214,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
                     stop_after_steps: int | None = None) -> dict:
     """Train one iteration; returns metrics. `stop_after_steps` simulates a kill (tests)."""
     from leti.model import load_model, load_tokenizer
+    from leti.model.fused_ops import fuse_gelu
 
     cfg.validate()
     device = torch.device(device)
@@ -232,6 +234,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
+    if cfg.fused_gelu:
+        fuse_gelu(model)
     model.train()
     decay, no_decay = [], []
     for name, p in model.named_parameters():

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The GPU figures of docs/gpu.md §7, in one prepared run (a lent GPU node gives ~10 minutes).
+# Usage (repo root, on the GPU node): OUT=/some/dir bash bench/gpu_suite.sh
+# Each step has its own time limit so that one slow step cannot eat the others' figures.
+set -u
+OUT=${OUT:-bench-gpu-out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+PY=${PY:-python3}
+# The project pins transformers 5.24 (CodeGen gained SDPA support after 5.17); a node whose image
+# holds an older one gets the pinned wheel from ./.whl if it was carried there.
+if ls .whl/transformers-*.whl >/dev/null 2>&1; then
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$OUT/nvidia-smi.txt"
+$PY -c "import torch, transformers; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'transformers', transformers.__version__)" | tee "$OUT/versions.txt"
+step() {  # step NAME SECONDS ARGS...
+    local name=$1 secs=$2; shift 2
+    echo "== $name (limit ${secs}s) =="
+    timeout -s INT "$secs" $PY bench/gpu.py "$@" --out "$OUT/$name.json" 2>&1 | tee "$OUT/$name.log"
+}
+step bench-350m        ${T350:-190} --shape 350m
+step bench-350m-micro32 ${T350M32:-80} --shape 350m --skip-sampling --micro 32
+step bench-2b          ${T2B:-150} --shape 2b --skip-sampling
+step bench-2b-sample   ${T2BS:-90} --shape 2b --skip-train
