@@ -121,6 +121,9 @@ def eval_run(wc):
 EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
 
 
+BASE_EVAL_KEYS = {k for k in EVAL_KEYS if k.startswith("base/")}  # iteration 0; later checkpoints: rule train
+
+
 def eval_sample_spec(run, it, cond):
     spec = []
     for name in PLAN.benchmarks_at(run, it, cond):

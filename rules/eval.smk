@@ -33,7 +33,7 @@ rule eval_score:
         cache=lambda wc: f"{W}/cache/eval/{wc.ek}/iter{wc.it}/{wc.cond}.jsonl",
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/score.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/score.tsv",
-    threads: 2,
+    threads: lambda wc: eval_run(wc).params["execute"]["workers"],  # the executor pool's size
     resources: **cpu_resources(),
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+", cond="good|bad|none",
     shell:
@@ -42,6 +42,7 @@ rule eval_score:
         "--per-problem {output.per_problem} --out {output.metrics} > {log} 2>&1"
 
 
+# Held-out LM loss of the base (iteration 0); `leti train` measures every checkpoint it writes itself.
 rule heldout_loss:
     conda: "../envs/train.yaml"
     input:
@@ -51,5 +52,5 @@ rule heldout_loss:
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
     resources: **cpu_resources(),
-    wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
+    wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
     shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"

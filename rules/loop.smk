@@ -1,5 +1,7 @@
 # The LeTI loop, iteration i: sample (checkpoint i-1) -> programs -> execute (sandbox) -> FCFT data -> train.
 # Iteration-1 samples and executions are keyed by `shared/...` and reused by every arm.
+# The loop is the DAG's long chain: its jobs go first, evaluations (leaves) fill the free cores.
+LOOP_PRIORITY = 10
 
 rule sample_train:
     conda: "../envs/train.yaml"
@@ -11,6 +13,7 @@ rule sample_train:
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
+    priority: LOOP_PRIORITY,
     resources: **gpu_resources(),
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --problems {input.problems} --out {output} {params.args} --threads {threads} > {log} 2>&1"
@@ -24,6 +27,7 @@ rule programs_train:
     output: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
     params: pp=lambda wc: pp_flag(loop_run(wc)),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/programs.log",
+    priority: LOOP_PRIORITY,
     resources: **cpu_resources(),
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti programs --problems {input.problems} --samples {input.samples} {params.pp} --out {output} > {log} 2>&1"
@@ -36,7 +40,8 @@ rule execute_train:
     params: workers=lambda wc: loop_run(wc).params["execute"]["workers"],
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/execute.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/execute.tsv",
-    threads: 2,
+    threads: lambda wc: loop_run(wc).params["execute"]["workers"],
+    priority: LOOP_PRIORITY,
     resources: **cpu_resources(),
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti execute {input} {output} --workers {params.workers} --cache {output}.cache --no-progress > {log} 2>&1"
@@ -53,6 +58,7 @@ rule fcft_data:
         stats=f"{R}/runs/{{rid}}/iter{{it}}/train_stats.json",
     params: args=lambda wc: fcft_args(the_run(wc)),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/fcft_data.log",
+    priority: LOOP_PRIORITY,
     resources: **cpu_resources(),
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell:
@@ -60,34 +66,34 @@ rule fcft_data:
         "{params.args} --out {output.examples} --stats {output.stats} > {log} 2>&1"
 
 
+HELDOUT = bool(config.get("heldout_loss", True))
+TRAIN_OUTPUTS = dict(ckpt=directory(f"{W}/loop/{{rid}}/iter{{it}}/ckpt"),
+                     summary=f"{R}/runs/{{rid}}/iter{{it}}/train_summary.json",
+                     loss=f"{R}/runs/{{rid}}/iter{{it}}/loss.csv",
+                     **({"heldout": f"{R}/runs/{{rid}}/iter{{it}}/heldout_loss.json"} if HELDOUT else {}))
+
+
+# Trains one iteration, then writes the checkpoint's summary and its held-out LM loss (one model load).
 rule train:
     conda: "../envs/train.yaml"
     input:
         init=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it) - 1),
         examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
         pretrain=lambda wc: PLAN.pretrain_corpus(the_run(wc)),
-    output: directory(f"{W}/loop/{{rid}}/iter{{it}}/ckpt"),
+        heldout=lambda wc: PLAN.heldout_corpus(the_run(wc)) if HELDOUT else [],
+    output: **TRAIN_OUTPUTS,
     params:
+        heldout=lambda wc, input, output: f"--heldout {input.heldout} --heldout-out {output.heldout}" if HELDOUT else "",
         cfg=lambda wc: as_json(the_run(wc).params["train"]),
         meta=lambda wc: as_json({"run_id": wc.rid, "axes": the_run(wc).axes, "seed": the_run(wc).seed}),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/train.tsv",
     threads: THREADS,
+    priority: LOOP_PRIORITY,
     resources: **gpu_resources(),
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell:
-        "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output} "
-        "--iteration {wildcards.it} --config {params.cfg} --run-meta {params.meta} --loss-csv {output}/loss.csv "
-        "--threads {threads} --no-progress > {log} 2>&1"
-
-
-rule train_summary:
-    conda: "../envs/exec.yaml"
-    input: f"{W}/loop/{{rid}}/iter{{it}}/ckpt",
-    output:
-        summary=f"{R}/runs/{{rid}}/iter{{it}}/train_summary.json",
-        loss=f"{R}/runs/{{rid}}/iter{{it}}/loss.csv",
-    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train_summary.log",
-    resources: **cpu_resources(),
-    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    shell: "leti ckpt-summary --ckpt {input} --summary {output.summary} --loss-csv {output.loss} > {log} 2>&1"
+        "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output.ckpt} "
+        "--iteration {wildcards.it} --config {params.cfg} --run-meta {params.meta} --loss-csv {output.ckpt}/loss.csv "
+        "--summary {output.summary} --summary-loss-csv {output.loss} "
+        "{params.heldout} --threads {threads} --no-progress > {log} 2>&1"

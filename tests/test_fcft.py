@@ -175,3 +175,40 @@ def test_eae_results_are_verified_before_fcft():
     assert all(e["success"] and e["reward"] == GOOD for e in good)
     assert all(not e["success"] and e["feedback"].startswith("ValueError: Only 0 ") for e in bad), bad[0]["feedback"]
     assert stats["pass_rate"] == 0.5
+
+
+def test_train_cli_writes_summary_and_heldout_loss_like_the_separate_commands(micro_checkpoint, tmp_path):
+    """`leti train --summary/--heldout` = `leti ckpt-summary` + `leti lm-loss` on the new checkpoint."""
+    import json
+
+    from leti.cli import main
+    from leti.io import atomic_write_jsonl as write_jsonl
+
+    write_jsonl(tmp_path / "ex.jsonl", _examples())
+    write_jsonl(tmp_path / "pre.jsonl", [{"text": "def g(x):\n    return x * %d" % k} for k in range(10)])
+    write_jsonl(tmp_path / "held.jsonl", [{"text": "def h(x):\n    return x - %d" % k} for k in range(5)])
+    cfg = json.dumps(dict(lr=1e-3, steps=2, batch_size=4, micro_batch_size=2, reg_ratio=0.5, max_len=128, seed=3))
+    ck = tmp_path / "ckpt"
+    assert main(["train", "--init", str(micro_checkpoint), "--examples", str(tmp_path / "ex.jsonl"),
+                 "--pretrain", str(tmp_path / "pre.jsonl"), "--out", str(ck), "--config", cfg,
+                 "--loss-csv", str(ck / "loss.csv"), "--no-progress",
+                 "--summary", str(tmp_path / "s.json"), "--summary-loss-csv", str(tmp_path / "loss.csv"),
+                 "--heldout", str(tmp_path / "held.jsonl"), "--heldout-out", str(tmp_path / "h.json")]) == 0
+    assert main(["lm-loss", "--model", str(ck), "--data", str(tmp_path / "held.jsonl"),
+                 "--out", str(tmp_path / "h2.json")]) == 0
+    assert main(["ckpt-summary", "--ckpt", str(ck), "--summary", str(tmp_path / "s2.json"),
+                 "--loss-csv", str(tmp_path / "loss2.csv")]) == 0
+    h, h2 = json.loads((tmp_path / "h.json").read_text()), json.loads((tmp_path / "h2.json").read_text())
+    assert h["loss"] == pytest.approx(h2["loss"], rel=1e-6) and h["tokens"] == h2["tokens"] > 0
+    assert h["checkpoint_step"] == 3
+    assert (tmp_path / "s.json").read_text() == (tmp_path / "s2.json").read_text()
+    assert (tmp_path / "loss.csv").read_text() == (tmp_path / "loss2.csv").read_text()
+
+
+def test_train_cli_checks_paired_options_before_training(micro_checkpoint, tmp_path, capsys):
+    from leti.cli import main
+
+    assert main(["train", "--init", str(micro_checkpoint), "--examples", "x.jsonl", "--out", str(tmp_path / "o"),
+                 "--heldout", "h.jsonl"]) == 2
+    assert "--heldout and --heldout-out go together" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

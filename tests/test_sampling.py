@@ -60,3 +60,29 @@ def test_driver_resume_and_conditioning(sampler, tmp_path):
     partial.write_text("".join(lines[:4]) + lines[4][:10])
     sample_problems(problems, sampler, cfg, "good", part, {"x": 1}, progress=False)
     assert open(part).read() == open(full).read() and not partial.exists()
+
+
+def test_dropping_finished_rows_changes_no_token(sampler):
+    """Finished rows leave the batch; every row's completion is the one it gets when all rows stay."""
+    cfg = DecodingConfig(n=8, temperature=1.0, max_new_tokens=24, seed=3)
+    sampler.compact = False
+    try:
+        full = sampler.sample(PROMPTS, cfg, batch_key="c")
+    finally:
+        sampler.compact = True
+    assert sampler.sample(PROMPTS, cfg, batch_key="c") == full
+    lengths = {len(c) for row in full for c in row}
+    assert len(lengths) > 1  # rows did finish at different steps, so rows were dropped
+
+
+def test_inverse_cdf_draws_follow_the_probabilities():
+    import torch
+
+    from leti.sampling.sampler import _inverse_cdf
+
+    probs = torch.tensor([[0.5, 0.0, 0.3, 0.2]]).repeat(20000, 1)
+    u = torch.rand(20000, generator=torch.Generator().manual_seed(0))
+    idx = _inverse_cdf(probs, u)
+    freq = torch.bincount(idx, minlength=4).float() / 20000
+    assert freq[1] == 0 and torch.allclose(freq, probs[0], atol=0.015)
+    assert _inverse_cdf(torch.tensor([[0.0, 1.0]]), torch.tensor([0.0])).item() == 1

@@ -50,8 +50,21 @@ def test_control_arm_never_uses_a_reward_token():
     assert control.params["fcft"]["feedback_type"] == "none"
     assert all(plan.conditionings(control, it) == ["none"] for it in range(4))
     textual = plan.runs[0]
-    assert plan.conditionings(textual, 1) == ["good", "bad", "none"]
-    assert plan.benchmarks_at(textual, 1, "bad") == ["synth_test"]
+    # synth_test's conditionings_at: [last]: <|bad|> and no token only where the report compares them
+    assert plan.conditionings(textual, 1) == plan.conditionings(textual, 2) == ["good"]
+    assert plan.conditionings(textual, 3) == ["good", "bad", "none"]
+    assert plan.benchmarks_at(textual, 3, "bad") == ["synth_test"]
+    assert plan.benchmarks_at(textual, 1, "bad") == []
+
+
+def test_conditionings_at_defaults_to_every_iteration():
+    cfg = load("config.yaml")
+    del cfg["benchmarks"]["synth_test"]["conditionings_at"]
+    plan = Plan(cfg)
+    assert all(plan.conditionings(plan.runs[0], it) == ["good", "bad", "none"] for it in (1, 2, 3))
+    cfg["benchmarks"]["synth_test"]["conditionings_at"] = [2]
+    plan = Plan(cfg)
+    assert [plan.conditionings(plan.runs[0], it) for it in (1, 2, 3)] == [["good"], ["good", "bad", "none"], ["good"]]
 
 
 def test_adding_an_axis_value_expands_the_grid_without_code():
@@ -113,14 +126,14 @@ def test_paper_preset_plans_the_expected_jobs():
     counts = _job_counts(r.stdout)
     # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 4 arms x 6 (+ trained w/ post-processing)
     assert counts["train"] == 3 * 14 + 4 * 6
-    assert counts["fcft_data"] == counts["train"] and counts["train_summary"] == counts["train"]
+    assert counts["fcft_data"] == counts["train"] and "train_summary" not in counts  # train writes its summary
     assert counts["init_model"] == 2 and counts["pretrain_corpus"] == 1 and counts["train_data"] == 1
     # iteration 1 is shared per (model size, post-processing): 3 jobs; later iterations per arm
     assert counts["sample_train"] == 3 + (3 * 13 + 4 * 5)
     assert counts["execute_train"] == counts["programs_train"] == counts["sample_train"]
     # MBPP under good/bad/none at every iteration >= 1, base once per model under none
     assert counts["eval_sample"] == counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6)
-    assert counts["heldout_loss"] == 2 + (3 * 14 + 4 * 6)
+    assert counts["heldout_loss"] == 2  # the bases; train measures each checkpoint it writes
     assert counts["bench_data"] == 7 and counts["report"] == 1
     print(f"paper preset dry run: {sum(counts.values())} jobs in {elapsed:.1f} s")
 

@@ -15,20 +15,28 @@ def configure(p):
     p.add_argument("--threads", type=int, default=None)
 
 
-def run(args):
+def write_heldout_loss(model_dir: str, data: str, out: str, max_len: int = 512, device="cpu") -> dict:
+    """Load the checkpoint, measure its loss on the shard, write the JSON atomically (also called by
+    `leti train`, which measures the checkpoint it just wrote without a second process)."""
     from leti.fcft.checkpoint import read_meta
     from leti.fcft.lm_loss import heldout_loss
-    from leti.model import load_model, load_tokenizer, pick_device
+    from leti.model import load_model, load_tokenizer
+
+    texts = [r["text"] for r in read_jsonl(data, required=("text",))]  # bad input fails before loading
+    tok = load_tokenizer(model_dir)
+    model = load_model(model_dir, device)
+    res = heldout_loss(model, tok, texts, max_len, device=device)
+    res["checkpoint"] = str(model_dir)
+    res["checkpoint_step"] = read_meta(model_dir).get("global_step")
+    atomic_write_json(out, res)
+    print(f"held-out loss {res['loss']:.4f} over {res['tokens']} tokens")
+    return res
+
+
+def run(args):
+    from leti.model import pick_device
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    tok = load_tokenizer(args.model)
-    model = load_model(args.model, device)
-    texts = [r["text"] for r in read_jsonl(args.data, required=("text",))]
-    res = heldout_loss(model, tok, texts, args.max_len, device=device)
-    res["checkpoint"] = str(args.model)
-    res["checkpoint_step"] = read_meta(args.model).get("global_step")
-    atomic_write_json(args.out, res)
-    print(f"held-out loss {res['loss']:.4f} over {res['tokens']} tokens")
+    write_heldout_loss(args.model, args.data, args.out, args.max_len, pick_device(args.device))
     return 0

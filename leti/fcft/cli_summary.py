@@ -15,17 +15,22 @@ def configure(p):
     p.add_argument("--loss-csv", required=True)
 
 
-def run(args):
+def write_summary(ckpt: str, summary: str, loss_csv: str) -> None:
+    """Also called by `leti train --summary` right after it wrote the checkpoint."""
     from leti.fcft.checkpoint import read_meta
 
-    meta = read_meta(args.ckpt)
+    meta = read_meta(ckpt)
     if not meta:
-        raise UserError(f"{args.ckpt}: not a leti checkpoint (no leti_checkpoint.json)")
-    src = Path(args.ckpt) / "loss.csv"
+        raise UserError(f"{ckpt}: not a leti checkpoint (no leti_checkpoint.json)")
+    src = Path(ckpt) / "loss.csv"
     if not src.exists():
         raise UserError(f"{src}: file not found")
-    atomic_write_json(args.summary, {k: meta.get(k) for k in ("config", "iteration", "global_step",
-                                                               "fcft_steps_total", "metrics", "run", "environment")})
-    with atomic_open(args.loss_csv, "w") as fh, open(src, encoding="utf-8") as inp:
+    atomic_write_json(summary, {k: meta.get(k) for k in ("config", "iteration", "global_step",
+                                                          "fcft_steps_total", "metrics", "run", "environment")})
+    with atomic_open(loss_csv, "w") as fh, open(src, encoding="utf-8") as inp:
         shutil.copyfileobj(inp, fh)
+
+
+def run(args):
+    write_summary(args.ckpt, args.summary, args.loss_csv)
     return 0

@@ -21,6 +21,10 @@ def configure(p):
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--heldout", default=None, help="held-out corpus JSONL ('text'): measure the new checkpoint's LM loss")
+    p.add_argument("--heldout-out", default=None, help="where that loss goes (JSON, as `leti lm-loss` writes it)")
+    p.add_argument("--summary", default=None, help="copy the checkpoint's metrics/config here (as `leti ckpt-summary`)")
+    p.add_argument("--summary-loss-csv", default=None, help="copy the per-step loss CSV here")
 
 
 def run(args):
@@ -42,6 +46,13 @@ def run(args):
     if "betas" in overrides:
         overrides["betas"] = tuple(overrides["betas"])
     cfg = TrainConfig(**overrides)
+    if bool(args.heldout) != bool(args.heldout_out):
+        raise UserError("--heldout and --heldout-out go together")
+    if bool(args.summary) != bool(args.summary_loss_csv):
+        raise UserError("--summary and --summary-loss-csv go together")
+    if args.summary and not args.loss_csv:
+        raise UserError("--summary needs --loss-csv (the checkpoint's own loss CSV)")
+    heldout_texts = read_jsonl(args.heldout, required=("text",)) if args.heldout else None  # fail before training
     examples = read_jsonl(args.examples, required=("problem", "solution", "reward"))
     texts = [r["text"] for r in read_jsonl(args.pretrain, required=("text",))] if args.pretrain else []
     if cfg.reg_ratio > 0 and not texts:
@@ -50,4 +61,12 @@ def run(args):
                               device=pick_device(args.device), loss_csv=args.loss_csv,
                               run_meta=json.loads(args.run_meta), progress=not args.no_progress)
     print(json.dumps(metrics))
+    if args.summary:
+        from leti.fcft.cli_summary import write_summary
+
+        write_summary(args.out, args.summary, args.summary_loss_csv)
+    if heldout_texts is not None:
+        from leti.fcft.cli_lmloss import write_heldout_loss
+
+        write_heldout_loss(args.out, args.heldout, args.heldout_out, device=pick_device(args.device))
     return 0

@@ -65,6 +65,7 @@ class TorchSampler:
         params = inspect.signature(model.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5 renamed it
         self._keep_kw = "logits_to_keep" in params
+        self.compact = True  # drop finished rows from the batch (same tokens, less work)
 
     def _forward(self, cache=None, **kw):
         if cache is not None:
@@ -110,28 +111,43 @@ class TorchSampler:
             pos = pos.repeat_interleave(n, dim=0)
         rows = logits.shape[0]
         next_pos = pos[:, -1:] + 1
+        # Rows that finished leave the batch (their KV cache rows are dropped) once a quarter of the
+        # active rows are done: the rest decode faster, and each row's tokens stay what they were.
+        active = torch.arange(rows, device=self.device)  # batch row -> output row
         finished = torch.zeros(rows, dtype=torch.bool, device=self.device)
-        new_tokens: list[torch.Tensor] = []
+        out = torch.full((rows, config.max_new_tokens), self.pad_id, dtype=torch.long, device=self.device)
+        n_steps = 0
         stop_checked = [0] * rows
         texts_done: list[str | None] = [None] * rows
         for step in range(config.max_new_tokens):
             if config.temperature <= 0:
                 nxt = logits.argmax(-1)
             else:
+                # one uniform per output row and step, drawn for every row: a row's tokens do not
+                # depend on when the other rows finished (and left the batch)
+                u = torch.rand(rows, generator=gen, device=self.device)[active]
                 probs = _filter_top_p(logits / config.temperature, config.top_p).softmax(-1)
-                nxt = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
-            nxt = torch.where(finished, torch.full_like(nxt, self.pad_id), nxt)
-            new_tokens.append(nxt)
-            finished |= nxt == self.eos_id
+                nxt = _inverse_cdf(probs, u)
+            done = finished[active]
+            nxt = torch.where(done, torch.full_like(nxt, self.pad_id), nxt)
+            out[active, step] = nxt
+            n_steps = step + 1
+            finished[active] = done | (nxt == self.eos_id)
             if config.stop and (step % 8 == 7 or step == config.max_new_tokens - 1):
-                self._check_stops(new_tokens, finished, texts_done, stop_checked, config.stop)
-            if bool(finished.all()):
+                self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop)
+            done = finished[active]
+            if bool(done.all()):
                 break
-            attn = torch.cat([attn, (~finished).long()[:, None]], dim=1)
+            if self.compact and 4 * int(done.sum()) >= len(active):
+                keep = (~done).nonzero().squeeze(-1)
+                past.batch_select_indices(keep)
+                active, attn, next_pos, nxt = active[keep], attn[keep], next_pos[keep], nxt[keep]
+                done = done[keep]
+            attn = torch.cat([attn, (~done).long()[:, None]], dim=1)
             logits, past = self._forward(cache=past, input_ids=nxt[:, None], attention_mask=attn,
                                          position_ids=next_pos)
             next_pos = next_pos + 1
-        gen_ids = torch.stack(new_tokens, dim=1).cpu() if new_tokens else torch.zeros((rows, 0), dtype=torch.long)
+        gen_ids = out[:, :n_steps].cpu()
         results: list[str] = []
         for r in range(rows):
             if texts_done[r] is not None:
@@ -144,8 +160,8 @@ class TorchSampler:
             results.append(_cut_at_stop(text, config.stop))
         return [results[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _check_stops(self, new_tokens, finished, texts_done, checked, stops):
-        mat = torch.stack(new_tokens, dim=1).cpu()
+    def _check_stops(self, tokens, finished, texts_done, checked, stops):
+        mat = tokens.cpu()
         for r in range(mat.shape[0]):
             if texts_done[r] is not None or bool(finished[r]):
                 continue
@@ -154,6 +170,14 @@ class TorchSampler:
             if len(cut) < len(text):
                 texts_done[r] = cut
                 finished[r] = True
+
+
+def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Token index per row: the first whose cumulative probability exceeds u * total (u in [0, 1));
+    tokens of probability 0 (top-p) are never chosen."""
+    cdf = probs.cumsum(-1)
+    idx = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).squeeze(-1)
+    return idx.clamp(max=probs.shape[-1] - 1)
 
 
 def _cut_at_stop(text: str, stops) -> str:

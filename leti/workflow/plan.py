@@ -169,13 +169,12 @@ class Plan:
         """Benchmarks evaluated for this run's checkpoint `iteration` under conditioning `cond`.
 
         A benchmark's `iterations` (default all; `last` = the run's last) and `conditionings`
-        (default: the run's eval.conditionings) select where it runs; iteration 0 always uses `none`.
+        (default: the run's eval.conditionings) select where it runs; iteration 0 always uses `none`;
+        `conditionings_at` (default all) limits the conditionings after the first to some iterations.
         """
-        last = self.iterations(run)
         out = []
         for name, b in self.config["benchmarks"].items():
-            when = b.get("iterations", "all")
-            if when != "all" and iteration not in [last if w == "last" else int(w) for w in when]:
+            if not self._at(run, iteration, b.get("iterations", "all")):
                 continue
             if cond is not None and cond not in self._conds_for(run, iteration, b):
                 continue
@@ -189,7 +188,15 @@ class Plan:
         wanted = bench.get("conditionings")
         if wanted is None:
             return run_conds[:1]
-        return [c for c in run_conds if c in wanted] or run_conds[:1]
+        conds = [c for c in run_conds if c in wanted] or run_conds[:1]
+        return conds if self._at(run, iteration, bench.get("conditionings_at", "all")) else conds[:1]
+
+    def _at(self, run: Run, iteration: int, when) -> bool:
+        """Is `iteration` among `when` ("all", or a list of iteration numbers and "last")?"""
+        if when == "all":
+            return True
+        last = self.iterations(run)
+        return iteration in [last if w == "last" else int(w) for w in when]
 
     def conditionings(self, run: Run, iteration: int) -> list[str]:
         conds = []
