@@ -159,6 +159,9 @@ def bench_train(shape: str, run: dict, variant: dict, device, peak: float | None
            "global_batch": run["global_batch"]}
     try:
         model = build_model(shape, variant["attn"], device)
+        if variant.get("fused_gelu"):
+            from leti.model.fused_ops import fuse_gelu
+            fuse_gelu(model)
         if run["ckpt"]:
             model.gradient_checkpointing_enable()
         model.train()
@@ -294,6 +297,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-new-tokens", type=int, default=None)
     ap.add_argument("--peak-tflops", type=float, default=None, help="override the device's peak bf16 TFLOP/s")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default 1 on CPU: a shared machine makes multi-thread timings noise)")
+    ap.add_argument("--fused-gelu", action="store_true", help="add a variant with train.fused_gelu (one GELU kernel)")
     ap.add_argument("--out", default=None, help="write the figures to this JSON file")
     args = ap.parse_args(argv)
 
@@ -332,13 +336,17 @@ def main(argv=None) -> int:
             {"name": "sdpa+bf16+packed" if bf16_ok else "sdpa+packed", "attn": "sdpa",
              "precision": "bf16-autocast" if bf16_ok else "fp32", "packing": True, "fused": True},
         ]
+        if args.fused_gelu:  # train.fused_gelu: gelu_new as one kernel (docs/gpu.md §7)
+            variants.append(dict(variants[-1], name=variants[-1]["name"] + "+fused-gelu", fused_gelu=True))
         for v in variants:
             r = bench_train(shape, run, v, device, peak)
             report["train"].append(r)
             print(f"  train {r['variant']}: {r.get('tokens_per_s', r.get('error'))} tok/s", flush=True)
         base, best = report["train"][0], report["train"][-1]
         report["ratios"]["train_tokens_per_s_vs_baseline"] = _ratio(best, base)
-        report["ratios"]["train_packed_vs_padded"] = _ratio(best, report["train"][1])
+        report["ratios"]["train_packed_vs_padded"] = _ratio(report["train"][2], report["train"][1])
+        if args.fused_gelu:
+            report["ratios"]["train_fused_gelu_vs_packed"] = _ratio(best, report["train"][2])
         print("\nFCFT training (tokens/s counts real tokens; padding is not work)")
         print(fmt_table(report["train"], ["variant", "attn", "precision", "packing", "checkpointing",
                                           "tokens_per_s", "tflops_per_s", "mfu", "peak_mem_gb", "seconds"]))

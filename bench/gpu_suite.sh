@@ -21,6 +21,6 @@ step() {  # step NAME SECONDS ARGS...
     timeout -s INT "$secs" $PY bench/gpu.py "$@" --out "$OUT/$name.json" 2>&1 | tee "$OUT/$name.log"
 }
 step bench-350m        ${T350:-190} --shape 350m
-step bench-350m-micro32 ${T350M32:-80} --shape 350m --skip-sampling --micro 32
+step bench-350m-micro32 ${T350M32:-80} --shape 350m --skip-sampling --micro 32 --fused-gelu
 step bench-2b          ${T2B:-150} --shape 2b --skip-sampling
 step bench-2b-sample   ${T2BS:-90} --shape 2b --skip-train

@@ -202,3 +202,15 @@ def test_bench_cpu_smoke_runs(tmp_path):
     assert rep["ratios"]["sampling_tokens_per_s_vs_baseline"] is not None
     assert rep["memory_budget"]["2b"]["ckpt_on"]["states_gb"] == pytest.approx(44.5, abs=1.0)
     assert "FCFT training" in proc.stdout and "Sampling" in proc.stdout
+
+
+def test_bench_fused_gelu_variant_same_losses(tmp_path):
+    out = tmp_path / "fused.json"
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--cpu-smoke", "--skip-sampling",
+                           "--fused-gelu", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rep = json.loads(out.read_text())
+    assert [r["variant"] for r in rep["train"]] == ["baseline", "sdpa", "sdpa+packed", "sdpa+packed+fused-gelu"]
+    packed, fused = rep["train"][2], rep["train"][3]
+    assert fused["losses"] == pytest.approx(packed["losses"], rel=1e-4)  # same maths, one kernel
+    assert rep["ratios"]["train_fused_gelu_vs_packed"] is not None
