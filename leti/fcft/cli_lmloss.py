@@ -15,14 +15,18 @@ def configure(p):
     p.add_argument("--threads", type=int, default=None)
 
 
-def write_heldout_loss(model_dir: str, data: str, out: str, max_len: int = 512, device="cpu") -> dict:
-    """Load the checkpoint, measure its loss on the shard, write the JSON atomically (also called by
-    `leti train`, which measures the checkpoint it just wrote without a second process)."""
+def read_heldout_texts(data: str) -> list[str]:
+    return [r["text"] for r in read_jsonl(data, required=("text",))]
+
+
+def write_heldout_loss(model_dir: str, texts: list[str], out: str, max_len: int = 512, device="cpu") -> dict:
+    """Load the checkpoint, measure its loss on the shard's texts, write the JSON atomically (also
+    called by `leti train`, which measures the checkpoint it just wrote without a second process).
+    Callers read the texts first (`read_heldout_texts`), so bad input fails before any model work."""
     from leti.fcft.checkpoint import read_meta
     from leti.fcft.lm_loss import heldout_loss
     from leti.model import load_model, load_tokenizer
 
-    texts = [r["text"] for r in read_jsonl(data, required=("text",))]  # bad input fails before loading
     tok = load_tokenizer(model_dir)
     model = load_model(model_dir, device)
     res = heldout_loss(model, tok, texts, max_len, device=device)
@@ -38,5 +42,6 @@ def run(args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    write_heldout_loss(args.model, args.data, args.out, args.max_len, pick_device(args.device))
+    texts = read_heldout_texts(args.data)
+    write_heldout_loss(args.model, texts, args.out, args.max_len, pick_device(args.device))
     return 0

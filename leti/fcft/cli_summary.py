@@ -15,14 +15,15 @@ def configure(p):
     p.add_argument("--loss-csv", required=True)
 
 
-def write_summary(ckpt: str, summary: str, loss_csv: str) -> None:
-    """Also called by `leti train --summary` right after it wrote the checkpoint."""
+def write_summary(ckpt: str, summary: str, loss_csv: str, source_csv: str | None = None) -> None:
+    """Also called by `leti train --summary` right after it wrote the checkpoint, with the loss CSV
+    it wrote (`source_csv`; default: the checkpoint's own loss.csv)."""
     from leti.fcft.checkpoint import read_meta
 
     meta = read_meta(ckpt)
     if not meta:
         raise UserError(f"{ckpt}: not a leti checkpoint (no leti_checkpoint.json)")
-    src = Path(ckpt) / "loss.csv"
+    src = Path(source_csv) if source_csv else Path(ckpt) / "loss.csv"
     if not src.exists():
         raise UserError(f"{src}: file not found")
     atomic_write_json(summary, {k: meta.get(k) for k in ("config", "iteration", "global_step",

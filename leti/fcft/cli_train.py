@@ -51,8 +51,11 @@ def run(args):
     if bool(args.summary) != bool(args.summary_loss_csv):
         raise UserError("--summary and --summary-loss-csv go together")
     if args.summary and not args.loss_csv:
-        raise UserError("--summary needs --loss-csv (the checkpoint's own loss CSV)")
-    heldout_texts = read_jsonl(args.heldout, required=("text",)) if args.heldout else None  # fail before training
+        raise UserError("--summary needs --loss-csv (the per-step loss CSV it copies)")
+    from leti.fcft.cli_lmloss import read_heldout_texts, write_heldout_loss
+    from leti.fcft.cli_summary import write_summary
+
+    heldout_texts = read_heldout_texts(args.heldout) if args.heldout else None  # fail before training
     examples = read_jsonl(args.examples, required=("problem", "solution", "reward"))
     texts = [r["text"] for r in read_jsonl(args.pretrain, required=("text",))] if args.pretrain else []
     if cfg.reg_ratio > 0 and not texts:
@@ -62,11 +65,7 @@ def run(args):
                               run_meta=json.loads(args.run_meta), progress=not args.no_progress)
     print(json.dumps(metrics))
     if args.summary:
-        from leti.fcft.cli_summary import write_summary
-
-        write_summary(args.out, args.summary, args.summary_loss_csv)
+        write_summary(args.out, args.summary, args.summary_loss_csv, source_csv=args.loss_csv)
     if heldout_texts is not None:
-        from leti.fcft.cli_lmloss import write_heldout_loss
-
-        write_heldout_loss(args.out, args.heldout, args.heldout_out, device=pick_device(args.device))
+        write_heldout_loss(args.out, heldout_texts, args.heldout_out, device=pick_device(args.device))
     return 0

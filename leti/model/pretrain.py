@@ -15,7 +15,6 @@ import torch
 from tqdm import tqdm
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from leti.fcft.batching import collate_left_padded
 from leti.fcft.checkpoint import save_checkpoint
 from leti.fcft.train import _global_batch_loss
 from leti.model.fused_ops import fuse_gelu
@@ -68,17 +67,9 @@ def pretrain_tiny(texts: list[str], tokenizer, out_dir: str, *, steps: int = 300
                 perm, cursor = torch.randperm(len(docs), generator=gen).tolist(), 0
             idx.append(perm[cursor]); cursor += 1
         opt.zero_grad(set_to_none=True)
-        if packing:
-            rows = [docs[i] for i in idx]
-            value, _ = _global_batch_loss(model, rows, [[1] * len(r) for r in rows], eos, batch_size, device,
-                                          contextlib.nullcontext, False, packing=True, pack_len=pack_len or max_len)
-        else:
-            batch = collate_left_padded([docs[i] for i in idx], pad_id=eos)
-            out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                        position_ids=batch["position_ids"])
-            loss = token_mean_loss(out.logits, batch["labels"])
-            loss.backward()
-            value = loss.item()
+        rows = [docs[i] for i in idx]  # every token of a document has loss: all-ones masks
+        value, _ = _global_batch_loss(model, rows, [[1] * len(r) for r in rows], eos, batch_size, device,
+                                      contextlib.nullcontext, False, packing=packing, pack_len=pack_len or max_len)
         opt.step(); sched.step()
         running = value if running is None else 0.98 * running + 0.02 * value
         if step % log_every == 0 or step == steps - 1:
@@ -95,10 +86,3 @@ def pretrain_tiny(texts: list[str], tokenizer, out_dir: str, *, steps: int = 300
         "global_step": steps})
     return metrics
 
-
-def token_mean_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Next-token cross-entropy averaged over every label != -100."""
-    shift_logits = logits[:, :-1].float()
-    shift_labels = labels[:, 1:]
-    return torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.shape[-1]),
-                                             shift_labels.reshape(-1), ignore_index=-100)
