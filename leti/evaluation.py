@@ -19,6 +19,8 @@ from leti.io import atomic_write_json, atomic_write_jsonl, read_jsonl, sha256_fi
 def configure(p):
     p.add_argument("--spec", required=True, help="JSON list of {benchmark, problems, strip_mode, timeout, memory_mb, workers}")
     p.add_argument("--samples", required=True, help="samples of all benchmarks (a 'benchmark' field per row)")
+    p.add_argument("--conditioning", choices=["good", "bad", "none"], default=None,
+                   help="score only the samples drawn under this reward token (a checkpoint's samples share one file)")
     p.add_argument("--out", required=True)
     p.add_argument("--meta", default="{}", help="JSON object stored as 'run' in the metrics (axes, iteration, ...)")
     p.add_argument("--per-sample", default=None)
@@ -73,6 +75,8 @@ def run(args):
     spec = json.loads(args.spec)
     run_meta = json.loads(args.meta)
     samples = read_jsonl(args.samples, required=("benchmark", "task_id", "sample_idx", "completion"))
+    if args.conditioning:
+        samples = [s for s in samples if s.get("conditioning", "none") == args.conditioning]
     by_bench = defaultdict(list)
     for s in samples:
         by_bench[s["benchmark"]].append(s)
@@ -84,7 +88,8 @@ def run(args):
         sampled = {s["task_id"] for s in bench_samples}
         problems = [p for p in problems if p["task_id"] in sampled]  # sampling may have used --limit
         if not problems:
-            raise UserError(f"{args.samples}: no samples for benchmark '{name}'")
+            under = f" under conditioning '{args.conditioning}'" if args.conditioning else ""
+            raise UserError(f"{args.samples}: no samples for benchmark '{name}'{under}")
         scorers = {p["scorer"] for p in problems}
         job = {"name": name, "item": item, "problems": problems, "samples": bench_samples, "scorers": scorers,
                "variants": []}

@@ -89,15 +89,13 @@ LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
 RUN_IDS = set(LOOKUP["runs"])
 
 
-def train_sample_args(run, it):
+def train_sample_item(run, it):
+    """`leti sample --spec` item: the training samples of iteration `it`, drawn from checkpoint it-1."""
     s = run.params["sample"]
-    cond = "none" if it == 1 else s["conditioning"]  # spec §2: iteration 1 samples the base without a token
-    args = (f"--n {s['n']} --temperature {s['temperature']} --top-p {s['top_p']} "
-            f"--max-new-tokens {s['max_new_tokens']} --batch-size {s['batch_size']} "
-            f"--seed {run.seed * 1000 + it} --conditioning {cond} --no-progress")
-    if run.params["task"]["limit"]:
-        args += f" --limit {run.params['task']['limit']}"
-    return args
+    return {"problems": PLAN.train_problems(run), "n": s["n"], "temperature": s["temperature"], "top_p": s["top_p"],
+            "max_new_tokens": s["max_new_tokens"], "batch_size": s["batch_size"], "seed": run.seed * 1000 + it,
+            # spec §2: iteration 1 samples the base without a reward token
+            "conditioning": "none" if it == 1 else s["conditioning"], "limit": run.params["task"]["limit"]}
 
 
 def pp_flag(run):
@@ -118,21 +116,36 @@ def eval_run(wc):
     return LOOKUP["eval"][(wc.ek, int(wc.it), wc.cond)]
 
 
+def eval_any_run(wc):
+    return LOOKUP["eval_any"][(wc.ek, int(wc.it))]
+
+
 EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
 
 
 BASE_EVAL_KEYS = {k for k in EVAL_KEYS if k.startswith("base/")}  # iteration 0; later checkpoints: rule train
 
 
-def eval_sample_spec(run, it, cond):
+def eval_sample_spec(run, it, out=None):
+    """`leti sample --spec` items: every benchmark under every conditioning evaluated at checkpoint `it`."""
     spec = []
-    for name in PLAN.benchmarks_at(run, it, cond):
-        b = config["benchmarks"][name]
-        spec.append({"benchmark": name, "problems": PLAN.bench_problems(name), "n": b["n"],
-                     "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
-                     "max_new_tokens": b["max_new_tokens"], "seed": run.seed * 1000 + it,
-                     "limit": b.get("limit")})
+    for cond in PLAN.conditionings(run, it):
+        for name in PLAN.benchmarks_at(run, it, cond):
+            b = config["benchmarks"][name]
+            spec.append({"benchmark": name, "problems": PLAN.bench_problems(name), "n": b["n"],
+                         "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
+                         "max_new_tokens": b["max_new_tokens"], "seed": run.seed * 1000 + it,
+                         "limit": b.get("limit"), "conditioning": cond, **({"out": out} if out else {})})
     return spec
+
+
+def checkpoint_draw_spec(run, it, output):
+    """A loop checkpoint's evaluation samples and the next iteration's training samples, one job."""
+    return eval_sample_spec(run, it, out=output.evals) + [{**train_sample_item(run, it + 1), "out": output.train}]
+
+
+def eval_bench_problems(run, it):
+    return sorted({PLAN.bench_problems(b) for c in PLAN.conditionings(run, it) for b in PLAN.benchmarks_at(run, it, c)})
 
 
 def eval_score_spec(run, it, cond):

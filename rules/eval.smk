@@ -1,28 +1,28 @@
-# Evaluation of every checkpoint (iteration 0 = the base, shared by all arms) on every benchmark:
-# one sampling job and one scoring job per (checkpoint, conditioning).
+# Evaluation of every checkpoint (iteration 0 = the base, shared by all arms) on every benchmark: one
+# sampling job per checkpoint (every benchmark and conditioning, one model load) and one scoring job per
+# (checkpoint, conditioning). A loop checkpoint that also feeds the next iteration draws its evaluation
+# samples in that iteration's sampling job instead (rule sample_checkpoint).
 
 rule eval_sample:
     conda: "../envs/train.yaml"
     input:
-        ckpt=lambda wc: PLAN.ckpt(eval_run(wc), int(wc.it)),
-        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
-    output: f"{W}/eval/{{ek}}/iter{{it}}/{{cond}}/samples.jsonl",
-    params: spec=lambda wc: as_json(eval_sample_spec(eval_run(wc), int(wc.it), wc.cond)),
-    log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/sample.log",
-    benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/sample.tsv",
+        ckpt=lambda wc: PLAN.ckpt(eval_any_run(wc), int(wc.it)),
+        problems=lambda wc: eval_bench_problems(eval_any_run(wc), int(wc.it)),
+    output: f"{W}/eval/{{ek}}/iter{{it}}/samples.jsonl",
+    params: spec=lambda wc: as_json(eval_sample_spec(eval_any_run(wc), int(wc.it))),
+    log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
+    benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     resources: **gpu_resources(),
-    wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+", cond="good|bad|none",
-    shell:
-        "leti sample --model {input.ckpt} --spec {params.spec} --conditioning {wildcards.cond} "
-        "--out {output} --threads {threads} --no-progress > {log} 2>&1"
+    wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --no-progress > {log} 2>&1"
 
 
 rule eval_score:
     conda: "../envs/exec.yaml"
     input:
         problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
-        samples=f"{W}/eval/{{ek}}/iter{{it}}/{{cond}}/samples.jsonl",
+        samples=lambda wc: PLAN.eval_samples(eval_run(wc), int(wc.it)),
     output:
         metrics=f"{R}/{{ek}}/iter{{it}}/{{cond}}/metrics.json",
         per_problem=f"{R}/{{ek}}/iter{{it}}/{{cond}}/per_problem.json",
@@ -37,7 +37,7 @@ rule eval_score:
     resources: **cpu_resources(),
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+", cond="good|bad|none",
     shell:
-        "leti score --spec {params.spec} --samples {input.samples} --meta {params.meta} "
+        "leti score --spec {params.spec} --samples {input.samples} --conditioning {wildcards.cond} --meta {params.meta} "
         "--per-sample {params.per_sample} --cache {params.cache} "
         "--per-problem {output.per_problem} --out {output.metrics} > {log} 2>&1"
 

@@ -9,21 +9,40 @@ rule sample_train:
         ckpt=lambda wc: PLAN.ckpt(loop_run(wc), int(wc.it) - 1),
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
     output: f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
-    params: args=lambda wc: train_sample_args(loop_run(wc), int(wc.it)),
+    params: spec=lambda wc: as_json([train_sample_item(loop_run(wc), int(wc.it))]),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
     resources: **gpu_resources(),
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --problems {input.problems} --out {output} {params.args} --threads {threads} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --no-progress > {log} 2>&1"
+
+
+# A loop checkpoint that is evaluated and trained on again: one job, one model load, both sets of samples.
+rule sample_checkpoint:
+    conda: "../envs/train.yaml"
+    input:
+        ckpt=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it)),
+        problems=lambda wc: [PLAN.train_problems(the_run(wc))] + eval_bench_problems(the_run(wc), int(wc.it)),
+    output:
+        train=f"{W}/loop/{{rid}}/iter{{it}}/draws/train.jsonl",
+        evals=f"{W}/loop/{{rid}}/iter{{it}}/draws/eval.jsonl",
+    params: spec=lambda wc, output: as_json(checkpoint_draw_spec(the_run(wc), int(wc.it), output)),
+    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/draws.log",
+    benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/draws.tsv",
+    threads: THREADS,
+    priority: LOOP_PRIORITY,
+    resources: **gpu_resources(),
+    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --no-progress > {log} 2>&1"
 
 
 rule programs_train:
     conda: "../envs/exec.yaml"
     input:
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
-        samples=f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
+        samples=lambda wc: PLAN.train_samples(loop_run(wc), int(wc.it)),
     output: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
     params: pp=lambda wc: pp_flag(loop_run(wc)),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/programs.log",

@@ -86,3 +86,64 @@ def test_inverse_cdf_draws_follow_the_probabilities():
     freq = torch.bincount(idx, minlength=4).float() / 20000
     assert freq[1] == 0 and torch.allclose(freq, probs[0], atol=0.015)
     assert _inverse_cdf(torch.tensor([[0.0, 1.0]]), torch.tensor([0.0])).item() == 1
+
+
+def test_driver_discards_a_partial_log_left_by_other_settings(sampler, tmp_path):
+    from leti.sampling.driver import sample_problems
+
+    problems = [{"task_id": f"p{i}", "prompt": p} for i, p in enumerate(PROMPTS)]
+    hot = DecodingConfig(n=2, temperature=1.0, max_new_tokens=8, seed=0, batch_size=4)
+    cold = DecodingConfig(n=2, temperature=0.5, max_new_tokens=8, seed=0, batch_size=4)
+    ref = tmp_path / "ref.jsonl"
+    sample_problems(problems, sampler, cold, "good", ref, {"decoding": cold.to_dict()}, progress=False)
+    # a killed job at T=1 left its partial log; the rerun at T=0.5 must not reuse those samples
+    out = tmp_path / "out.jsonl"
+    sample_problems(problems, sampler, hot, "good", out, {"decoding": hot.to_dict()}, progress=False)
+    out.with_name(out.name + ".partial").write_text(out.read_text())
+    sample_problems(problems, sampler, cold, "good", out, {"decoding": cold.to_dict()}, progress=False)
+    assert out.read_text() == ref.read_text()
+
+
+def test_one_job_draws_several_sets_into_their_files_like_separate_jobs(micro_checkpoint, tmp_path):
+    """A loop checkpoint's joint job (evaluation under two reward tokens + training samples) writes
+    exactly what separate `leti sample` jobs write."""
+    from leti.cli import main
+
+    problems = tmp_path / "p.jsonl"
+    problems.write_text("".join(json.dumps({"task_id": f"p{i}", "prompt": p}) + "\n" for i, p in enumerate(PROMPTS)))
+    common = {"problems": str(problems), "max_new_tokens": 6, "temperature": 1.0}
+    evals, train = tmp_path / "eval.jsonl", tmp_path / "train.jsonl"
+    spec = [{**common, "benchmark": "b", "n": 2, "seed": 1, "conditioning": c, "out": str(evals)} for c in ("good", "bad")]
+    spec.append({**common, "n": 3, "seed": 2, "conditioning": "good", "batch_size": 4, "out": str(train)})
+    assert main(["sample", "--model", str(micro_checkpoint), "--spec", json.dumps(spec), "--no-progress"]) == 0
+
+    def rows(path):
+        out = [json.loads(l) for l in open(path)]
+        for r in out:
+            r["provenance"].pop("versions")
+        return out
+
+    sep = []
+    for c in ("good", "bad"):
+        one = tmp_path / f"one-{c}.jsonl"
+        assert main(["sample", "--model", str(micro_checkpoint), "--spec", json.dumps([{**spec[0], "conditioning": c, "out": None}]),
+                     "--out", str(one), "--no-progress"]) == 0
+        sep += rows(one)
+    assert rows(evals) == sep and {r["benchmark"] for r in sep} == {"b"}
+    assert [r["conditioning"] for r in sep] == ["good"] * 6 + ["bad"] * 6
+    alone = tmp_path / "alone.jsonl"
+    assert main(["sample", "--model", str(micro_checkpoint), "--problems", str(problems), "--n", "3", "--seed", "2",
+                 "--max-new-tokens", "6", "--conditioning", "good", "--batch-size", "4", "--out", str(alone),
+                 "--no-progress"]) == 0
+    assert rows(train) == rows(alone) and "benchmark" not in rows(train)[0]
+    assert not list(tmp_path.glob("*.part*"))
+
+
+def test_bad_sample_spec_is_one_line_error_before_the_model_loads(tmp_path, capsys):
+    from leti.cli import main
+
+    spec = [{"problems": str(tmp_path / "p.jsonl"), "temprature": 1.0}]
+    assert main(["sample", "--model", "no-such-model", "--spec", json.dumps(spec), "--out", str(tmp_path / "o")]) == 2
+    assert "--spec item 0: unknown key(s) ['temprature']" in capsys.readouterr().err
+    assert main(["sample", "--model", "no-such-model", "--spec", json.dumps([{"problems": "x"}])]) == 2
+    assert "no 'out' and no --out" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import data_root
 from conftest_slurm import slurm_cluster  # noqa: F401  (pytest fixture)
@@ -39,8 +40,18 @@ def ci_run(tmp_path_factory):
 
 def test_micro_preset_runs_end_to_end(ci_run):
     results = ci_run / "work-ci" / "results"
-    last = json.loads((results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1/good/metrics.json").read_text())
-    assert set(last["benchmarks"]) == BENCHES and last["run"]["iteration"] == 1
+    last = json.loads((results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter2/good/metrics.json").read_text())
+    assert set(last["benchmarks"]) == BENCHES and last["run"]["iteration"] == 2
+    first = json.loads((results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1/good/metrics.json").read_text())
+    assert set(first["benchmarks"]) == {"synth_test"}
+    # checkpoint 1 drew its evaluation samples and iteration 2's training samples in one job
+    draws = ci_run / "work-ci/loop/model=tiny/feedback=textual/task=synth/seed=0/iter1/draws"
+    evals = [json.loads(l) for l in open(draws / "eval.jsonl")]
+    train = [json.loads(l) for l in open(draws / "train.jsonl")]
+    assert {r["benchmark"] for r in evals} == {"synth_test"} and len(evals) == 8 * 2
+    assert len(train) == 24 * 2 and all(r["model_input"].startswith("<|good|>") for r in train + evals)
+    assert {r["provenance"]["checkpoint"] for r in evals + train} == {
+        "work-ci/loop/model=tiny/feedback=textual/task=synth/seed=0/iter1/ckpt"}
     base = json.loads((results / "base/seed=0/iter0/none/metrics.json").read_text())
     assert set(base["benchmarks"]) == {"synth_test"} and base["run"]["conditioning"] == "none"
     syn = last["benchmarks"]["synth_test"]
@@ -56,7 +67,7 @@ def test_micro_preset_runs_end_to_end(ci_run):
     # LeTI on EAE is one more axis value: its training samples went through the rule-based verifier
     eae = json.loads((results / "runs/model=tiny/feedback=textual/task=eae/seed=0/iter1/train_stats.json").read_text())
     assert eae["pass"] + eae["fail"] == 24 * 2
-    eae_metrics = json.loads((results / "runs/model=tiny/feedback=textual/task=eae/seed=0/iter1/good/metrics.json").read_text())
+    eae_metrics = json.loads((results / "runs/model=tiny/feedback=textual/task=eae/seed=0/iter2/good/metrics.json").read_text())
     assert set(eae_metrics["benchmarks"]["eae"]["metrics"]["postprocessed_eae"]) >= {"arg_i", "arg_c", "pass_rate"}
     claims = json.loads((results / "report" / "claims.json").read_text())
     assert claims and (results / "report" / "tables.md").stat().st_size > 0
@@ -89,15 +100,21 @@ def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
 def test_micro_preset_through_slurm(slurm_cluster, tmp_path):
     if not (data_root() / "mbpp").exists():
         pytest.skip("benchmark data not found")
-    r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--config", f"data_root={data_root()}",
-                                timeout=600)
+    # one iteration: every job through SLURM waits for the executor plugin's status checks, whose
+    # interval grows by 10 s while nothing finishes (about 14 s a job here); the joint sampling job of
+    # a second iteration runs in the local test above
+    ci = yaml.safe_load(open(CI))
+    ci["params"]["loop"]["iterations"] = 1
+    (tmp_path / "ci-1.yaml").write_text(yaml.safe_dump(ci, sort_keys=False))
+    r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--configfile", str(tmp_path / "ci-1.yaml"),
+                                "--config", f"data_root={data_root()}", timeout=600)
     assert r.returncode == 0, slurm_cluster.explain(r, tmp_path)
     out = tmp_path / "work-ci"
     run = "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1"
     # every job records the SLURM job it ran in (leti.provenance.environment)
     train = json.loads((out / f"results/{run}/train_summary.json").read_text())["environment"]["slurm"]
     score = json.loads((out / f"results/{run}/good/metrics.json").read_text())["environment"]["slurm"]
-    sample = json.loads(open(out / f"eval/{run}/good/samples.jsonl").readline())["provenance"]["slurm"]
+    sample = json.loads(open(out / f"eval/{run}/samples.jsonl").readline())["provenance"]["slurm"]
     base = json.loads((out / "base/default/ckpt/leti_checkpoint.json").read_text())["environment"]["slurm"]
     assert train["SLURM_JOB_PARTITION"] == sample["SLURM_JOB_PARTITION"] == base["SLURM_JOB_PARTITION"] == "gpu"
     assert score["SLURM_JOB_PARTITION"] == "cpu"

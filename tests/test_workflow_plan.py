@@ -57,6 +57,26 @@ def test_control_arm_never_uses_a_reward_token():
     assert plan.benchmarks_at(textual, 1, "bad") == []
 
 
+def test_a_checkpoint_draws_its_evaluation_and_next_training_samples_together():
+    cfg = load("config.yaml")
+    plan = Plan(cfg)
+    textual = plan.runs[0]
+    assert [plan.draws_together(textual, it) for it in range(4)] == [False, True, True, False]
+    draws = plan.checkpoint_draws(textual, 1)
+    assert plan.train_samples(textual, 2) == draws["train"] and plan.eval_samples(textual, 1) == draws["eval"]
+    assert plan.train_samples(textual, 1).startswith("work/loop/shared/")  # from the base: shared, alone
+    assert plan.eval_samples(textual, 3) == f"work/eval/runs/{textual.id}/iter3/samples.jsonl"
+    cfg["checkpoint_sampling"] = "separate"
+    plan = Plan(cfg)
+    assert not any(plan.draws_together(plan.runs[0], it) for it in range(4))
+    assert plan.train_samples(plan.runs[0], 2) == f"work/loop/{textual.id}/iter2/samples.jsonl"
+    # a checkpoint with nothing to evaluate samples for training alone
+    cfg["checkpoint_sampling"] = "joint"
+    cfg["benchmarks"] = {"synth_test": {**cfg["benchmarks"]["synth_test"], "iterations": [0, "last"]}}
+    plan = Plan(cfg)
+    assert not plan.draws_together(plan.runs[0], 1)
+
+
 def test_conditionings_at_defaults_to_every_iteration():
     cfg = load("config.yaml")
     del cfg["benchmarks"]["synth_test"]["conditionings_at"]
@@ -131,11 +151,27 @@ def test_paper_preset_plans_the_expected_jobs():
     # iteration 1 is shared per (model size, post-processing): 3 jobs; later iterations per arm
     assert counts["sample_train"] == 3 + (3 * 13 + 4 * 5)
     assert counts["execute_train"] == counts["programs_train"] == counts["sample_train"]
-    # MBPP under good/bad/none at every iteration >= 1, base once per model under none
-    assert counts["eval_sample"] == counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6)
+    # checkpoint_sampling: separate: MBPP under good/bad/none at every iteration >= 1 in its own sampling
+    # job per checkpoint, the bases once under none
+    assert "sample_checkpoint" not in counts
+    assert counts["eval_sample"] == 2 + (3 * 14 + 4 * 6)
+    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6)
     assert counts["heldout_loss"] == 2  # the bases; train measures each checkpoint it writes
     assert counts["bench_data"] == 7 and counts["report"] == 1
     print(f"paper preset dry run: {sum(counts.values())} jobs in {elapsed:.1f} s")
+
+
+def test_joint_checkpoint_sampling_draws_evaluation_and_training_samples_in_one_job():
+    r = _snakemake("-n", "--configfile", "presets/paper.yaml", "--config", "checkpoint_sampling=joint",
+                   "--directory", str(REPO))
+    assert r.returncode == 0, r.stderr[-2000:]
+    counts = _job_counts(r.stdout)
+    # every checkpoint that trains a next iteration draws both sets; the loop's other stages are unchanged
+    assert counts["sample_checkpoint"] == 3 * 13 + 4 * 5
+    assert counts["sample_train"] == 3  # iteration 1, from the shared bases
+    assert counts["programs_train"] == counts["sample_train"] + counts["sample_checkpoint"]
+    assert counts["eval_sample"] == 2 + (3 + 4)  # the bases and each arm's last checkpoint
+    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6)
 
 
 def test_bad_config_fails_before_any_job_with_one_line(tmp_path):

@@ -1,21 +1,31 @@
-"""`leti sample`: completions for a problem file from a checkpoint (hub name or local dir)."""
+"""`leti sample`: completions for problem files from a checkpoint (hub name or local dir).
+
+One job may draw several sets from one model load (`--spec`): each item names its problems,
+decoding, conditioning and output file, so a loop checkpoint draws its evaluation samples and
+the next iteration's training samples together.
+"""
 from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 
 import torch
 
 from leti.errors import UserError
 from leti.io import atomic_write_jsonl, read_jsonl
 
+SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "seed", "limit", "stop",
+             "conditioning", "batch_size", "out"}
+
 
 def configure(p):
     p.add_argument("--model", required=True, help="checkpoint dir or hub name")
     p.add_argument("--problems", default=None, help="problem JSONL (docs/contracts.md)")
-    p.add_argument("--spec", default=None, help="JSON list of {benchmark, problems, n, temperature, top_p, "
-                   "max_new_tokens, seed, limit}: several problem files in one job, one model load")
-    p.add_argument("--out", required=True, help="sample JSONL to write")
+    p.add_argument("--spec", default=None, help="JSON list of {problems, n, temperature, top_p, max_new_tokens, seed, "
+                   "limit, and optionally benchmark, conditioning, batch_size, out}: several sets in one job, one "
+                   "model load; items with the same out (default --out) share one file, rows tagged by benchmark")
+    p.add_argument("--out", default=None, help="sample JSONL to write (required unless every spec item names its out)")
     p.add_argument("--n", type=int, default=1, help="samples per problem")
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
     p.add_argument("--top-p", type=float, default=1.0)
@@ -23,11 +33,47 @@ def configure(p):
     p.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64, help="sequences decoded together")
-    p.add_argument("--conditioning", choices=["good", "bad", "none"], default="none")
+    p.add_argument("--conditioning", choices=["good", "bad", "none"], default="none",
+                   help="reward token before each prompt (spec items may set their own)")
     p.add_argument("--limit", type=int, default=None, help="first N problems only")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+
+
+def spec_items(args) -> list[dict]:
+    """The sets to draw, each complete (defaults from the flags); checked before the model loads."""
+    if bool(args.problems) == bool(args.spec):
+        raise UserError("give exactly one of --problems and --spec")
+    if args.problems:
+        raw = [{"problems": args.problems, "n": args.n, "temperature": args.temperature, "top_p": args.top_p,
+                "max_new_tokens": args.max_new_tokens, "seed": args.seed, "limit": args.limit}]
+    else:
+        try:
+            raw = json.loads(args.spec)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--spec: not JSON ({exc})") from None
+        if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
+            raise UserError("--spec: expected a JSON list of objects")
+    items = []
+    for k, item in enumerate(raw):
+        unknown = sorted(set(item) - SPEC_KEYS)
+        if unknown:
+            raise UserError(f"--spec item {k}: unknown key(s) {unknown} (known: {sorted(SPEC_KEYS)})")
+        if "problems" not in item:
+            raise UserError(f"--spec item {k}: missing 'problems'")
+        if item.get("conditioning", args.conditioning) not in ("good", "bad", "none"):
+            raise UserError(f"--spec item {k}: conditioning must be good, bad or none")
+        out = item.get("out") or args.out
+        if not out:
+            raise UserError(f"--spec item {k}: no 'out' and no --out")
+        items.append({"benchmark": item.get("benchmark"), "problems": item["problems"], "n": item.get("n", 1),
+                      "temperature": item.get("temperature", 1.0), "top_p": item.get("top_p", 1.0),
+                      "max_new_tokens": item.get("max_new_tokens", 128), "seed": item.get("seed", args.seed),
+                      "limit": item.get("limit"), "stop": tuple(item.get("stop", args.stop)),
+                      "conditioning": item.get("conditioning", args.conditioning),
+                      "batch_size": item.get("batch_size", args.batch_size), "out": out})
+    return items
 
 
 def run(args):
@@ -37,10 +83,13 @@ def run(args):
     from leti.sampling.sampler import DecodingConfig, TorchSampler
     from leti.fcft.checkpoint import read_meta
 
+    items = spec_items(args)
+    problem_sets = []
+    for item in items:  # read every problem file before the model loads: a bad file fails fast
+        problems = read_jsonl(item["problems"], required=("task_id", "prompt"))
+        problem_sets.append(problems[: item["limit"]] if item["limit"] else problems)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if bool(args.problems) == bool(args.spec):
-        raise UserError("give exactly one of --problems and --spec")
     device = pick_device(args.device)
     tok = load_tokenizer(args.model)
     model = load_model(args.model, device)
@@ -48,29 +97,23 @@ def run(args):
     sampler = TorchSampler(model, tok, device, autocast_dtype=autocast)
     meta = read_meta(args.model)
     env = environment()  # once per job: it asks importlib.metadata for every pinned package
-    items = json.loads(args.spec) if args.spec else [{
-        "benchmark": None, "problems": args.problems, "n": args.n, "temperature": args.temperature,
-        "top_p": args.top_p, "max_new_tokens": args.max_new_tokens, "seed": args.seed, "limit": args.limit}]
-    parts = []
-    for k, item in enumerate(items):
-        problems = read_jsonl(item["problems"], required=("task_id", "prompt"))
-        if item.get("limit"):
-            problems = problems[: item["limit"]]
-        config = DecodingConfig(n=item.get("n", 1), temperature=item.get("temperature", 1.0),
-                                top_p=item.get("top_p", 1.0), max_new_tokens=item.get("max_new_tokens", 128),
-                                stop=tuple(item.get("stop", args.stop)), seed=item.get("seed", args.seed),
-                                batch_size=args.batch_size)
+    parts_by_out: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
+    for k, (item, problems) in enumerate(zip(items, problem_sets)):
+        config = DecodingConfig(n=item["n"], temperature=item["temperature"], top_p=item["top_p"],
+                                max_new_tokens=item["max_new_tokens"], stop=item["stop"], seed=item["seed"],
+                                batch_size=item["batch_size"])
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
-                      "decoding": config.to_dict(), "conditioning": args.conditioning,
+                      "decoding": config.to_dict(), "conditioning": item["conditioning"],
                       "versions": env["versions"], "slurm": env.get("slurm")}
-        part = args.out if not args.spec else f"{args.out}.part{k}"
-        sample_problems(problems, sampler, config, args.conditioning, part, provenance,
+        part = f"{item['out']}.part{k}"
+        sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
                         progress=not args.no_progress)
-        parts.append((item.get("benchmark"), part))
-    if args.spec:  # one file for all benchmarks, each row tagged with its benchmark
-        rows = [{"benchmark": bench, **row} for bench, part in parts for row in read_jsonl(part)]
-        atomic_write_jsonl(args.out, rows)
+        parts_by_out[item["out"]].append((item["benchmark"], part))
+    for out, parts in parts_by_out.items():  # each file whole, written atomically
+        rows = [({"benchmark": bench, **row} if bench is not None else row)
+                for bench, part in parts for row in read_jsonl(part)]
+        atomic_write_jsonl(out, rows)
         for _, part in parts:
             os.unlink(part)
-    print(f"wrote samples to {args.out}")
+        print(f"wrote {len(rows)} samples to {out}")
     return 0

@@ -36,15 +36,26 @@ def plan_batches(problems: list[dict], n: int, batch_size: int, tokenizer=None) 
     return batches
 
 
+def _drawn_by(provenance: dict) -> tuple:
+    """What makes samples interchangeable on resume (not versions or the SLURM job id)."""
+    return tuple(json.dumps(provenance.get(k), sort_keys=True)
+                 for k in ("checkpoint", "checkpoint_step", "decoding", "conditioning"))
+
+
 def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConfig, conditioning: str,
                     out_path: str | os.PathLike, provenance: dict, progress: bool = True) -> int:
     out_path = Path(out_path)
     partial = out_path.with_name(out_path.name + ".partial")
     done: dict[tuple[str, int], dict] = {}
     if partial.exists():
-        for row in iter_jsonl(partial, tolerate_truncated_tail=True):
+        rows = list(iter_jsonl(partial, tolerate_truncated_tail=True))
+        if any(_drawn_by(r.get("provenance") or {}) != _drawn_by(provenance) for r in rows):
+            print(f"{partial}: left by a job with other settings (model, decoding or conditioning); starting over")
+            partial.unlink()
+            rows = []
+        for row in rows:
             done[(row["task_id"], row["sample_idx"])] = row
-        # drop a cut-off last line so appends start on a fresh line
+    if partial.exists():  # drop a cut-off last line so appends start on a fresh line
         lines = partial.read_text(encoding="utf-8").splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             partial.write_text("".join(lines[:-1]), encoding="utf-8")

@@ -140,7 +140,23 @@ class Plan:
         return self.base_ckpt(run) if iteration == 0 else f"{self.work}/loop/{run.id}/iter{iteration}/ckpt"
 
     def train_samples(self, run: Run, iteration: int) -> str:
+        if iteration >= 2 and self.draws_together(run, iteration - 1):
+            return self.checkpoint_draws(run, iteration - 1)["train"]
         return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/samples.jsonl"
+
+    def draws_together(self, run: Run, iteration: int) -> bool:
+        """Does loop checkpoint `iteration` both feed the next iteration and get evaluated?
+
+        Then one job loads it once and draws both sets (`checkpoint_draws`): a process and a model
+        load fewer per checkpoint, which on CPU is about half of a sampling job. `checkpoint_sampling:
+        separate` keeps evaluation off the loop's critical path instead (a cluster with free GPUs)."""
+        return (self.config.get("checkpoint_sampling", "joint") == "joint"
+                and 1 <= iteration < self.iterations(run) and bool(self.conditionings(run, iteration)))
+
+    def checkpoint_draws(self, run: Run, iteration: int) -> dict[str, str]:
+        """Samples drawn from loop checkpoint `iteration` together: next iteration's training set, evaluation."""
+        d = f"{self.work}/loop/{run.id}/iter{iteration}/draws"
+        return {"train": f"{d}/train.jsonl", "eval": f"{d}/eval.jsonl"}
 
     def train_exec(self, run: Run, iteration: int) -> str:
         return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/exec.jsonl"
@@ -206,9 +222,11 @@ class Plan:
                     conds.append(c)
         return conds
 
-    def eval_samples(self, run: Run, iteration: int, cond: str) -> str:
-        """All benchmarks' samples of one checkpoint and conditioning, in one file (one model load)."""
-        return f"{self.work}/eval/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/samples.jsonl"
+    def eval_samples(self, run: Run, iteration: int) -> str:
+        """All benchmarks' samples of one checkpoint under every conditioning, in one file (one model load)."""
+        if self.draws_together(run, iteration):
+            return self.checkpoint_draws(run, iteration)["eval"]
+        return f"{self.work}/eval/{self.eval_key(run, iteration)}/iter{iteration}/samples.jsonl"
 
     def metrics(self, run: Run, iteration: int, cond: str) -> str:
         """One metrics JSON per checkpoint and conditioning: {benchmark: metrics}."""
