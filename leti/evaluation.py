@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from leti.conditioning import CONDITIONS
 from leti.errors import UserError
 from leti.io import atomic_write_json, atomic_write_jsonl, read_jsonl, sha256_file
 
@@ -19,7 +20,7 @@ from leti.io import atomic_write_json, atomic_write_jsonl, read_jsonl, sha256_fi
 def configure(p):
     p.add_argument("--spec", required=True, help="JSON list of {benchmark, problems, strip_mode, timeout, memory_mb, workers}")
     p.add_argument("--samples", required=True, help="samples of all benchmarks (a 'benchmark' field per row)")
-    p.add_argument("--conditioning", choices=["good", "bad", "none"], default=None,
+    p.add_argument("--conditioning", choices=list(CONDITIONS), default=None,
                    help="score only the samples drawn under this reward token (a checkpoint's samples share one file)")
     p.add_argument("--out", required=True)
     p.add_argument("--meta", default="{}", help="JSON object stored as 'run' in the metrics (axes, iteration, ...)")

@@ -145,7 +145,7 @@ def checkpoint_draw_spec(run, it, output):
 
 
 def eval_bench_problems(run, it):
-    return sorted({PLAN.bench_problems(b) for c in PLAN.conditionings(run, it) for b in PLAN.benchmarks_at(run, it, c)})
+    return sorted({item["problems"] for item in eval_sample_spec(run, it)})
 
 
 def eval_score_spec(run, it, cond):

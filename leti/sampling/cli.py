@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import torch
 
+from leti.conditioning import CONDITIONS
 from leti.errors import UserError
 from leti.io import atomic_write_jsonl, read_jsonl
 
@@ -33,7 +34,7 @@ def configure(p):
     p.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64, help="sequences decoded together")
-    p.add_argument("--conditioning", choices=["good", "bad", "none"], default="none",
+    p.add_argument("--conditioning", choices=list(CONDITIONS), default="none",
                    help="reward token before each prompt (spec items may set their own)")
     p.add_argument("--limit", type=int, default=None, help="first N problems only")
     p.add_argument("--device", default="auto")
@@ -62,7 +63,7 @@ def spec_items(args) -> list[dict]:
             raise UserError(f"--spec item {k}: unknown key(s) {unknown} (known: {sorted(SPEC_KEYS)})")
         if "problems" not in item:
             raise UserError(f"--spec item {k}: missing 'problems'")
-        if item.get("conditioning", args.conditioning) not in ("good", "bad", "none"):
+        if item.get("conditioning", args.conditioning) not in CONDITIONS:
             raise UserError(f"--spec item {k}: conditioning must be good, bad or none")
         out = item.get("out") or args.out
         if not out:
