@@ -1,7 +1,8 @@
 """The `leti` command: one thin subcommand per workflow step.
 
 Subcommands are imported lazily so that `leti execute` never imports torch
-and `leti --help` stays fast.
+and `leti --help` stays fast. With LETI_WARM=1 (the workflow sets it for local runs) the commands
+that import torch run in a fork of a server that imported it once (leti.warmstart).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import importlib
 import sys
 
 from leti.errors import UserError
+from leti.warmstart.protocol import enabled as warm_enabled
 
 # name -> (module, one-line help). Each module defines `configure(parser)` and `run(args) -> int|None`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -50,6 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.parse_args(argv)  # prints help or the error
         parser.print_help()
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    if warm_enabled(argv[0]) and not any(a in ("-h", "--help") for a in argv[1:]):
+        from leti.warmstart.client import run as run_warm
+
+        rc = run_warm(argv)
+        if rc is not None:
+            return rc
+    return run_command(argv)
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one subcommand in this process (also what a warm-start child runs)."""
     name = argv[0]
     module = importlib.import_module(COMMANDS[name][0])
     sub = argparse.ArgumentParser(prog=f"leti {name}", description=COMMANDS[name][1])

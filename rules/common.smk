@@ -19,6 +19,11 @@ except UserError as exc:
 # rules call the `leti` command installed beside this snakemake (works without activating the venv)
 shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
 
+# Local runs: `leti` commands that import torch start as forks of a warm server (leti.warmstart). The
+# client ignores this inside SLURM, PBS or LSF jobs; LETI_WARM=0 in the environment turns it off.
+if config.get("warm_start", False):
+    os.environ.setdefault("LETI_WARM", "1")
+
 W = PLAN.work
 R = PLAN.results
 THREADS = int(config.get("threads", 1))
