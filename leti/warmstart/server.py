@@ -221,7 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--socket", required=True)
     p.add_argument("--idle", type=float, default=60.0)
     args = p.parse_args(argv)
+    os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # an is_available() at import must not start CUDA here
     preload()
+    import torch
+
+    if torch.cuda.is_initialized():  # a forked child could not use CUDA: let clients run in-process
+        print("warm-start: CUDA was initialised while importing; not serving", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = Server(args.socket, args.idle)
     try:
