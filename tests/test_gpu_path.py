@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from leti.fcft.packing import block_causal_mask, collate_packed_rows, pack_sequences, rows_per_forward
-from leti.fcft.train import TrainConfig, _cfg_for_key, _global_batch_loss
+from leti.fcft.train import TrainConfig, _cfg_for_key, _checkpointing, _global_batch_loss
 
 from conftest import REPO
 
@@ -107,7 +107,7 @@ def test_gradient_checkpointing_same_loss_and_grads():
     model.train()
     rows, masks = _batch(seed=2)
     ref = _loss_and_grads(model, rows, masks)
-    model.gradient_checkpointing_enable()
+    _checkpointing(model, "enable")
     _assert_same(ref, _loss_and_grads(model, rows, masks))
     _assert_same(ref, _loss_and_grads(model, rows, masks, packing=True, pack_len=64))
 

@@ -22,8 +22,8 @@ CI = str(REPO / "presets" / "ci.yaml")
 BENCHES = {"synth_test", "mbpp", "humaneval", "gsm8k", "bbh_direct", "bbh_cot", "eae"}
 
 
-def snakemake(*args, cwd=REPO, timeout=600):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+def snakemake(*args, cwd=REPO, timeout=600, env=None):
+    env = {**os.environ, **(env or {}), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(["timeout", "-s", "INT", str(timeout), SNAKEMAKE, *args], cwd=cwd,
                           capture_output=True, text=True, env=env)
 
@@ -33,8 +33,16 @@ def ci_run(tmp_path_factory):
     if not (data_root() / "mbpp").exists():
         pytest.skip(f"benchmark data not found under {data_root()} (set LETI_DATA_ROOT)")
     d = tmp_path_factory.mktemp("ci-run")
-    r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(d), "--config", f"data_root={data_root()}")
+    warm = _private_dir(tmp_path_factory.mktemp("warm"))
+    r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(d), "--config", f"data_root={data_root()}",
+                  env={"LETI_WARM_DIR": str(warm)})
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-5000:])
+    assert list(warm.glob("*.log")), "warm_start: true, but no warm-start server was started"
+    return d
+
+
+def _private_dir(d: Path) -> Path:
+    d.chmod(0o700)
     return d
 
 
@@ -106,9 +114,18 @@ def test_micro_preset_through_slurm(slurm_cluster, tmp_path):
     ci = yaml.safe_load(open(CI))
     ci["params"]["loop"]["iterations"] = 1
     (tmp_path / "ci-1.yaml").write_text(yaml.safe_dump(ci, sort_keys=False))
-    r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--configfile", str(tmp_path / "ci-1.yaml"),
-                                "--config", f"data_root={data_root()}", timeout=600)
+    warm = tmp_path / "warm"
+    warm.mkdir(mode=0o700)
+    env_before = dict(slurm_cluster.env)
+    slurm_cluster.env["LETI_WARM_DIR"] = str(warm)
+    try:
+        r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--configfile", str(tmp_path / "ci-1.yaml"),
+                                    "--config", f"data_root={data_root()}", timeout=600)
+    finally:
+        slurm_cluster.env.clear()
+        slurm_cluster.env.update(env_before)
     assert r.returncode == 0, slurm_cluster.explain(r, tmp_path)
+    assert not list(warm.glob("*.log")), "a SLURM job started a warm-start server outside its job"
     out = tmp_path / "work-ci"
     run = "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1"
     # every job records the SLURM job it ran in (leti.provenance.environment)

@@ -133,6 +133,12 @@ def _cfg_for_key(cfg: TrainConfig) -> dict:
     return {k: v for k, v in asdict(cfg).items() if k not in _ADDED_FIELDS or v != getattr(default, k)}
 
 
+def _checkpointing(model, action: str) -> None:
+    """Activation checkpointing on/off: transformers >= 5.2x renamed gradient_checkpointing_*."""
+    fn = getattr(model, f"activation_checkpointing_{action}", None) or getattr(model, f"gradient_checkpointing_{action}")
+    fn()
+
+
 def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
     if cfg.precision != "auto":
         return cfg.precision
@@ -232,7 +238,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
     load_kw = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
     model = load_model(str(src), device, dtype="bfloat16" if precision == "bf16" else "float32", **load_kw)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        _checkpointing(model, "enable")
         model.config.use_cache = False
     if cfg.fused_gelu:
         fuse_gelu(model)
@@ -339,7 +345,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
             "metrics": metrics, "run": run_meta or {}, "environment": environment()}
     model_to_save = model
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_disable()
+        _checkpointing(model, "disable")
         model.config.use_cache = True
     save_checkpoint(out, model_to_save, tok, optimizer=opt, meta=meta)
     if loss_csv:
