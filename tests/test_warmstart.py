@@ -171,3 +171,15 @@ def test_socket_dir_must_be_private(tmp_path):
     shared.chmod(0o777)
     with pytest.raises(PermissionError):
         protocol.socket_dir({protocol.DIR_VAR: str(shared)})
+
+
+def test_without_a_usable_server_the_command_runs_in_process(micro_checkpoint, heldout, tmp_path):
+    shared = tmp_path / "not-private"
+    shared.mkdir()
+    shared.chmod(0o755)  # refused as a socket directory: no server, the client runs the command itself
+    out = tmp_path / "o.json"
+    r = _leti(["lm-loss", "--model", str(micro_checkpoint), "--data", str(heldout), "--out", str(out)],
+              _env(shared, True))
+    assert r.returncode == 0, r.stderr
+    assert "CLIENT_IMPORTED_TORCH True" in r.stderr and json.loads(out.read_text())["tokens"] > 0
+    assert not list(shared.iterdir())

@@ -26,7 +26,8 @@ WARM_COMMANDS = frozenset({"sample", "train", "pretrain", "tokenizer", "init-mod
 # Settings read when torch/transformers/tokenizers are imported: a server serves only clients whose
 # values match the ones it imported with.
 _IMPORT_ENV_PREFIXES = ("HF_", "HUGGINGFACE", "TRANSFORMERS", "TOKENIZERS", "TORCH", "PYTORCH", "CUDA", "NVIDIA",
-                        "OMP_", "MKL_", "KMP_", "OPENBLAS", "ONEDNN", "DNNL", "PYTHON", "LD_", "XDG_CACHE")
+                        "OMP_", "MKL_", "KMP_", "OPENBLAS", "ONEDNN", "DNNL", "PYTHON", "LD_", "XDG_CACHE",
+                        "HOME", "LANG", "LC_")
 # Thread counts differ per job (Snakemake sets them to the job's threads): not part of the key; the
 # server starts without them and each child applies its own (leti.warmstart.server._apply_threads).
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",

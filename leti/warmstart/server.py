@@ -22,6 +22,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -63,6 +64,8 @@ def _child(request: dict, fds: list[int], close: list) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         os.umask(request["umask"])
+        tempfile.tempdir = None  # recomputed from the client's TMPDIR
+        sys.stdout.reconfigure(line_buffering=os.isatty(1))  # as CPython picks it for a terminal
         _apply_threads(request["env"])
         random.seed()
         if "numpy" in sys.modules:
@@ -158,17 +161,32 @@ class Server:
             return
         others = [self.listener, self.sel] + [j["conn"] for j in self.jobs.values()] + \
                  [j["pidfd"] for j in self.jobs.values()]
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # the client sees the connection close and runs the command itself
+            print(f"warm-start: fork failed: {exc}", file=sys.stderr, flush=True)
+            pid = None
         if pid == 0:
             _child(request, fds, others + [conn])
         for fd in fds:
             os.close(fd)
+        if pid is None:
+            conn.close()
+            return
+        try:
+            os.setpgid(pid, pid)  # also done by the child; whichever runs first, killpg(pid) works from here on
+        except OSError:
+            pass
         pidfd = _PidFd(pid)
         self.jobs[pid] = {"conn": conn, "pidfd": pidfd}
         self.last_busy = time.monotonic()
-        conn.settimeout(None)
-        send_msg(conn, {"pid": pid})
         self.sel.register(pidfd, selectors.EVENT_READ, ("exit", pid))
+        try:
+            conn.settimeout(None)
+            send_msg(conn, {"pid": pid})
+        except OSError:  # the client is gone already: so must its job be
+            self._client_gone(pid)
+            return
         self.sel.register(conn, selectors.EVENT_READ, ("client", pid))
 
     def _client_event(self, pid: int) -> None:
@@ -180,12 +198,16 @@ class Server:
             data = b""
         if not data:
             self.sel.unregister(job["conn"])
-            job["conn"].close()
-            job["conn"] = None
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self._client_gone(pid)
+
+    def _client_gone(self, pid: int) -> None:
+        job = self.jobs[pid]
+        job["conn"].close()
+        job["conn"] = None
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
     def _reap(self, pid: int) -> None:
         job = self.jobs.pop(pid)
@@ -221,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--socket", required=True)
     p.add_argument("--idle", type=float, default=60.0)
     args = p.parse_args(argv)
+    try:  # children are watched through pidfds (Linux >= 5.3); without them, clients run in-process
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError) as exc:
+        print(f"warm-start: no pidfd support ({exc}); not serving", file=sys.stderr)
+        return 1
     os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # an is_available() at import must not start CUDA here
     preload()
     import torch
