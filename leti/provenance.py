@@ -26,5 +26,12 @@ def environment() -> dict:
     return env
 
 
+# Keys that say where outputs go and how jobs are scheduled, not what is computed (joint and separate
+# checkpoint sampling, and warm start, are tested to give identical samples): left out of the hash, so
+# a report names the same experiment whatever they are. `threads` stays in: thread counts can change
+# floating-point reduction order.
+EXECUTION_KEYS = ("workdir", "results", "report_dir", "warm_start", "checkpoint_sampling", "resources")
+
+
 def config_hash(config: dict) -> str:
-    return stable_hash(config)
+    return stable_hash({k: v for k, v in config.items() if k not in EXECUTION_KEYS})

@@ -149,8 +149,8 @@ def test_unavailable_tables_say_why(built):
 
 
 def test_tables_name_config_hash(built):
-    from leti.io import stable_hash
-    h = stable_hash(CONFIG)
+    from leti.provenance import config_hash
+    h = config_hash(CONFIG)
     for name in TABLE_NAMES:
         assert f"config {h}" in (built / "tables" / f"{name}.md").read_text()
         assert f"config {h}" in (built / "tables" / f"{name}.tex").read_text()
@@ -286,3 +286,14 @@ def test_cli_one_line_errors(tmp_path, capsys):
     rc = main(["report", "--config", str(FIX / "config.json"), "--results", str(FIX / "results"),
                "--out", str(tmp_path / "o"), "--no-figures", "--stamp", str(tmp_path / "stamp")])
     assert rc == 0 and (tmp_path / "stamp").exists() and (tmp_path / "o" / "claims.md").exists()
+
+
+def test_config_hash_ignores_output_locations_and_scheduling_not_what_is_computed():
+    from leti.provenance import config_hash
+
+    key = config_hash(CONFIG)
+    moved = {**CONFIG, "workdir": "elsewhere", "results": "r2", "warm_start": True, "checkpoint_sampling": "separate",
+             "resources": {}}
+    assert config_hash(moved) == key
+    assert config_hash({**CONFIG, "threads": CONFIG.get("threads", 1) + 1}) != key  # reduction order can change
+    assert config_hash({**CONFIG, "seeds": [7]}) != key

@@ -8,7 +8,8 @@ import json
 import os
 
 from leti.errors import UserError
-from leti.io import atomic_write_json, atomic_write_text, stable_hash
+from leti.io import atomic_write_json, atomic_write_text
+from leti.provenance import config_hash
 
 from leti.report import FIGURE_NAMES, TABLE_NAMES, output_files
 
@@ -122,5 +123,5 @@ def run(args) -> int:
     written = build(config, args.out.rstrip("/"), figures=not args.no_figures, results=args.results)
     if args.stamp:
         atomic_write_text(args.stamp, "done\n")
-    print(f"leti report: {len(written)} files in {args.out} (config {stable_hash(config)})")
+    print(f"leti report: {len(written)} files in {args.out} (config {config_hash(config)})")
     return 0

@@ -14,7 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from leti.errors import UserError
-from leti.io import read_json, stable_hash
+from leti.io import read_json
+from leti.provenance import config_hash
 from leti.workflow.plan import Plan, Run
 
 from leti.report.paper import FACET_PARAMS, FACETS, PAPER_ROWS
@@ -45,11 +46,12 @@ class Arm:
 
 class Results:
     def __init__(self, config: dict, results: str | None = None):
-        """`results` overrides config['results'] (the config hash is that of `config` as given)."""
+        """`results` overrides config['results'] (the config hash is that of `config` as given, output
+        locations and scheduling keys left out: leti.provenance.EXECUTION_KEYS)."""
         self.config = config
         self.plan = Plan({**config, "results": results} if results else config)
         self.max_last = max(self.plan.iterations(r) for r in self.plan.runs)
-        self.config_hash = stable_hash(config)
+        self.config_hash = config_hash(config)
         self._json: dict[str, object] = {}
         self.versions: dict[str, set] = {}
         self.signatures: dict[str, tuple[dict, str]] = {}
