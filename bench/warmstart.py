@@ -28,18 +28,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def build_micro(root: Path) -> tuple[Path, Path]:
-    import torch
+    from conftest import MICRO_TEXTS, make_micro_checkpoint
 
-    from conftest import MICRO_TEXTS
-    from leti.fcft.checkpoint import save_checkpoint
-    from leti.model.pretrain import tiny_gpt2
-    from leti.model.tokenizer import train_bpe_tokenizer
-
-    ckpt = root / "ckpt"
-    tok = train_bpe_tokenizer(MICRO_TEXTS, vocab_size=300)
-    torch.manual_seed(0)
-    save_checkpoint(ckpt, tiny_gpt2(len(tok), n_layer=1, n_embd=32, n_head=2, eos_id=tok.eos_token_id), tok,
-                    meta={"config": {"kind": "micro"}, "global_step": 0})
+    ckpt = make_micro_checkpoint(root / "ckpt")
     data = root / "heldout.jsonl"
     data.write_text("".join(json.dumps({"text": t}) + "\n" for t in MICRO_TEXTS[:8]))
     return ckpt, data

@@ -20,18 +20,22 @@ MICRO_TEXTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def micro_checkpoint(tmp_path_factory) -> Path:
-    """A saved, untrained 1-layer GPT-2 + BPE tokenizer with LeTI's tokens (seconds to build)."""
+def make_micro_checkpoint(out: Path) -> Path:
+    """A saved, untrained 1-layer GPT-2 + BPE tokenizer with LeTI's tokens (seconds to build); also
+    what bench/warmstart.py serves."""
     import torch
 
     from leti.fcft.checkpoint import save_checkpoint
     from leti.model.pretrain import tiny_gpt2
     from leti.model.tokenizer import train_bpe_tokenizer
 
-    out = tmp_path_factory.mktemp("micro") / "ckpt"
     tok = train_bpe_tokenizer(MICRO_TEXTS, vocab_size=300)
     torch.manual_seed(0)
     model = tiny_gpt2(len(tok), n_layer=1, n_embd=32, n_head=2, eos_id=tok.eos_token_id)
     save_checkpoint(out, model, tok, meta={"config": {"kind": "micro"}, "global_step": 0})
     return out
+
+
+@pytest.fixture(scope="session")
+def micro_checkpoint(tmp_path_factory) -> Path:
+    return make_micro_checkpoint(tmp_path_factory.mktemp("micro") / "ckpt")

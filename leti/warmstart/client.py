@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from leti.warmstart.protocol import THREAD_VARS, idle_seconds, recv_msg, send_msg, socket_path
+from leti.warmstart.protocol import ENABLE_VAR, THREAD_VARS, idle_seconds, recv_msg, send_msg, socket_path
 
 START_TIMEOUT = 120.0  # seconds a new server may take to import torch/transformers on a loaded host
 
@@ -78,13 +78,13 @@ def run(argv: list[str]) -> int | None:
             socket.send_fds(sock, [b"\0"], [0, 1, 2])
             send_msg(sock, {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask()})
             pid = recv_msg(sock)["pid"]
-        except (OSError, ConnectionError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError):  # ConnectionError is an OSError
             return None  # the job never started: run it here instead
         forwarded = _forward_signals(pid)
         try:
             code = recv_msg(sock)["exit"]
-        except (OSError, ConnectionError, KeyError, ValueError) as exc:
-            print(f"leti: the warm-start server lost job {pid} ({exc}); rerun with {_var()}=0 to run in-process",
+        except (OSError, KeyError, ValueError) as exc:
+            print(f"leti: the warm-start server lost job {pid} ({exc}); rerun with {ENABLE_VAR}=0 to run in-process",
                   file=sys.stderr)
             return 1
         finally:
@@ -111,8 +111,3 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _var() -> str:
-    from leti.warmstart.protocol import ENABLE_VAR
-    return ENABLE_VAR

@@ -59,8 +59,8 @@ def idle_seconds(environ=os.environ) -> float:
 
 def _source_fingerprint() -> list:
     root = Path(leti.__file__).resolve().parent
-    files = sorted(p for p in root.rglob("*.py"))
-    return [(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    stats = ((p, p.stat()) for p in sorted(root.rglob("*.py")))
+    return [(str(p.relative_to(root)), st.st_size, st.st_mtime_ns) for p, st in stats]
 
 
 def server_key(environ=os.environ) -> str:

@@ -27,7 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
-from leti.warmstart.protocol import recv_msg, send_msg
+from leti.warmstart.protocol import DEFAULT_IDLE, recv_msg, send_msg
 
 PRELOAD = ("torch", "transformers", "tokenizers")
 PRELOAD_ATTRS = {"transformers": ("AutoModelForCausalLM", "AutoTokenizer", "GPT2LMHeadModel", "GPT2Config",
@@ -136,7 +136,6 @@ class Server:
                 self.last_busy = time.monotonic()
             elif time.monotonic() - self.last_busy > self.idle or not self._owns_socket():
                 break
-        self.close()
 
     def close(self) -> None:
         if self._owns_socket():
@@ -155,7 +154,7 @@ class Server:
             if len(fds) != 3:
                 raise ConnectionError(f"expected 3 file descriptors, got {len(fds)}")
             request = recv_msg(conn)
-        except (OSError, ValueError, ConnectionError) as exc:
+        except (OSError, ValueError) as exc:  # ConnectionError and PermissionError are OSErrors
             print(f"warm-start: rejected a client: {exc}", file=sys.stderr, flush=True)
             conn.close()
             return
@@ -241,7 +240,7 @@ class _PidFd:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m leti.warmstart.server", description=__doc__.splitlines()[0])
     p.add_argument("--socket", required=True)
-    p.add_argument("--idle", type=float, default=60.0)
+    p.add_argument("--idle", type=float, default=DEFAULT_IDLE)
     args = p.parse_args(argv)
     try:  # children are watched through pidfds (Linux >= 5.3); without them, clients run in-process
         os.close(os.pidfd_open(os.getpid()))
