@@ -10,27 +10,28 @@ import argparse
 import importlib
 import sys
 
-from leti.errors import UserError
+from leti.core.errors import UserError
 from leti.warmstart.protocol import enabled as warm_enabled
 
-# name -> (module, one-line help). Each module defines `configure(parser)` and `run(args) -> int|None`.
+# name -> (stage command module, one-line help), in pipeline order. Each module defines
+# `configure_<name>(parser)` and `run_<name>(args) -> int|None` (dashes as underscores) and imports
+# heavy libraries inside them, so `leti execute` never imports torch and `leti --help` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "execute": ("leti.executor.cli", "run programs in the sandboxed solution evaluator"),
-    "synth": ("leti.tasks.cli", "build the synthetic task family and pre-training corpus"),
-    "data": ("leti.benchmarks.cli", "prepare canonical JSONL for a real benchmark split"),
-    "programs": ("leti.programs_cli", "join problems and samples into evaluator programs"),
-    "evaluate": ("leti.benchmarks.evaluate_cli", "score samples/executions into a metrics JSON"),
-    "tokenizer": ("leti.model.cli_tokenizer", "train the tiny byte-level BPE tokenizer"),
-    "pretrain": ("leti.model.cli_pretrain", "pre-train the tiny base model"),
-    "init-model": ("leti.model.cli_init", "load a hub/local model, add LeTI tokens, save"),
+    "synth": ("leti.data.cli", "build the synthetic task family and pre-training corpus"),
+    "data": ("leti.data.cli", "prepare canonical JSONL for a benchmark split (mbpp, humaneval, gsm8k, bbh, eae)"),
+    "pretrain-corpus": ("leti.data.cli", "build the regularization corpus (The Stack or local files)"),
+    "tokenizer": ("leti.model.cli", "train the tiny byte-level BPE tokenizer"),
+    "pretrain": ("leti.model.cli", "pre-train the tiny base model"),
+    "init-model": ("leti.model.cli", "load a hub/local model, add LeTI tokens, save"),
+    "lm-loss": ("leti.model.cli", "held-out LM loss of a checkpoint"),
     "sample": ("leti.sampling.cli", "sample completions from a checkpoint"),
-    "fcft-data": ("leti.fcft.cli_data", "build the FCFT dataset from execution records"),
-    "train": ("leti.fcft.cli_train", "run one FCFT iteration"),
-    "lm-loss": ("leti.fcft.cli_lmloss", "held-out LM loss of a checkpoint"),
-    "ckpt-summary": ("leti.fcft.cli_summary", "copy a checkpoint's metrics and loss curve into results/"),
-    "score": ("leti.evaluation", "score a checkpoint's samples on several benchmarks (one executor pool)"),
-    "eae": ("leti.eae.cli", "event argument extraction: prompts, verification, metrics"),
-    "pretrain-corpus": ("leti.pretrain_corpus", "build the regularization corpus (The Stack or local files)"),
+    "programs": ("leti.execution.cli", "join problems and samples into evaluator programs"),
+    "execute": ("leti.execution.cli", "run programs in the sandboxed solution evaluator (EAE: verified)"),
+    "fcft-data": ("leti.fcft.cli", "build the FCFT dataset from execution records"),
+    "train": ("leti.fcft.cli", "run one FCFT iteration"),
+    "ckpt-summary": ("leti.fcft.cli", "copy a checkpoint's metrics and loss curve into results/"),
+    "score": ("leti.evaluation.cli", "score a checkpoint's samples on several benchmarks (one executor pool)"),
+    "evaluate": ("leti.evaluation.cli", "score one benchmark's samples/executions into a metrics JSON"),
     "report": ("leti.report.cli", "tables, figures and claims from cached results"),
 }
 
@@ -65,11 +66,12 @@ def run_command(argv: list[str]) -> int:
     """Run one subcommand in this process (also what a warm-start child runs)."""
     name = argv[0]
     module = importlib.import_module(COMMANDS[name][0])
+    fn = name.replace("-", "_")
     sub = argparse.ArgumentParser(prog=f"leti {name}", description=COMMANDS[name][1])
-    module.configure(sub)
+    getattr(module, f"configure_{fn}")(sub)
     args = sub.parse_args(argv[1:])
     try:
-        rc = module.run(args)
+        rc = getattr(module, f"run_{fn}")(args)
     except UserError as exc:  # bad input: one line, no traceback
         print(f"leti {name}: error: {exc}", file=sys.stderr)
         return 2

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from leti.conditioning import BAD, FEEDBACK_BEGIN, FEEDBACK_END, GOOD
-from leti.errors import UserError
-
-FEEDBACK_TYPES = ("textual", "binary", "none")
+from leti.core.errors import UserError
+from leti.core.vocab import BAD, FEEDBACK_BEGIN, FEEDBACK_END, FEEDBACK_TYPES, GOOD
 
 
 def _sample_id(task_id: str, sample_idx: int) -> str:
@@ -26,18 +24,15 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
     """Join problems, samples and execution results into FCFT examples; returns (examples, stats).
 
     `results` are the evaluator's records; their `meta` carries task_id and sample_idx.
-    Harness errors are dropped (never the solution's fault) and counted in the stats.
+    Harness errors are dropped (never the solution's fault) and counted in the stats. EAE
+    results must carry their verdict (`leti execute --problems`, leti.execution.verdicts).
     """
     if feedback_type not in FEEDBACK_TYPES:
         raise UserError(f"feedback_type must be one of {FEEDBACK_TYPES}, got {feedback_type!r}")
-    from leti.postprocess import postprocess as run_postprocess, postprocess_feedback as pp_feedback
+    from leti.execution.postprocess import postprocess as run_postprocess
+    from leti.execution.postprocess import postprocess_feedback as pp_feedback
 
     by_task = {p["task_id"]: p for p in problems}
-    if any(p.get("scorer") == "eae" for p in problems):
-        # EAE's rule-based evaluator judges the captured arguments outside the sandbox (spec §8.5)
-        from leti.eae import verify_results
-
-        results = verify_results(problems, results)
     by_sample = {_sample_id(s["task_id"], s["sample_idx"]): s for s in samples}
     stats: Counter = Counter({"pass": 0, "fail": 0, "harness_error_dropped": 0})
     examples = []
@@ -48,6 +43,10 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
         if sample is None:
             raise UserError(f"execution result {res.get('id')!r}: no sample with id {sid!r}")
         problem = by_task[sample["task_id"]]
+        if problem.get("scorer") == "eae" and "eae" not in res:
+            # EAE verdicts come from the rule-based verifier, applied once where programs run (spec §8.5)
+            raise UserError(f"execution result {res.get('id')!r}: an EAE result without its verdict "
+                            "(execute with `leti execute --problems`)")
         if res["status"] == "harness_error":
             stats["harness_error_dropped"] += 1
             continue

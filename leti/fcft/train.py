@@ -11,79 +11,22 @@ import contextlib
 import csv
 import io
 import math
-import os
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from leti.errors import UserError
-from leti.fcft.batching import collate_left_padded
-from leti.fcft.checkpoint import load_training_state, read_meta, save_checkpoint
+from leti.core.errors import UserError
+from leti.core.io import atomic_write_text, stable_hash
+from leti.core.provenance import environment
+from leti.fcft.config import TrainConfig
 from leti.fcft.dataset import tokenize_example
-from leti.io import atomic_write_text, stable_hash
-from leti.provenance import environment
-
-
-@dataclass
-class TrainConfig:
-    lr: float = 1e-5
-    schedule: str = "constant"          # constant | cosine (per iteration)
-    warmup_steps: int = 0
-    epochs: float = 3.0                 # used when `steps` is None
-    steps: int | None = None            # FCFT optimizer steps this iteration
-    batch_size: int = 128               # global batch (sequences per optimizer step)
-    micro_batch_size: int = 16          # gradient accumulation: batch_size / micro_batch_size
-    weight_decay: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    grad_clip: float | None = None      # the original did not clip
-    reg_ratio: float = 1.0              # pre-training steps per FCFT step (0 = w/o regularization)
-    pretrain_batch_size: int | None = None  # default: batch_size
-    pretrain_packing: str = "docs"      # docs: one document per row | blocks: concatenated, cut in max_len blocks (the original)
-    loss_on: str = "all"                # all | solution
-    append_eos: bool = False            # the original appended no EOS
-    shuffle: bool = False               # the original kept generation order
-    length_bucketing: bool = False      # group similar lengths inside a global batch's micro-batches
-    max_len: int = 2048
-    seed: int = 42
-    precision: str = "auto"             # auto | fp32 | bf16-autocast | bf16
-    gradient_checkpointing: bool = False
-    # GPU-path options (docs/gpu.md); the defaults keep the original behaviour
-    packing: bool = False               # pack FCFT sequences into rows of pack_len (block-diagonal attention)
-    pack_len: int | None = None         # packed row length (default: max_len; longer sequences get their own row)
-    packing_attention: str = "position_ids"  # position_ids (resets; works with flash varlen) | mask4d
-    micro_batch_tokens: int | None = None    # token budget per forward (rows x width) instead of micro_batch_size
-    attn_implementation: str | None = None   # None: loading default (sdpa, falling back) | eager | sdpa | flash_attention_2
-    optimizer_impl: str = "default"     # default | foreach | fused (torch AdamW kernels; same maths)
-    fused_gelu: bool = False            # gelu_new -> F.gelu(approximate="tanh"): same formula, one kernel
-    resume_every: int = 50              # steps between resume snapshots
-    continue_optimizer: bool = True
-
-    def validate(self) -> None:
-        if self.schedule not in ("constant", "cosine"):
-            raise UserError(f"train.schedule must be 'constant' or 'cosine', got {self.schedule!r}")
-        if self.precision not in ("auto", "fp32", "bf16-autocast", "bf16"):
-            raise UserError(f"train.precision must be auto|fp32|bf16-autocast|bf16, got {self.precision!r}")
-        if self.batch_size % self.micro_batch_size:
-            raise UserError(f"train.batch_size ({self.batch_size}) must be a multiple of train.micro_batch_size "
-                            f"({self.micro_batch_size})")
-        if self.pretrain_packing not in ("docs", "blocks"):
-            raise UserError(f"train.pretrain_packing must be 'docs' or 'blocks', got {self.pretrain_packing!r}")
-        if self.reg_ratio < 0:
-            raise UserError(f"train.reg_ratio must be >= 0, got {self.reg_ratio}")
-        if self.packing_attention not in ("position_ids", "mask4d"):
-            raise UserError(f"train.packing_attention must be 'position_ids' or 'mask4d', got {self.packing_attention!r}")
-        if self.optimizer_impl not in ("default", "foreach", "fused"):
-            raise UserError(f"train.optimizer_impl must be default|foreach|fused, got {self.optimizer_impl!r}")
-        if self.pack_len is not None and self.pack_len < 1:
-            raise UserError(f"train.pack_len must be >= 1, got {self.pack_len}")
-        if self.micro_batch_tokens is not None and self.micro_batch_tokens < 1:
-            raise UserError(f"train.micro_batch_tokens must be >= 1, got {self.micro_batch_tokens}")
+from leti.model.checkpoint import load_training_state, read_meta, save_checkpoint
+from leti.model.loss import global_batch_loss
 
 
 class PretrainStream:
@@ -145,84 +88,14 @@ def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
     return "bf16-autocast" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
-def _micro_batches(idx: list[int], lengths: list[int], micro: int, micro_batch_tokens: int | None) -> list[list[int]]:
-    """Consecutive groups of `idx`: `micro` sequences each, or, with a token budget, as many as keep
-    rows x longest <= micro_batch_tokens (at least one)."""
-    if not micro_batch_tokens:
-        return [idx[s:s + micro] for s in range(0, len(idx), micro)]
-    groups, cur, width = [], [], 0
-    for i in idx:
-        w = max(width, lengths[i])
-        if cur and (len(cur) + 1) * w > micro_batch_tokens:
-            groups.append(cur)
-            cur, w = [], lengths[i]
-        cur.append(i)
-        width = w
-    if cur:
-        groups.append(cur)
-    return groups
-
-
-def _loss_sum(model, b, autocast) -> torch.Tensor:
-    with autocast():
-        out = model(**{k: v for k, v in b.items() if k not in ("labels", "segment_ids")})
-    logits = out.logits[:, :-1].float()
-    labels = b["labels"][:, 1:]
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                             ignore_index=-100, reduction="sum")
-
-
-def _global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengths_sorted: bool, *,
-                       packing: bool = False, pack_len: int | None = None, packing_attention: str = "position_ids",
-                       micro_batch_tokens: int | None = None) -> tuple[float, int]:
-    """Token-mean loss over the whole global batch (sum over micro-batches / total tokens), backward done.
-
-    packing=True: the sequences are packed into rows of `pack_len` (leti.fcft.packing); the loss is
-    the same sum over the same label positions, divided by the same count."""
-    n_tokens = sum(sum(m[1:]) if m else 0 for m in masks)  # label positions that count (shifted)
-    n_tokens = max(n_tokens, 1)
-    total = 0.0
-    if packing:
-        from leti.fcft.packing import collate_packed_rows, model_inputs, pack_sequences, rows_per_forward
-
-        lengths = [len(r) for r in rows]
-        width = pack_len or max(lengths)
-        packed = pack_sequences(lengths, width)
-        per = rows_per_forward(micro, max(lengths), width, micro_batch_tokens)
-        impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
-        for s in range(0, len(packed), per):
-            part = packed[s:s + per]
-            b = collate_packed_rows([[rows[i] for i in row] for row in part], pad_id,
-                                    [[masks[i] for i in row] for row in part])
-            b = {k: v.to(device) for k, v in b.items()}
-            kw = model_inputs(b, packing_attention, impl)
-            kw["labels"] = b["labels"]
-            loss_sum = _loss_sum(model, kw, autocast)
-            (loss_sum / n_tokens).backward()
-            total += loss_sum.item()
-        return total / n_tokens, n_tokens
-    idx = list(range(len(rows)))
-    if lengths_sorted:
-        idx.sort(key=lambda i: len(rows[i]))
-    for part in _micro_batches(idx, [len(r) for r in rows], micro, micro_batch_tokens):
-        b = collate_left_padded([rows[i] for i in part], pad_id, [masks[i] for i in part])
-        b = {k: v.to(device) for k, v in b.items()}
-        b["use_cache"] = False  # training: no KV cache to build
-        loss_sum = _loss_sum(model, b, autocast)
-        (loss_sum / n_tokens).backward()
-        total += loss_sum.item()
-    return total / n_tokens, n_tokens
-
-
 def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[str], out_dir: str,
                     cfg: TrainConfig, *, iteration: int = 1, device: str | torch.device = "cpu",
                     loss_csv: str | None = None, run_meta: dict | None = None, progress: bool = True,
                     stop_after_steps: int | None = None) -> dict:
     """Train one iteration; returns metrics. `stop_after_steps` simulates a kill (tests)."""
-    from leti.model import load_model, load_tokenizer
     from leti.model.fused_ops import fuse_gelu
+    from leti.model.loading import load_model, load_tokenizer
 
-    cfg.validate()
     device = torch.device(device)
     out = Path(out_dir)
     resume_dir = out.with_name(out.name + ".resume")
@@ -297,7 +170,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         opt.zero_grad(set_to_none=True)
-        loss, ntok = _global_batch_loss(model, rows, masks, tok.pad_token_id, micro, device, autocast,
+        loss, ntok = global_batch_loss(model, rows, masks, tok.pad_token_id, micro, device, autocast,
                                         cfg.length_bucketing, packing=cfg.packing,
                                         pack_len=cfg.pack_len or cfg.max_len,
                                         packing_attention=cfg.packing_attention,

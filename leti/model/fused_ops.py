@@ -3,7 +3,7 @@
 CodeGen (and GPT-2) use ``gelu_new``: 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))) written as five
 elementwise ops. ``F.gelu(x, approximate="tanh")`` is the same formula in one kernel. On an H200
 the swap took a CodeGen-350M FCFT step from 57.8k to 80.8k tokens/s (docs/gpu.md §7); the outputs
-differ only by float rounding (tests/test_fused_ops.py).
+differ only by float rounding (tests/model/test_fused_ops.py).
 """
 from __future__ import annotations
 

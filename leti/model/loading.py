@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from leti.conditioning import SPECIAL_TOKENS
-from leti.errors import UserError
+from leti.core.errors import UserError
+from leti.core.vocab import SPECIAL_TOKENS
 
 
 def pick_device(requested: str = "auto") -> torch.device:

@@ -6,19 +6,17 @@ would fake LeTI's effect; design.md measured ≈3000–3500 steps at batch 32, l
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from leti.fcft.checkpoint import save_checkpoint
-from leti.fcft.train import _global_batch_loss
+from leti.core.provenance import environment
+from leti.model.checkpoint import save_checkpoint
 from leti.model.fused_ops import fuse_gelu
-from leti.provenance import environment
+from leti.model.loss import global_batch_loss
 
 
 def tiny_gpt2(vocab_size: int, n_layer: int = 2, n_embd: int = 128, n_head: int = 4, n_positions: int = 512,
@@ -68,7 +66,7 @@ def pretrain_tiny(texts: list[str], tokenizer, out_dir: str, *, steps: int = 300
             idx.append(perm[cursor]); cursor += 1
         opt.zero_grad(set_to_none=True)
         rows = [docs[i] for i in idx]  # every token of a document has loss: all-ones masks
-        value, _ = _global_batch_loss(model, rows, [[1] * len(r) for r in rows], eos, batch_size, device,
+        value, _ = global_batch_loss(model, rows, [[1] * len(r) for r in rows], eos, batch_size, device,
                                       contextlib.nullcontext, False, packing=packing, pack_len=pack_len or max_len)
         opt.step(); sched.step()
         running = value if running is None else 0.98 * running + 0.02 * value

@@ -6,7 +6,7 @@ from typing import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from leti.conditioning import SPECIAL_TOKENS
+from leti.core.vocab import SPECIAL_TOKENS
 
 EOS = "<|endoftext|>"
 

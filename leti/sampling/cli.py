@@ -1,4 +1,4 @@
-"""`leti sample`: completions for problem files from a checkpoint (hub name or local dir).
+"""Sampling-stage command `leti sample`: completions for problem files from a checkpoint (hub name or local dir).
 
 One job may draw several sets from one model load (`--spec`): each item names its problems,
 decoding, conditioning and output file, so a loop checkpoint draws its evaluation samples and
@@ -10,17 +10,15 @@ import json
 import os
 from collections import defaultdict
 
-import torch
-
-from leti.conditioning import CONDITIONS
-from leti.errors import UserError
-from leti.io import atomic_write_jsonl, read_jsonl
+from leti.core.errors import UserError
+from leti.core.io import atomic_write_jsonl, read_jsonl
+from leti.core.vocab import CONDITIONS
 
 SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "seed", "limit", "stop",
              "conditioning", "batch_size", "out"}
 
 
-def configure(p):
+def configure_sample(p):
     p.add_argument("--model", required=True, help="checkpoint dir or hub name")
     p.add_argument("--problems", default=None, help="problem JSONL (docs/contracts.md)")
     p.add_argument("--spec", default=None, help="JSON list of {problems, n, temperature, top_p, max_new_tokens, seed, "
@@ -77,12 +75,14 @@ def spec_items(args) -> list[dict]:
     return items
 
 
-def run(args):
-    from leti.model import load_model, load_tokenizer, pick_device
-    from leti.provenance import environment
+def run_sample(args):
+    import torch
+
+    from leti.core.provenance import environment
+    from leti.model.checkpoint import read_meta
+    from leti.model.loading import load_model, load_tokenizer, pick_device
     from leti.sampling.driver import sample_problems
     from leti.sampling.sampler import DecodingConfig, TorchSampler
-    from leti.fcft.checkpoint import read_meta
 
     items = spec_items(args)
     problem_sets = []

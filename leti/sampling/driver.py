@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from leti.conditioning import condition_prompt
-from leti.io import atomic_write_jsonl, iter_jsonl
+from leti.core.io import atomic_write_jsonl, iter_jsonl
+from leti.core.vocab import condition_prompt
 from leti.sampling.sampler import DecodingConfig, Sampler
 
 

@@ -30,6 +30,10 @@ from pathlib import Path
 from leti.warmstart.protocol import DEFAULT_IDLE, recv_msg, send_msg
 
 PRELOAD = ("torch", "transformers", "tokenizers")
+# what the served commands import inside their run functions: imported once here, so a child only forks
+PRELOAD_MODULES = ("leti.model.loading", "leti.model.checkpoint", "leti.model.tokenizer", "leti.model.pretrain",
+                   "leti.model.lm_loss", "leti.sampling.sampler", "leti.sampling.driver", "leti.fcft.train",
+                   "leti.core.provenance")
 PRELOAD_ATTRS = {"transformers": ("AutoModelForCausalLM", "AutoTokenizer", "GPT2LMHeadModel", "GPT2Config",
                                   "PreTrainedTokenizerFast")}
 
@@ -45,6 +49,8 @@ def preload() -> None:
             getattr(mod, attr)
     for cmd in sorted(WARM_COMMANDS):
         importlib.import_module(COMMANDS[cmd][0])
+    for name in PRELOAD_MODULES:
+        importlib.import_module(name)
 
 
 def _child(request: dict, fds: list[int], close: list) -> None:

@@ -1,41 +1,85 @@
-"""Checks that need more than the JSON schema, run before any job is scheduled."""
+"""Config validation before any job is scheduled: the JSON schema (top level from
+config.schema.yaml, `params.*` generated from the stage dataclasses), then what a schema cannot
+say (data files present, names that refer to each other). Every error is one line naming the key.
+"""
 from __future__ import annotations
 
-from dataclasses import fields
+import functools
 from pathlib import Path
 
-from leti.errors import UserError
+from leti.core.errors import UserError
 
-# which data folders each real-benchmark source reads (relative to data_root)
+SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
+
+# which data file each real-benchmark source reads (relative to data_root)
 DATA_DIRS = {"mbpp": "mbpp/mbpp.jsonl", "humaneval": "humaneval/HumanEval.jsonl.gz", "gsm8k": "gsm8k-pal/gsm.jsonl",
              "bbh": "bbh/bbh", "eae": "eae/geneva/data/test.json"}
 
 
-def validate_or_exit(config: dict, basedir: str) -> None:
-    """Schema validation through snakemake.utils.validate, reported as one line naming the key."""
-    import sys
+@functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return SCHEMA_FILE.read_text(encoding="utf-8")
 
-    from snakemake.utils import validate
 
-    # `--config seeds=[0,1,2]` arrives as strings
+def config_schema() -> dict:
+    """The whole config schema: config.schema.yaml with `params` generated from `Params`."""
+    import yaml
+
+    from leti.workflow.params import params_schema
+
+    schema = yaml.safe_load(_schema_text())
+    schema["properties"]["params"] = params_schema()
+    return schema
+
+
+def _schema_errors(config: dict) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(config_schema())
+    err = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if err is not None:
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise UserError(f"{where}: {err.message}")
+
+
+def normalize(config: dict) -> None:
+    """Values the command line hands over as strings (`--config seeds=[0,1,2]`) become numbers."""
     if isinstance(config.get("seeds"), list):
         config["seeds"] = [int(s) if isinstance(s, str) and s.strip().lstrip("-").isdigit() else s
                            for s in config["seeds"]]
+
+
+def validate_config(config: dict, name: str = "config") -> None:
+    """Raise UserError (one line, naming the key) for anything that would fail later."""
+    from leti.workflow.params import Params
+
+    if not isinstance(config, dict):
+        raise UserError(f"{name}: expected a mapping at the top level")
+    normalize(config)
+    _schema_errors(config)
+    Params.from_dict(config["params"])
+    check_config(config, name)
+
+
+def validate_or_exit(config: dict, basedir: str | None = None) -> None:
+    """For the Snakefile: validate, or exit with `config error: <one line>`."""
+    import sys
+
     try:
-        validate(config, str(Path(basedir) / "leti" / "workflow" / "config.schema.yaml"))
-    except Exception as exc:  # WorkflowError wrapping a jsonschema ValidationError
-        err = exc
-        while err is not None and not hasattr(err, "absolute_path"):
-            err = err.__cause__ or err.__context__ or next((a for a in getattr(err, "args", ()) if hasattr(a, "absolute_path")), None)
-        if err is None:
-            sys.exit(f"config error: {str(exc).splitlines()[0]}")
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        sys.exit(f"config error: {where}: {err.message}")
+        validate_config(config)
+    except UserError as exc:
+        sys.exit(f"config error: {exc}")
+
+
+def _iterations(value, last: int, where: str) -> None:
+    if value == "all":
+        return
+    for it in value:
+        if it != "last" and int(it) > last:
+            raise UserError(f"{where}: iteration {it} is beyond params.loop.iterations ({last}); it would never run")
 
 
 def check_config(config: dict, name: str = "config") -> None:
-    from leti.fcft.train import TrainConfig
-
     for axis, values in config["axes"].items():
         for value in values:
             if not isinstance(value, str):
@@ -45,18 +89,36 @@ def check_config(config: dict, name: str = "config") -> None:
         for k, v in f.items():
             if isinstance(v, bool):
                 raise UserError(f"{name}: include/exclude {k}: {v!r} is not a string (quote on/off/yes/no)")
-    known_train = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(config["params"]["train"]) - known_train)
-    if unknown:
-        raise UserError(f"{name}: params.train has unknown key(s) {unknown}")
+    seeds = config["seeds"]
+    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup:
+        raise UserError(f"{name}: seeds: {dup} listed more than once (runs would be counted twice)")
+    max_iterations = max([int(config["params"]["loop"]["iterations"])]
+                         + [int(o["loop.iterations"]) for a in config["axes"].values() for o in a.values()
+                            if o and "loop.iterations" in o])
     root = Path(config["data_root"])
     needed = []
     for bench, spec in config["benchmarks"].items():
         src = spec["problems"]["source"]
+        where = f"benchmarks.{bench}"
         if src == "data":
-            needed.append((f"benchmarks.{bench}", DATA_DIRS.get(spec["problems"].get("benchmark"), "")))
+            kind = spec["problems"].get("benchmark")
+            if kind is None:
+                raise UserError(f"{name}: {where}.problems: missing 'benchmark' (one of {sorted(DATA_DIRS)[:4]})")
+            if kind not in DATA_DIRS or kind == "eae":
+                raise UserError(f"{name}: {where}.problems.benchmark: unknown benchmark {kind!r} "
+                                f"(one of {sorted(k for k in DATA_DIRS if k != 'eae')}; EAE is source: eae)")
+            needed.append((where, DATA_DIRS[kind]))
         elif src == "eae":
-            needed.append((f"benchmarks.{bench}", DATA_DIRS["eae"]))
+            needed.append((where, DATA_DIRS["eae"]))
+        elif src == "synth" and "file" not in spec["problems"]:
+            raise UserError(f"{name}: {where}.problems: source synth needs 'file' (test, transfer or retention)")
+        elif src == "synth" and spec["problems"]["file"] not in ("train", "test", "transfer", "retention"):
+            raise UserError(f"{name}: {where}.problems.file: unknown synthetic file {spec['problems']['file']!r} "
+                            f"(train, test, transfer or retention)")
+        for key in ("iterations", "conditionings_at"):
+            if key in spec:
+                _iterations(spec[key], max_iterations, f"{name}: {where}.{key}")
     for axis_values in [config["params"]] + [v for a in config["axes"].values() for v in a.values() if v]:
         train = (axis_values.get("task") or {}).get("train") if "task" in axis_values else axis_values.get("task.train")
         if train in ("mbpp", "eae"):
@@ -67,6 +129,19 @@ def check_config(config: dict, name: str = "config") -> None:
     for key, src in corpora:
         if src and src != "synth" and not str(src).startswith("hub:") and not Path(src).exists():
             raise UserError(f"{name}: task.{key}: {src} does not exist (use 'synth', 'hub:<dataset>' or a JSONL path)")
+    sources = [("params.model.source", config["params"]["model"].get("source"))]
+    sources += [(f"axes.{a}.{v}: model.source", o["model.source"]) for a, vals in config["axes"].items()
+                for v, o in vals.items() if o and "model.source" in o]
+    for where, src in sources:
+        if _looks_local(src) and not Path(src).is_dir():
+            raise UserError(f"{name}: {where}: {src} looks like a local path but is not a directory "
+                            "(a hub id is 'org/name')")
     for field, rel in needed:
         if rel and not (root / rel).exists():
             raise UserError(f"{name}: {field} needs {root / rel}, which does not exist (check data_root)")
+
+
+def _looks_local(src) -> bool:
+    """A model source that names a path, not a hub id ('org/name') or 'tiny'."""
+    s = str(src or "")
+    return s.startswith(("/", "./", "../", "~")) or s.count("/") > 1 or Path(s).suffix in (".bin", ".safetensors")

@@ -13,7 +13,8 @@ import copy
 import itertools
 from dataclasses import dataclass, field
 
-from leti.errors import UserError
+from leti.core.errors import UserError
+from leti.workflow.params import Params
 
 STAGE_NAMESPACES = {
     "base": ("model",),
@@ -51,13 +52,6 @@ def set_dotted(params: dict, dotted: str, value, *, where: str) -> None:
             node = node[part]
 
 
-def get_dotted(params: dict, dotted: str):
-    node = params
-    for part in dotted.split("."):
-        node = node[part]
-    return node
-
-
 def _excluded(combo: dict, filters: list[dict]) -> bool:
     return any(all(combo.get(k) == str(v) for k, v in f.items()) for f in filters)
 
@@ -76,14 +70,20 @@ def expand_runs(config: dict, config_name: str = "config") -> list[Run]:
             if str(v) not in map(str, axes[k]):
                 raise UserError(f"{config_name}: include/exclude names unknown value '{v}' of axis '{k}'")
     runs = []
+    base = Params.from_dict(config["params"]).to_dict()  # defaults filled: an axis may override any field
     for values in itertools.product(*[list(axes[n]) for n in names]):
         combo = {n: str(v) for n, v in zip(names, values)}
         if _excluded(combo, config.get("exclude", [])) or not _included(combo, config.get("include", [])):
             continue
-        params = copy.deepcopy(config["params"])
+        params = copy.deepcopy(base)
         for n in names:
             for dotted, value in (axes[n][combo[n]] or {}).items():
                 set_dotted(params, dotted, value, where=f"{config_name}: axes.{n}.{combo[n]}")
+        try:  # every run's parameters, defaults filled in, validated once here
+            params = Params.from_dict(params).to_dict()
+        except UserError as exc:
+            where = ", ".join(f"axes.{n}.{combo[n]}" for n in names if axes[n][combo[n]])
+            raise UserError(f"{config_name}: {exc}" + (f" (with {where})" if where else "")) from None
         for seed in config["seeds"]:
             rid = "/".join(f"{n}={combo[n]}" for n in names) + f"/seed={seed}"
             runs.append(Run(rid, combo, int(seed), params))
@@ -114,6 +114,43 @@ def corpus_slug(src: str) -> str:
     return src.split(":", 1)[1].replace("/", "__")
 
 
+# Every artefact's path, written once: `Plan.path` fills a pattern for one run, `Plan.pattern` leaves
+# the rule's wildcards in it ({bk} base key, {lk} loop key, {rid} run id, {ek} evaluation key, {it}
+# iteration, {cond} conditioning, {bench} benchmark, {task} training task, {slug} corpus, {s} seed).
+PATHS = {
+    # work/ (git-ignored): data, checkpoints, samples, executions, caches
+    "synth_dir": "{work}/data/synth/seed={s}",
+    "bench_problems": "{work}/data/bench/{bench}.jsonl",
+    "train_problems": "{work}/data/train/{task}.jsonl",
+    "pretrain_corpus": "{work}/data/pretrain/{slug}.jsonl",
+    "heldout_corpus": "{work}/data/pretrain/{slug}.heldout.jsonl",
+    "tokenizer": "{work}/base/{bk}/tokenizer",
+    "base_ckpt": "{work}/base/{bk}/ckpt",
+    "train_samples": "{work}/loop/{lk}/iter{it}/samples.jsonl",
+    "train_programs": "{work}/loop/{lk}/iter{it}/programs.jsonl",
+    "train_exec": "{work}/loop/{lk}/iter{it}/exec.jsonl",
+    "draws_train": "{work}/loop/{rid}/iter{it}/draws/train.jsonl",
+    "draws_eval": "{work}/loop/{rid}/iter{it}/draws/eval.jsonl",
+    "fcft_examples": "{work}/loop/{rid}/iter{it}/fcft.jsonl",
+    "ckpt": "{work}/loop/{rid}/iter{it}/ckpt",
+    "eval_samples": "{work}/eval/{ek}/iter{it}/samples.jsonl",
+    "per_sample": "{work}/eval/{ek}/iter{it}/{cond}/per_sample.jsonl",
+    "score_cache": "{work}/cache/eval/{ek}/iter{it}/{cond}.jsonl",
+    # results/ (tracked): small files the report reads
+    "train_stats": "{results}/runs/{rid}/iter{it}/train_stats.json",
+    "train_summary": "{results}/runs/{rid}/iter{it}/train_summary.json",
+    "loss_csv": "{results}/runs/{rid}/iter{it}/loss.csv",
+    "heldout_loss": "{results}/{ek}/iter{it}/heldout_loss.json",
+    "metrics": "{results}/{ek}/iter{it}/{cond}/metrics.json",
+    "per_problem": "{results}/{ek}/iter{it}/{cond}/per_problem.json",
+}
+
+
+class _KeepWildcards(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 class Plan:
     """Paths of every artefact of the grid; the Snakefile and `leti report` both use it."""
 
@@ -124,12 +161,21 @@ class Plan:
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
 
+    # ---- paths
+    def path(self, name: str, **values) -> str:
+        """The path of artefact `name` (a PATHS key) for these wildcard values."""
+        return PATHS[name].format(work=self.work, results=self.results, **values)
+
+    def pattern(self, name: str, **fixed) -> str:
+        """A rule's output pattern: PATHS[name] with work/results (and `fixed`) filled, wildcards kept."""
+        return PATHS[name].format_map(_KeepWildcards(work=self.work, results=self.results, **fixed))
+
     # ---- the base model
     def base_key(self, run: Run) -> str:
         return stage_key(self.config, run, "base", with_seed=False)
 
     def base_ckpt(self, run: Run) -> str:
-        return f"{self.work}/base/{self.base_key(run)}/ckpt"
+        return self.path("base_ckpt", bk=self.base_key(run))
 
     # ---- the LeTI loop
     def loop_key(self, run: Run, iteration: int) -> str:
@@ -137,12 +183,12 @@ class Plan:
         return f"shared/{stage_key(self.config, run, 'samples1', with_seed=True)}" if iteration == 1 else run.id
 
     def ckpt(self, run: Run, iteration: int) -> str:
-        return self.base_ckpt(run) if iteration == 0 else f"{self.work}/loop/{run.id}/iter{iteration}/ckpt"
+        return self.base_ckpt(run) if iteration == 0 else self.path("ckpt", rid=run.id, it=iteration)
 
     def train_samples(self, run: Run, iteration: int) -> str:
         if iteration >= 2 and self.draws_together(run, iteration - 1):
             return self.checkpoint_draws(run, iteration - 1)["train"]
-        return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/samples.jsonl"
+        return self.path("train_samples", lk=self.loop_key(run, iteration), it=iteration)
 
     def draws_together(self, run: Run, iteration: int) -> bool:
         """Does loop checkpoint `iteration` both feed the next iteration and get evaluated?
@@ -155,23 +201,20 @@ class Plan:
 
     def checkpoint_draws(self, run: Run, iteration: int) -> dict[str, str]:
         """Samples drawn from loop checkpoint `iteration` together: next iteration's training set, evaluation."""
-        d = f"{self.work}/loop/{run.id}/iter{iteration}/draws"
-        return {"train": f"{d}/train.jsonl", "eval": f"{d}/eval.jsonl"}
+        return {"train": self.path("draws_train", rid=run.id, it=iteration),
+                "eval": self.path("draws_eval", rid=run.id, it=iteration)}
 
     def train_exec(self, run: Run, iteration: int) -> str:
-        return f"{self.work}/loop/{self.loop_key(run, iteration)}/iter{iteration}/exec.jsonl"
-
-    def fcft_examples(self, run: Run, iteration: int) -> str:
-        return f"{self.work}/loop/{run.id}/iter{iteration}/fcft.jsonl"
+        return self.path("train_exec", lk=self.loop_key(run, iteration), it=iteration)
 
     def train_stats(self, run: Run, iteration: int) -> str:
-        return f"{self.results}/runs/{run.id}/iter{iteration}/train_stats.json"
+        return self.path("train_stats", rid=run.id, it=iteration)
 
     def train_summary(self, run: Run, iteration: int) -> str:
-        return f"{self.results}/runs/{run.id}/iter{iteration}/train_summary.json"
+        return self.path("train_summary", rid=run.id, it=iteration)
 
     def loss_csv(self, run: Run, iteration: int) -> str:
-        return f"{self.results}/runs/{run.id}/iter{iteration}/loss.csv"
+        return self.path("loss_csv", rid=run.id, it=iteration)
 
     # ---- evaluation
     def eval_key(self, run: Run, iteration: int) -> str:
@@ -226,49 +269,49 @@ class Plan:
         """All benchmarks' samples of one checkpoint under every conditioning, in one file (one model load)."""
         if self.draws_together(run, iteration):
             return self.checkpoint_draws(run, iteration)["eval"]
-        return f"{self.work}/eval/{self.eval_key(run, iteration)}/iter{iteration}/samples.jsonl"
+        return self.path("eval_samples", ek=self.eval_key(run, iteration), it=iteration)
 
     def metrics(self, run: Run, iteration: int, cond: str) -> str:
         """One metrics JSON per checkpoint and conditioning: {benchmark: metrics}."""
-        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/metrics.json"
+        return self.path("metrics", ek=self.eval_key(run, iteration), it=iteration, cond=cond)
 
     def per_problem(self, run: Run, iteration: int, cond: str) -> str:
         """Per-problem pass counts {benchmark: {task_id: [n_pass, n]}}: paired CIs without samples."""
-        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/{cond}/per_problem.json"
+        return self.path("per_problem", ek=self.eval_key(run, iteration), it=iteration, cond=cond)
 
     def heldout_loss(self, run: Run, iteration: int) -> str:
-        return f"{self.results}/{self.eval_key(run, iteration)}/iter{iteration}/heldout_loss.json"
+        return self.path("heldout_loss", ek=self.eval_key(run, iteration), it=iteration)
 
     def synth_dir(self, seed: int | None = None) -> str:
-        seed = self.config["params"]["task"]["synth_seed"] if seed is None else seed
-        return f"{self.work}/data/synth/seed={seed}"
+        seed = self.config["params"]["task"].get("synth_seed", 0) if seed is None else seed
+        return self.path("synth_dir", s=seed)
 
     def train_problems(self, run: Run) -> str:
         task = run.params["task"]
         if task["train"] == "synth":
             return f"{self.synth_dir(task['synth_seed'])}/train.jsonl"
-        return f"{self.work}/data/train/{task['train']}.jsonl"
+        return self.path("train_problems", task=task["train"])
 
-    def _corpus(self, run: Run, key: str, synth_file: str, hub_suffix: str) -> str:
+    def _corpus(self, run: Run, key: str, synth_file: str, pattern: str) -> str:
         """'synth' (the synthetic corpus), 'hub:<dataset>' (built by `leti pretrain-corpus`) or a JSONL path."""
         src = run.params["task"][key]
         if src == "synth":
             return f"{self.synth_dir(run.params['task']['synth_seed'])}/{synth_file}"
         if src.startswith("hub:"):
-            return f"{self.work}/data/pretrain/{corpus_slug(src)}{hub_suffix}"
+            return self.path(pattern, slug=corpus_slug(src))
         return src
 
     def pretrain_corpus(self, run: Run) -> str:
-        return self._corpus(run, "pretrain_corpus", "corpus.jsonl", ".jsonl")
+        return self._corpus(run, "pretrain_corpus", "corpus.jsonl", "pretrain_corpus")
 
     def heldout_corpus(self, run: Run) -> str:
-        return self._corpus(run, "heldout_corpus", "heldout.jsonl", ".heldout.jsonl")
+        return self._corpus(run, "heldout_corpus", "heldout.jsonl", "heldout_corpus")
 
     def bench_problems(self, bench: str) -> str:
         spec = self.config["benchmarks"][bench]["problems"]
         if spec["source"] == "synth":
             return f"{self.synth_dir()}/{spec['file']}.jsonl"
-        return f"{self.work}/data/bench/{bench}.jsonl"
+        return self.path("bench_problems", bench=bench)
 
     def lookups(self) -> dict:
         """Reverse maps from path wildcards to a representative run, for the Snakefile's input functions."""

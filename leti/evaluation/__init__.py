@@ -1,0 +1,1 @@
+"""Stage 6: scoring a checkpoint's samples (pass@k, error buckets, BBH, EAE metrics) into metrics JSON."""

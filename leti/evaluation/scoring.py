@@ -1,0 +1,172 @@
+"""Scoring samples and their execution results: per-variant pass@k and error buckets, BBH's
+lenient and strict checks, per-problem counts. Used by `leti score` and `leti evaluate`.
+
+Metrics JSON of one benchmark (consumed by the report)::
+
+    {
+      "benchmark": "mbpp", "split": "test",
+      "n_problems": 500,
+      "n_samples_per_problem": 16,            # int, or {"min": a, "max": b} when uneven
+      "conditioning": "good",                 # good | bad | none | mixed (from the samples)
+      "strip_mode": "exact",                  # exact | lstrip | mixed | null (BBH: nothing executed)
+      "metrics": {
+        # execute-scored: one entry per variant
+        "raw": {"pass@1": .., "pass@10": .., "solve_rate": .., "n_pass": .., "n_samples": ..,
+                "buckets": {"pass": .., "AssertionError": .., "SyntaxError": ..,
+                            "IndentationError": .., "NameError": .., "other": ..},
+                "buckets_fine": {... + "TypeError", "timeout"},
+                "postprocessed": false, "postprocess_mode": null, "tests_variant": "default",
+                "strip_mode": "exact"},
+        "postprocessed": {...},
+        # bbh instead:
+        "lenient": {"micro": .., "macro": .., "by_task": {task: acc}, "n": 6511,
+                    "micro_exclude_no_output": .., "n_no_output": ..},
+        "strict": {"micro": .., "macro": .., "by_task": {...}, "n": 6511}
+      },
+      "provenance": {"problems_file", "problems_sha256", "data_files": {rel: sha256},
+                     "data_source", "prompt_template", "samples_sha256", "checkpoint",
+                     "decoding", "executions": {variant: {"file", "sha256"}},
+                     "evaluator_version", "harness_version", "scorer"}
+    }
+
+pass@k keys exist only for k with n >= k for every problem (k in 1, 10, 100).
+"""
+from __future__ import annotations
+
+import json
+
+from leti.core.errors import UserError
+from leti.core.io import read_jsonl
+from leti.core.vocab import SYNTAX_BUCKETS
+from leti.evaluation.metrics import (
+    bbh_extract,
+    bbh_lenient,
+    bbh_strict,
+    bbh_summary,
+    bucket_counts,
+    error_bucket,
+    paper_bucket,
+    pass_at_k,
+    solve_rate,
+)
+
+
+def variants(problems: list[dict]) -> list[tuple[str, bool, str | None, str]]:
+    """(name, postprocess, tests_variant, postprocess_mode) to execute for this benchmark.
+
+    Where the original's scoring departs from the convention, both are run: `postprocessed_leti`
+    uses the original's unescaped MBPP stop-word regex (it also cuts at any '/')."""
+    out = [("raw", False, None, "exact")]
+    if any(p.get("postprocess") for p in problems):
+        out.append(("postprocessed", True, None, "exact"))
+    if any(p.get("postprocess") == "mbpp" for p in problems):
+        out.append(("postprocessed_leti", True, None, "leti"))
+    tv = set()
+    for p in problems:
+        tv |= set(((p.get("meta") or {}).get("tests_variants") or {}))
+    out += [(f"postprocessed_{name}", True, name, "exact") for name in sorted(tv)]
+    return out
+
+
+
+
+def per_problem_counts(rows: list[dict]) -> dict:
+    """{variant: {task_id: [n_pass, n, n_syntax_or_indentation]}} from per-sample rows (BBH: lenient/strict)."""
+    out: dict = {}
+    for r in rows:
+        if "variant" in r:
+            keyed = [(r["variant"], r["passed"])]
+        else:  # BBH rows carry both checks
+            keyed = [("lenient", r["lenient"]), ("strict", r["strict"])]
+        for variant, ok in keyed:
+            c = out.setdefault(variant, {}).setdefault(r["task_id"], [0, 0, 0])
+            c[0] += int(bool(ok))
+            c[1] += 1
+            c[2] += int(r.get("bucket") in SYNTAX_BUCKETS)
+    return {v: dict(sorted(t.items())) for v, t in sorted(out.items())}
+
+
+def uniform(values, empty=None):
+    vals = sorted({json.dumps(v, sort_keys=True) for v in values})
+    if not vals:
+        return empty
+    if len(vals) == 1:
+        return json.loads(vals[0])
+    return "mixed"
+
+
+def _sample_key(row: dict, where: str, lineno: int) -> tuple[str, int]:
+    meta = row.get("meta") or {}
+    tid, idx = meta.get("task_id"), meta.get("sample_idx")
+    if tid is None or idx is None:
+        rid = row.get("id", "")
+        if "#" not in rid:
+            raise UserError(f"{where}:{lineno}: meta.task_id/sample_idx missing and id {rid!r} is not 'task#idx'")
+        tid, idx = rid.rsplit("#", 1)
+    return tid, int(idx)
+
+
+def load_executions(path: str, expected: set[tuple[str, int]]) -> dict[tuple[str, int], dict]:
+    rows = read_jsonl(path, ("status",))
+    out = {}
+    for lineno, row in enumerate(rows, 1):
+        key = _sample_key(row, path, lineno)
+        if key not in expected:
+            raise UserError(f"{path}:{lineno}: result for {key[0]}#{key[1]} has no sample")
+        if key in out:
+            raise UserError(f"{path}:{lineno}: duplicate result for {key[0]}#{key[1]}")
+        out[key] = row
+    missing = sorted(expected - set(out))
+    if missing:
+        raise UserError(f"{path}: no result for {len(missing)} sample(s), e.g. {missing[0][0]}#{missing[0][1]}")
+    return out
+
+
+def score_variant(problem_ids: list[str], keys_by_task: dict, results: dict, ks) -> tuple[dict, list[dict]]:
+    n, c, rows = [], [], []
+    for tid in problem_ids:
+        keys = keys_by_task[tid]
+        passed = 0
+        for key in keys:
+            r = results[key]
+            fine = error_bucket(r)
+            ok = r.get("status") == "pass"
+            passed += ok
+            rows.append({"task_id": tid, "sample_idx": key[1], "status": r.get("status"),
+                         "exc_type": r.get("exc_type"), "bucket": paper_bucket(fine), "bucket_fine": fine,
+                         "passed": ok})
+        n.append(len(keys))
+        c.append(passed)
+    paper, fine = bucket_counts(results[k] for tid in problem_ids for k in keys_by_task[tid])
+    metas = [(r.get("meta") or {}) for r in results.values()]
+    metrics = {
+        **pass_at_k(n, c, ks),
+        "solve_rate": solve_rate(c),
+        "n_pass": int(sum(c)), "n_samples": int(sum(n)),
+        "buckets": paper, "buckets_fine": fine,
+        "postprocessed": uniform(m.get("postprocessed") for m in metas),
+        "postprocess_mode": uniform(m.get("postprocess_mode") for m in metas),
+        "tests_variant": uniform(m.get("tests_variant") for m in metas),
+        "strip_mode": uniform(m.get("strip_mode") for m in metas),
+    }
+    return metrics, rows
+
+
+def score_bbh(problems: list[dict], samples_by_task: dict) -> tuple[dict, list[dict]]:
+    rows = []
+    for p in problems:
+        style = p["scorer"].split("_", 1)[1]
+        for s in samples_by_task[p["task_id"]]:
+            gen = s["completion"]
+            rows.append({"task_id": p["task_id"], "sample_idx": s["sample_idx"], "task": p["meta"]["task"],
+                         "style": style, "target": p["target"], "empty": not gen,
+                         "lenient": bbh_lenient(style, gen, p["target"]),
+                         "strict": bbh_strict(style, gen, p["target"]),
+                         "extracted": bbh_extract(style, gen)})
+    lenient = bbh_summary(rows, "lenient")
+    nonempty = [r for r in rows if not r["empty"]]
+    lenient["micro_exclude_no_output"] = (sum(r["lenient"] for r in nonempty) / len(nonempty)) if nonempty else 0.0
+    lenient["n_no_output"] = len(rows) - len(nonempty)
+    return {"lenient": lenient, "strict": bbh_summary(rows, "strict")}, rows
+
+

@@ -1,0 +1,115 @@
+"""Execution-stage commands (torch-free): `leti programs` (problems + samples -> programs) and
+`leti execute` (programs -> results, through the sandboxed evaluator, EAE verdicts final)."""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+
+from leti.core.errors import UserError
+from leti.core.io import atomic_write_jsonl, read_jsonl
+from leti.execution.postprocess import MODES as POSTPROCESS_MODES
+from leti.execution.programs import STRIP_MODES, build_programs
+
+
+# ---------------------------------------------------------------- leti programs
+def configure_programs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--problems", required=True, help="Problem JSONL (leti data / leti synth)")
+    parser.add_argument("--samples", required=True, help="Sample JSONL (leti sample)")
+    parser.add_argument("--out", required=True, help="Program JSONL to write")
+    parser.add_argument("--postprocess", action="store_true", help="apply the problem's spec §4.1 post-processing")
+    parser.add_argument("--postprocess-mode", default="exact", choices=POSTPROCESS_MODES,
+                        help="exact: literal stop words (default); leti: the original's unescaped MBPP regex")
+    parser.add_argument("--strip-mode", default="exact", choices=STRIP_MODES,
+                        help="reward-token removal: exact prefix (default) or the original's str.lstrip")
+    parser.add_argument("--tests-variant", default=None,
+                        help="use meta.tests_variants[NAME] instead of tests (gsm8k: pal_tolerance)")
+
+
+def run_programs(args: argparse.Namespace) -> int:
+    problems = read_jsonl(args.problems, ("task_id", "prompt", "tests"))
+    samples = read_jsonl(args.samples, ("task_id", "sample_idx", "completion"))
+    if not samples:
+        raise UserError(f"{args.samples}: no samples")
+    programs = build_programs(problems, samples, args.postprocess, args.strip_mode,
+                              args.postprocess_mode, args.tests_variant)
+    n = atomic_write_jsonl(args.out, programs)
+    print(f"leti programs: {n} programs -> {args.out} (postprocess={'on/' + args.postprocess_mode if args.postprocess else 'off'}, "
+          f"strip_mode={args.strip_mode})")
+    return 0
+
+
+# ---------------------------------------------------------------- leti execute
+def configure_execute(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="program records (JSONL, docs/contracts.md)")
+    parser.add_argument("output", help="result records (JSONL), written atomically")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: usable cores)")
+    parser.add_argument("--cache", default=None, help="append-only JSONL result cache; a killed run resumes from it")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds, for records without a 'timeout' field (default 5)")
+    parser.add_argument("--memory-mb", type=int, default=None,
+                        help="address-space budget in MiB above the worker's size, for records without 'memory_mb' (default 1024)")
+    parser.add_argument("--problems", default=None,
+                        help="the programs' Problem JSONL: EAE results get their final verdict (rule-based verifier) here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def read_programs(path: str, defaults: dict) -> list[dict]:
+    """Strict reader: a bad line is a one-line UserError naming file, line and field."""
+    from leti.execution.executor import normalize_program
+
+    try:
+        raw = open(path, "rb").read()
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    programs = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(raw.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"{path}:{lineno}: not valid UTF-8") from None
+        try:
+            rec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        where = f"{path}:{lineno}"
+        if not isinstance(rec, dict):
+            raise UserError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+        if "id" not in rec:
+            raise UserError(f"{where}: missing field 'id'")
+        if not isinstance(rec["id"], str):
+            raise UserError(f"{where}: field 'id' must be a string")
+        if rec["id"] in seen:
+            raise UserError(f"{where}: field 'id' {rec['id']!r} duplicates line {seen[rec['id']]}")
+        seen[rec["id"]] = lineno
+        normalize_program(rec, where, defaults)  # validates; execute_many normalises again
+        programs.append(rec)
+    return programs
+
+
+def run_execute(args: argparse.Namespace) -> int:
+    from leti.execution.verdicts import execute_with_verdicts
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    defaults = {}
+    if args.timeout is not None:
+        defaults["timeout"] = args.timeout
+    if args.memory_mb is not None:
+        defaults["memory_mb"] = args.memory_mb
+    problems = read_jsonl(args.problems, ("task_id",)) if args.problems else None  # fail before any program runs
+    programs = read_programs(args.input, defaults)
+    results = execute_with_verdicts(programs, problems, workers=args.workers, cache_path=args.cache,
+                                    progress=not args.no_progress, defaults=defaults)
+    atomic_write_jsonl(args.output, results)
+    counts = collections.Counter(r["status"] for r in results)
+    sandbox = next((r["sandbox"] for r in results if r.get("sandbox")), "-")
+    print(f"leti execute: {len(results)} programs -> {args.output}: "
+          + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) + f" (sandbox {sandbox})", file=sys.stderr)
+    return 0

@@ -1,0 +1,14 @@
+"""Limits of the sandboxed solution evaluator (`params.execute`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leti.core.config import Config, param
+
+
+@dataclass
+class ExecuteConfig(Config):
+    SECTION = "params.execute"
+    timeout: float = param(5.0, exclusive_minimum=0, maximum=3600, help="wall-clock seconds per program")
+    memory_mb: int = param(1024, minimum=16, maximum=1 << 20, help="address-space budget per program (MiB)")
+    workers: int = param(1, minimum=1, maximum=1024, help="executor pool size (the job's cores)")

@@ -1,0 +1,156 @@
+"""The solution evaluator: runs untrusted programs in sandboxed, forked children of pre-warmed workers.
+
+Public API: `execute_one`, `execute_many`, `error_bucket`, `content_key`, `EVALUATOR_VERSION`.
+Record formats: docs/contracts.md; isolation levels and guarantees: docs/executor.md.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Iterable
+
+from leti.core.errors import UserError
+from leti.core.vocab import FINE_BUCKETS as BUCKETS  # noqa: F401 (re-exported)
+from leti.core.vocab import error_bucket
+
+EVALUATOR_VERSION = "leti-exec-1"
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MEMORY_MB = 1024
+STATUSES = ("pass", "fail", "error", "syntax_error", "timeout", "memory", "output_limit", "harness_error")
+RESULT_FIELDS = ("id", "key", "status", "exc_type", "message", "feedback", "failed_test", "stdout_tail",
+                 "stderr_tail", "wall_s", "cpu_s", "peak_rss_mb", "sandbox", "captured", "evaluator_version", "meta")
+
+__all__ = ["EVALUATOR_VERSION", "execute_one", "execute_many", "error_bucket", "content_key", "normalize_program"]
+
+
+def normalize_program(p: dict, where: str = "program", defaults: dict | None = None) -> dict:
+    """Validate a program record and return the job the worker runs (defaults filled in).
+
+    Raises UserError("<where>: field '<name>' ...") on bad input."""
+    if not isinstance(p, dict):
+        raise UserError(f"{where}: expected a JSON object, got {type(p).__name__}")
+    defaults = defaults or {}
+    if "program" not in p:
+        raise UserError(f"{where}: missing field 'program'")
+    job: dict = {}
+    for field in ("program", "tests", "header"):
+        v = p.get(field, "")
+        if v is None and field != "program":
+            v = ""
+        if not isinstance(v, str):
+            raise UserError(f"{where}: field '{field}' must be a string, got {type(v).__name__}")
+        job[field] = v
+    timeout = p.get("timeout", defaults.get("timeout", DEFAULT_TIMEOUT))
+    if timeout is None:
+        timeout = defaults.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise UserError(f"{where}: field 'timeout' must be a positive number of seconds, got {timeout!r}")
+    mem = p.get("memory_mb", defaults.get("memory_mb", DEFAULT_MEMORY_MB))
+    if mem is None:
+        mem = defaults.get("memory_mb", DEFAULT_MEMORY_MB)
+    if isinstance(mem, bool) or not isinstance(mem, int) or mem <= 0:
+        raise UserError(f"{where}: field 'memory_mb' must be a positive integer, got {mem!r}")
+    cap = p.get("capture")
+    if cap is not None and not isinstance(cap, str):
+        raise UserError(f"{where}: field 'capture' must be a string or null, got {type(cap).__name__}")
+    job.update(timeout=float(timeout), memory_mb=mem, capture=cap or None)
+    return job
+
+
+def content_key(job: dict) -> str:
+    """Hash of program + tests + header + capture + limits + evaluator version."""
+    import hashlib
+
+    blob = json.dumps({k: job[k] for k in ("program", "tests", "header", "timeout", "memory_mb", "capture")}
+                      | {"evaluator_version": EVALUATOR_VERSION}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()[:24]
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+def _load_cache(path: str) -> dict[str, dict]:
+    """Read an append-only result cache; a truncated last line (a killed run) is cut off."""
+    from leti.core.io import iter_jsonl
+
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return {}
+    with open(path, "rb+") as fh:  # drop a partial last line so that appends start on a fresh line
+        data = fh.read()
+        if not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            fh.truncate(cut)
+    out = {}
+    for rec in iter_jsonl(path, tolerate_truncated_tail=True):
+        if rec.get("status") != "harness_error" and rec.get("evaluator_version") == EVALUATOR_VERSION and rec.get("key"):
+            out[rec["key"]] = rec
+    return out
+
+
+def _finish(result: dict, p: dict, key: str) -> dict:
+    rec = {f: result.get(f) for f in RESULT_FIELDS}
+    rec.update(id=p.get("id"), key=key, evaluator_version=EVALUATOR_VERSION, meta=p.get("meta"))
+    return rec
+
+
+def execute_many(programs: Iterable[dict], workers: int | None = None, cache_path: str | None = None,
+                 progress: bool = True, defaults: dict | None = None) -> list[dict]:
+    """Run program records (docs/contracts.md); results come back in input order.
+
+    `cache_path`: append-only JSONL keyed by content key; programs already there are not re-run, so a
+    killed run resumes. `defaults`: timeout / memory_mb for records that lack them."""
+    import threading
+
+    from leti.execution.executor.pool import get_pool
+
+    programs = list(programs)
+    jobs = [normalize_program(p, f"program #{i} (id={p.get('id')!r})" if isinstance(p, dict) else f"program #{i}",
+                              defaults) for i, p in enumerate(programs)]
+    keys = [content_key(j) for j in jobs]
+    cache = _load_cache(cache_path) if cache_path else {}
+    todo: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in cache and k not in todo:
+            todo[k] = i
+    done: dict[str, dict] = dict(cache)
+    order = list(todo.items())
+    if order:
+        n = workers or _default_workers()
+        n = min(n, len(order))
+        pool = get_pool(n)
+        lock = threading.Lock()
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(order), desc="execute", unit="prog", dynamic_ncols=True)
+        fh = open(cache_path, "a", encoding="utf-8") if cache_path else None
+        try:
+            def on_result(j: int, result: dict) -> None:
+                key, i = order[j]
+                rec = _finish(result, programs[i], key)
+                with lock:
+                    done[key] = rec
+                    if fh is not None:
+                        fh.write(json.dumps(rec, ensure_ascii=True) + "\n")
+                        fh.flush()
+                    if bar is not None:
+                        bar.update(1)
+
+            pool.run([jobs[i] for _k, i in order], on_result)
+        finally:
+            if fh is not None:
+                fh.close()
+            if bar is not None:
+                bar.close()
+    return [_finish(done[k], p, k) for p, k in zip(programs, keys)]
+
+
+def execute_one(program: dict) -> dict:
+    """Run one program record in the shared one-worker pool (started on first use)."""
+    return execute_many([program], workers=1, progress=False)[0]

@@ -1,0 +1,219 @@
+"""Parent side: a pool of pre-warmed `leti.execution.executor.worker` processes talking JSON over pipes.
+
+The parent never runs untrusted code; it only sends program records and reads results.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+HELLO_TIMEOUT_S = 120.0
+GRACE_S = 30.0
+PIPELINE = 2  # requests in flight per worker  # on top of the program's own time limit before the worker is declared hung
+
+
+def _worker_env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[2])  # directory that holds the `leti` package
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": root,
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8:backslashreplace",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONSAFEPATH": "1",
+    }
+    if os.environ.get("LETI_EXECUTOR_SANDBOX"):
+        env["LETI_EXECUTOR_SANDBOX"] = os.environ["LETI_EXECUTOR_SANDBOX"]
+    return env
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "leti.execution.executor.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env(), cwd="/", close_fds=True,
+        )
+        self.hello: dict | None = None
+        self._buf = bytearray()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_ready(self) -> dict:
+        if self.hello is None:
+            self.hello = self._read(HELLO_TIMEOUT_S)
+        return self.hello
+
+    def _read(self, timeout: float) -> dict:
+        """One response line. Own buffering on the raw fd: with two requests in flight both answers can
+        arrive in one read, and select() on the fd would not see the one already buffered."""
+        import time
+
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(0.0, left))
+            if not ready:
+                raise WorkerDied(f"worker {self.pid} did not answer within {timeout:.0f} s")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise WorkerDied(f"worker {self.pid} exited (status {self.proc.poll()})")
+            self._buf += chunk
+        line, _, rest = bytes(self._buf).partition(b"\n")
+        self._buf = bytearray(rest)
+        return json.loads(line)
+
+    def send(self, job: dict) -> None:
+        self.wait_ready()
+        try:
+            self.proc.stdin.write(json.dumps(job, ensure_ascii=True).encode("ascii") + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerDied(f"worker {self.pid}: {exc}") from None
+
+    def receive(self, wait_s: float) -> dict:
+        return self._read(wait_s + GRACE_S)
+
+    def call(self, job: dict) -> dict:
+        self.send(job)
+        return self.receive(float(job.get("timeout", 5.0)))
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            self.proc.stdout.close()
+        except OSError:
+            pass
+
+
+class Pool:
+    def __init__(self, n: int) -> None:
+        self.n = max(1, int(n))
+        self.lock = threading.Lock()
+        self.workers = [Worker() for _ in range(self.n)]
+        for w in self.workers:
+            w.wait_ready()
+
+    @property
+    def sandbox(self) -> str:
+        return self.workers[0].wait_ready().get("sandbox", "?")
+
+    def _replace(self, i: int) -> None:
+        old = self.workers[i]
+        try:
+            old.proc.kill()
+        except OSError:
+            pass
+        try:
+            old.close()
+        except Exception:  # noqa: BLE001
+            pass
+        self.workers[i] = Worker()
+
+    def run(self, jobs: list[dict], on_result: Callable[[int, dict], None]) -> None:
+        """Run `jobs` (normalised), calling on_result(index, result) from worker threads."""
+        with self.lock:
+            q: queue.SimpleQueue = queue.SimpleQueue()
+            for i in range(len(jobs)):
+                q.put(i)
+            errors: list[BaseException] = []
+
+            def loop(slot: int) -> None:
+                # Two requests in flight per worker: the worker starts the next program while the
+                # parent is still reading the previous result (results come back in order).
+                inflight: list[int] = []
+                retry: list[int] = []
+                while True:
+                    try:
+                        while len(inflight) < PIPELINE and not retry:
+                            try:
+                                i = q.get_nowait()
+                            except queue.Empty:
+                                break
+                            inflight.append(i)
+                            self.workers[slot].send(jobs[i])
+                        if retry:
+                            i = retry.pop(0)
+                            result = self.workers[slot].call(jobs[i])
+                        elif inflight:
+                            wait = sum(float(jobs[j].get("timeout", 5.0)) for j in inflight)
+                            result = self.workers[slot].receive(wait)
+                            i = inflight.pop(0)
+                        else:
+                            return
+                    except (WorkerDied, ValueError) as exc:
+                        # a dead or hung worker: replace it; its programs are retried once, alone
+                        self._replace(slot)
+                        if retry or not inflight:  # a retried program failed again
+                            result = {"status": "harness_error", "exc_type": "WorkerDied", "message": str(exc),
+                                      "feedback": None, "sandbox": None}
+                        else:
+                            retry.extend(inflight)
+                            inflight.clear()
+                            continue
+                    try:
+                        on_result(i, result)
+                    except BaseException as exc:  # noqa: BLE001
+                        errors.append(exc)
+                        return
+
+            threads = [threading.Thread(target=loop, args=(s,), daemon=True) for s in range(min(self.n, len(jobs)))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                raise errors[0]
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+
+_POOLS: dict[int, Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def get_pool(n: int) -> Pool:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(n)
+        if pool is None or any(w.proc.poll() is not None for w in pool.workers):
+            if pool is not None:
+                pool.close()
+            pool = _POOLS[n] = Pool(n)
+        return pool
+
+
+def shutdown() -> None:
+    with _POOLS_LOCK:
+        for pool in _POOLS.values():
+            pool.close()
+        _POOLS.clear()
+
+
+atexit.register(shutdown)

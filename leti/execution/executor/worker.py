@@ -1,0 +1,485 @@
+"""The evaluator worker: `python -m leti.execution.executor.worker`.
+
+Started by `leti.execution.executor.pool` with a clean interpreter and a scrubbed environment; it never imports
+torch (or anything but the standard library and this package). It speaks newline-delimited JSON on
+private copies of its stdin/stdout: one request (a normalised program record) in, one result out.
+For every program it forks a child that isolates itself, runs header+program+tests, and only after
+all tests ran writes a record carrying a per-run random nonce on a private pipe. The worker decides
+the status from that record (never from the exit status), kills whatever the program started and
+removes its scratch directory.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+
+from leti.execution.executor import feedback as fb
+from leti.execution.executor import sandbox as sb
+
+# Modules most MBPP/HumanEval programs import, loaded once in the worker. Kept short on purpose:
+# every extension module adds mappings that make each fork slower (measured in docs/executor.md).
+PRELOAD = "re math collections itertools functools heapq bisect string operator typing copy".split()
+OUTPUT_LIMIT = 16 * 1024 * 1024  # stdout+stderr bytes before the program is killed (output_limit)
+RESULT_LIMIT = 32 * 1024 * 1024  # bytes of the private result pipe (capture included)
+TAIL = 4096
+FSIZE_LIMIT = 64 * 1024 * 1024
+NOFILE_LIMIT = 256
+NPROC_LIMIT = 64
+RESULT_FD = 3
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "sandbox",
+             "LOGNAME": "sandbox", "HOME": "/nonexistent", "TMPDIR": "/nonexistent"}
+
+
+class State:
+    def __init__(self) -> None:
+        self.features: list[str] = []
+        self.uid: int | None = None
+        self.mntns = False
+        self.base = ""
+        self.counter = 0
+        self.devnull = -1
+        self.tmp_mtimes: dict[str, int] = {}
+        self.vm = 0
+
+    @property
+    def level(self) -> str:
+        return "+".join(self.features + ["rlimits"])
+
+
+def bootstrap() -> None:
+    """First stage (`python -m leti.execution.executor.worker`): enter the namespaces, become a subreaper, set
+    no_new_privs, then exec the second stage, which inherits all of it without having loaded ctypes."""
+    import tempfile
+
+    features: list[str] = []
+    force = os.environ.get("LETI_EXECUTOR_SANDBOX", "")
+    root = os.geteuid() == 0
+    mntns = False
+    if force != "rlimits":
+        try:
+            sb.unshare(sb.CLONE_NEWNET)
+            features.append("netns")
+        except OSError:
+            pass
+        if root:
+            try:
+                sb.unshare(sb.CLONE_NEWNS)
+                sb.setup_mount_namespace()
+                mntns = True
+                features.append("mntns")
+            except OSError as exc:
+                print(f"leti worker: mount namespace unavailable ({exc}); continuing without", file=sys.stderr)
+    for opt in (sb.PR_SET_CHILD_SUBREAPER, sb.PR_SET_NO_NEW_PRIVS):
+        try:
+            sb.prctl(opt, 1)
+        except OSError:
+            pass
+    uid = None
+    if root and force != "rlimits":
+        cand = sb.UID_BASE + os.getpid()  # exec keeps the pid
+        if sb.probe_uid(cand, sb._needed_python_paths()):
+            uid = cand
+            features.append("uid")
+    base = tempfile.mkdtemp(prefix="leti-exec-")
+    os.chmod(base, 0o711)
+    state = {"features": features, "uid": uid, "mntns": mntns, "base": base}
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "leti.execution.executor.worker", "--booted", json.dumps(state)])
+
+
+def load_state(arg: str) -> State:
+    d = json.loads(arg)
+    st = State()
+    st.features, st.uid, st.mntns, st.base = d["features"], d["uid"], d["mntns"], d["base"]
+    return st
+
+
+def set_static_limits(st: State) -> None:
+    """Limits that are the same for every program, set once in the worker and inherited by each fork.
+    (RLIMIT_NPROC does not bind the root worker; it binds the child once it has the throw-away uid.)"""
+    for what, value in ((resource.RLIMIT_FSIZE, FSIZE_LIMIT), (resource.RLIMIT_NOFILE, NOFILE_LIMIT),
+                        (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(what, (value, value))
+    if st.uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_LIMIT, NPROC_LIMIT))
+        os.setgroups([])
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+COMPILE_IN_WORKER_MAX = 1_000_000  # characters; larger sources are compiled in the child, under its limits
+
+
+def layout(job: dict) -> tuple[list[str], int, int]:
+    """(lines of program+"\n"+tests, header lines to subtract, number of program lines)."""
+    body = job["program"] + "\n" + job["tests"]
+    offset = job["header"].count("\n") + 1 if job["header"] else 0
+    return body.split("\n"), offset, job["program"].count("\n") + 1
+
+
+def compile_program(job: dict):
+    """(code, None) or (None, syntax_error record). Compiling runs no program code, so the worker does it
+    before forking: the child then skips the parser's copy-on-write faults, and a syntax error needs no fork."""
+    program, tests, header = job["program"], job["tests"], job["header"]
+    if not program.strip():  # an empty completion is a result, not a crash (issue #2)
+        return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": "empty program",
+                      "feedback": fb.HEADER + "SyntaxError: empty program\n"}
+    body = program + "\n" + tests
+    text = header + "\n" + body if header else body
+    _, offset, _ = layout(job)
+    try:
+        return compile(text, fb.FILENAME, "exec", dont_inherit=True), None
+    except SyntaxError as exc:
+        return None, {"status": "syntax_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
+                      "feedback": fb.syntax_feedback(exc, offset)}
+    except (ValueError, UnicodeError, MemoryError, RecursionError, OverflowError) as exc:
+        msg = fb.safe_str(exc) or f"{type(exc).__name__} during compilation"  # null bytes, surrogates, nesting
+        return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": msg,
+                      "feedback": fb.HEADER + f"SyntaxError: {msg}\n"}
+
+
+def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, int], vm: int, code) -> None:
+    """Runs in the forked child; never returns."""
+    out_w, err_w, res_w = fds
+    write = os.write
+    dumps = json.dumps
+    getpid = os.getpid
+
+    def report(rec: dict) -> None:
+        if rec == {"status": "pass"}:  # the common case, without json
+            data = f'{{"status": "pass", "nonce": "{nonce}", "pid": {getpid()}}}\n'.encode("ascii")
+        else:
+            rec["nonce"] = nonce
+            rec["pid"] = getpid()
+            data = (dumps(rec, ensure_ascii=True) + "\n").encode("ascii")
+        while data:
+            data = data[write(RESULT_FD, data):]
+
+    try:
+        os.setsid()
+        os.dup2(res_w, RESULT_FD)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(st.devnull, 0)
+        os.closerange(RESULT_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        os.chdir(scratch)
+        # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these two depend
+        # on the program's record
+        cpu = int(math.ceil(float(job["timeout"]))) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        as_limit = vm + int(job["memory_mb"]) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+        if st.uid is not None:
+            os.setresgid(st.uid, st.uid, st.uid)  # supplementary groups were dropped in the worker
+            os.setresuid(st.uid, st.uid, st.uid)  # clears every capability
+        # the worker's environment already is the scrubbed CHILD_ENV (set once in main); only the
+        # per-program directories change here (clearing and refilling environ costs ~0.4 ms per fork)
+        os.environ["HOME"] = scratch
+        os.environ["TMPDIR"] = scratch
+        if "tempfile" in sys.modules:
+            sys.modules["tempfile"].tempdir = None
+    except BaseException as exc:  # noqa: BLE001
+        try:
+            report({"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc)})
+        finally:
+            os._exit(70)
+
+    if code is None:  # too large to compile in the worker: compile here, under the rlimits
+        code, rec = compile_program(job)
+        if rec is not None:
+            report(rec)
+            os._exit(0)
+    ns: dict = {}
+    try:
+        exec(code, ns)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+        try:
+            lines, offset, n_prog = layout(job)
+            if isinstance(exc, MemoryError):
+                ns.clear()
+            fbtext, frames = fb.runtime_feedback(exc, exc.__traceback__, offset, lines)
+            failed = None
+            for n, _name, src in reversed(frames):
+                if n > n_prog:
+                    failed = src
+                    break
+            status = "fail" if isinstance(exc, AssertionError) else "memory" if isinstance(exc, MemoryError) else "error"
+            rec = {"status": status, "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
+                   "feedback": fbtext, "failed_test": failed}
+        except BaseException:  # noqa: BLE001 - formatting itself failed (e.g. no memory left)
+            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error",
+                   "exc_type": type(exc).__name__, "message": "", "feedback": fb.HEADER + type(exc).__name__ + "\n"}
+        _flush()
+        report(rec)
+        os._exit(0)
+    rec = {"status": "pass"}
+    if job.get("capture"):
+        try:
+            exec(compile(job["capture"], "<capture>", "exec", dont_inherit=True), ns)
+            value = ns.get("__leti_capture__")
+            dumps(value)
+            rec["captured"] = value
+        except BaseException as exc:  # noqa: BLE001
+            rec["captured"] = None
+            rec["message"] = f"capture failed: {type(exc).__name__}: {fb.safe_str(exc)}"
+    _flush()
+    report(rec)
+    os._exit(0)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _clean_private_tmp(st: State) -> None:
+    for d in ("/tmp", "/dev/shm"):
+        try:
+            mtime = os.stat(d).st_mtime_ns  # unchanged directory: nothing was created or removed in it
+            if st.tmp_mtimes.get(d) == mtime:
+                continue
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            if e.path == st.base:
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
+            except OSError:
+                pass
+        try:
+            st.tmp_mtimes[d] = os.stat(d).st_mtime_ns
+        except OSError:
+            pass
+
+
+def _clean_scratch(st: State, scratch: str) -> None:
+    try:
+        os.rmdir(scratch)  # the common case: the program wrote nothing
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if os.path.lexists(scratch):  # e.g. a directory the program made non-writable
+        for root, dirs, _files in os.walk(scratch):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o700)
+                except OSError:
+                    pass
+        os.chmod(scratch, 0o700)
+        shutil.rmtree(scratch, ignore_errors=True)
+    if st.mntns:
+        _clean_private_tmp(st)
+
+
+def _tail(buf: bytearray) -> str:
+    return bytes(buf[-TAIL:]).decode("utf-8", "replace")
+
+
+def _clean_str(s):
+    if isinstance(s, str):
+        return s.encode("utf-8", "replace").decode("utf-8")
+    return s
+
+
+def run_job(job: dict, st: State) -> dict:
+    code = None
+    if len(job["program"]) + len(job["tests"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
+        t0 = time.monotonic()
+        code, rec = compile_program(job)
+        if rec is not None:
+            rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="",
+                       wall_s=round(time.monotonic() - t0, 4), cpu_s=None, peak_rss_mb=None, sandbox=st.level)
+            for k in ("exc_type", "message", "feedback"):
+                rec[k] = _clean_str(rec[k])
+            return rec
+    st.counter += 1
+    nonce = os.urandom(16).hex()
+    scratch = os.path.join(st.base, str(st.counter))
+    os.mkdir(scratch, 0o700)
+    if st.uid is not None:
+        os.chown(scratch, st.uid, st.uid)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    res_r, res_w = os.pipe()
+    if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
+        st.vm = _vm_bytes()
+    vm = st.vm
+    gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(job, nonce, scratch, st, (out_w, err_w, res_w), vm, code)
+        finally:
+            os._exit(71)
+    for fd in (out_w, err_w, res_w):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    for fd in bufs:
+        os.set_blocking(fd, False)
+    poller = select.poll()
+    for fd in (out_r, err_r, res_r, pidfd):
+        poller.register(fd, select.POLLIN)
+    deadline = t0 + float(job["timeout"])
+    total_out = 0
+    killed = None
+    exited = False
+
+    def drain(fd: int) -> bool:
+        nonlocal total_out
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            buf = bufs[fd]
+            buf += chunk
+            if fd == res_r:
+                if len(buf) > RESULT_LIMIT:
+                    return True
+            else:
+                total_out += len(chunk)
+                if len(buf) > 2 * TAIL:
+                    del buf[:-TAIL]
+                if total_out > OUTPUT_LIMIT:
+                    return True
+
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            killed = "timeout"
+            break
+        for fd, _ev in poller.poll(max(1, int(remaining * 1000) + 1)):
+            if fd == pidfd:
+                exited = True
+            elif not drain(fd):
+                poller.unregister(fd)
+        if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
+            killed = "output_limit"
+            break
+        if exited:
+            break
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    for fd in bufs:
+        drain(fd)
+    reaped = sb.reap_all_descendants(st.uid)
+    for fd in (out_r, err_r, res_r, pidfd):
+        os.close(fd)
+    _clean_scratch(st, scratch)
+
+    rec = None
+    for line in bytes(bufs[res_r]).split(b"\n"):
+        if nonce.encode() not in line:
+            continue
+        try:
+            cand = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(cand, dict) and cand.get("nonce") == nonce and cand.get("pid") == pid:
+            rec = cand
+            break
+    result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None}
+    if rec is not None:
+        rec.pop("nonce", None)
+        rec.pop("pid", None)
+        result.update(rec)
+    elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
+        result.update(status="timeout", exc_type=None, feedback=fb.TIMEOUT_FEEDBACK,
+                      message=f"the program did not finish within {float(job['timeout']):g} s")
+    elif killed == "output_limit":
+        result.update(status="output_limit", exc_type=None, feedback="output limit exceeded",
+                      message=f"the program wrote more than {OUTPUT_LIMIT // (1024 * 1024)} MiB of output")
+    elif os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        msg = f"the program was killed by signal {name}"
+        result.update(status="error", exc_type=name, message=msg, feedback=fb.HEADER + f"{name}: {msg}\n")
+    else:
+        code = os.waitstatus_to_exitcode(status)
+        msg = f"the program ended (exit status {code}) before the harness could confirm that all tests ran"
+        result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code}\n")
+    if not reaped:
+        result.update(status="harness_error", message="could not kill every process the program started")
+    for k in ("exc_type", "message", "feedback", "failed_test"):
+        result[k] = _clean_str(result[k])
+    result["captured"] = result.get("captured")
+    result.update(
+        stdout_tail=_tail(bufs[out_r]), stderr_tail=_tail(bufs[err_r]), wall_s=round(wall, 4),
+        cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1), sandbox=st.level,
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "--booted":
+        bootstrap()  # does not return
+    st = load_state(argv[1])
+    os.environ.clear()  # what programs see: no parent variable at all, not even PYTHONPATH
+    os.environ.update(CHILD_ENV)
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    st.devnull = os.open(os.devnull, os.O_RDONLY)
+    set_static_limits(st)
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+    def send(obj: dict) -> None:
+        proto_out.write(json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n")
+        proto_out.flush()
+
+    send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
+          "torch_loaded": "torch" in sys.modules})
+    for line in proto_in:
+        try:
+            job = json.loads(line)
+            if job.get("ping"):
+                send({"pong": True, "modules": sorted(sys.modules)})
+                continue
+            result = run_job(job, st)
+        except Exception as exc:  # noqa: BLE001 - a harness fault, reported per program
+            result = {"status": "harness_error", "exc_type": type(exc).__name__, "message": str(exc),
+                      "feedback": None, "sandbox": st.level}
+        send(result)
+    shutil.rmtree(st.base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

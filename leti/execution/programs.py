@@ -1,0 +1,119 @@
+"""Join problems and samples into evaluator programs (docs/contracts.md, Program record).
+
+Executed program = prefix + completion, then the problem's tests, where
+
+* prefix = the prompt the model saw with its reward token removed when
+  ``program_prefix == "prompt"`` (MBPP, HumanEval, synth), ``""`` when ``"none"`` (GSM8K-PaL);
+* completion = the sample's completion, post-processed (spec §4.1) when asked and the problem
+  has a post-processing kind.
+
+Reward-token removal (spec §2): ``strip_mode="exact"`` (default) removes the token as a
+prefix; ``strip_mode="lstrip"`` reproduces the original's ``str.lstrip(token)``, which strips a
+*character set* and turns a leading ``def`` into ``ef`` under ``<|good|>``/``<|bad|>``
+(141/164 HumanEval prompts). The mode that ran is recorded in every program's ``meta``.
+
+Post-processing mode: ``"exact"`` (literal stop words) or ``"leti"`` (the original's unescaped
+MBPP regex, which also cuts at ``/``); see :mod:`leti.execution.postprocess`.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from leti.core.errors import UserError
+from leti.core.vocab import CONDITIONS, strip_condition
+from leti.execution.postprocess import MODES as POSTPROCESS_MODES
+from leti.execution.postprocess import postprocess as run_postprocess
+
+STRIP_MODES = ("exact", "lstrip")
+EXECUTED_SCORERS = ("execute", "eae")
+
+
+def program_id(task_id: str, sample_idx: int) -> str:
+    return f"{task_id}#{int(sample_idx)}"
+
+
+def _tests_for(problem: dict, tests_variant: str | None) -> str:
+    if not tests_variant:
+        return problem.get("tests", "") or ""
+    variants = (problem.get("meta") or {}).get("tests_variants") or {}
+    if tests_variant not in variants:
+        raise UserError(f"{problem['task_id']}: meta.tests_variants has no '{tests_variant}' "
+                        f"(available: {', '.join(sorted(variants)) or 'none'})")
+    return variants[tests_variant]
+
+
+def program_prefix(problem: dict, sample: dict, strip_mode: str = "exact") -> str:
+    """What precedes the completion in the executed program."""
+    if strip_mode not in STRIP_MODES:
+        raise ValueError(f"strip_mode must be one of {STRIP_MODES}, got {strip_mode!r}")
+    kind = problem.get("program_prefix", "prompt")
+    if kind == "none":
+        return ""
+    if kind != "prompt":
+        raise UserError(f"{problem['task_id']}: program_prefix must be 'prompt' or 'none', got {kind!r}")
+    model_input = sample.get("model_input")
+    if model_input is None:
+        return problem["prompt"]
+    conditioning = sample.get("conditioning") or "none"
+    if conditioning not in CONDITIONS:
+        raise UserError(f"sample {program_id(sample['task_id'], sample['sample_idx'])}: conditioning must be one of "
+                        f"{', '.join(CONDITIONS)}, got {conditioning!r}")
+    if strip_condition(model_input, conditioning, "exact") != problem["prompt"]:
+        raise UserError(f"sample {program_id(sample['task_id'], sample['sample_idx'])}: model_input is not "
+                        f"the '{conditioning}' token + the problem's prompt")
+    return strip_condition(model_input, conditioning, strip_mode)
+
+
+def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: str = "exact",
+                  postprocess_mode: str = "exact", tests_variant: str | None = None) -> dict:
+    """One Program record for (problem, sample)."""
+    if postprocess_mode not in POSTPROCESS_MODES:
+        raise ValueError(f"postprocess_mode must be one of {POSTPROCESS_MODES}, got {postprocess_mode!r}")
+    completion = sample.get("completion")
+    if not isinstance(completion, str):
+        raise UserError(f"sample {program_id(sample['task_id'], sample['sample_idx'])}: completion must be a string")
+    kind = problem.get("postprocess")
+    applied = bool(postprocess and kind)
+    if applied:
+        completion = run_postprocess(kind, completion, postprocess_mode)
+    return {
+        "id": program_id(problem["task_id"], sample["sample_idx"]),
+        "program": program_prefix(problem, sample, strip_mode) + completion,
+        "tests": _tests_for(problem, tests_variant),
+        "header": problem.get("header", "") or "",
+        "timeout": float(problem.get("timeout") or 5.0),
+        "capture": problem.get("capture"),
+        "meta": {
+            "task_id": problem["task_id"],
+            "sample_idx": int(sample["sample_idx"]),
+            "benchmark": problem.get("benchmark"),
+            "conditioning": sample.get("conditioning") or "none",
+            "postprocessed": applied,
+            "postprocess_kind": kind if applied else None,
+            "postprocess_mode": postprocess_mode if applied else None,
+            "strip_mode": strip_mode,
+            "tests_variant": tests_variant or "default",
+        },
+    }
+
+
+def build_programs(problems: Iterable[dict], samples: Iterable[dict], postprocess: bool = False,
+                   strip_mode: str = "exact", postprocess_mode: str = "exact",
+                   tests_variant: str | None = None) -> list[dict]:
+    """Programs for every sample, in sample order. Unknown task ids, duplicate (task, sample)
+    pairs and non-executed benchmarks (BBH) are one-line errors."""
+    by_id = {p["task_id"]: p for p in problems}
+    out, seen = [], set()
+    for s in samples:
+        tid = s.get("task_id")
+        if tid not in by_id:
+            raise UserError(f"sample task_id {tid!r} is not in the problems file")
+        problem = by_id[tid]
+        if problem.get("scorer", "execute") not in EXECUTED_SCORERS:
+            raise UserError(f"{tid}: scorer '{problem.get('scorer')}' is not executed (score it with leti evaluate)")
+        key = program_id(tid, s["sample_idx"])
+        if key in seen:
+            raise UserError(f"duplicate sample {key}")
+        seen.add(key)
+        out.append(build_program(problem, s, postprocess, strip_mode, postprocess_mode, tests_variant))
+    return out

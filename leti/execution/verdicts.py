@@ -1,0 +1,19 @@
+"""Programs in, final verdicts out: the sandboxed evaluator, then (for EAE problems) the rule-based
+verifier on the captured arguments. Every later stage (FCFT data, scoring) reads these verdicts and
+never verifies again."""
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None = None, **execute_kw) -> list[dict]:
+    """`execute_many(programs, **execute_kw)`; results of EAE problems are then verified (outside the sandbox)."""
+    from leti.execution.executor import execute_many
+
+    results = execute_many(programs, **execute_kw)
+    problems = list(problems or [])
+    if any(p.get("scorer") == "eae" or p.get("benchmark") == "eae" for p in problems):
+        from leti.execution.eae_verify import verify_results
+
+        results = verify_results(problems, results)
+    return results

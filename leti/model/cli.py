@@ -1,0 +1,101 @@
+"""Model-stage commands: `leti tokenizer`, `leti pretrain`, `leti init-model`, `leti lm-loss`.
+
+torch and transformers are imported inside the commands (`leti --help` and planning stay fast);
+the warm-start server imports them once for local runs (leti.warmstart).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from leti.core.io import read_jsonl
+
+
+# ---------------------------------------------------------------- leti tokenizer
+def configure_tokenizer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, help="JSONL with a 'text' field")
+    p.add_argument("--extra", action="append", default=[],
+                   help="more problem JSONLs whose prompts the tokenizer should cover")
+    p.add_argument("--vocab-size", type=int, default=800)
+    p.add_argument("--out", required=True, help="directory (save_pretrained)")
+
+
+def run_tokenizer(args: argparse.Namespace) -> int:
+    from leti.model.tokenizer import train_bpe_tokenizer
+
+    texts = [r["text"] for r in read_jsonl(args.corpus, required=("text",))]
+    for path in args.extra:
+        texts += [r["prompt"] for r in read_jsonl(path, required=("prompt",))]
+    tok = train_bpe_tokenizer(texts, args.vocab_size)
+    tok.save_pretrained(args.out)
+    print(f"tokenizer with {len(tok)} tokens saved to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------- leti pretrain
+def configure_pretrain(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tokenizer", required=True)
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--config", default="{}",
+                   help="JSON of PretrainConfig fields (leti.model.config): steps, batch_size, lr, warmup, ...")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None)
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    from leti.core.config import parse_json_object
+    from leti.model.config import PretrainConfig
+    from leti.model.loading import load_tokenizer
+    from leti.model.pretrain import pretrain_tiny
+
+    cfg = PretrainConfig.from_dict(parse_json_object(args.config, "--config"), where="--config")
+    tok = load_tokenizer(args.tokenizer)
+    texts = [r["text"] for r in read_jsonl(args.corpus, required=("text",))]
+    metrics = pretrain_tiny(texts, tok, args.out, seed=args.seed, threads=args.threads, **cfg.to_dict())
+    print(json.dumps(metrics))
+    return 0
+
+
+# ---------------------------------------------------------------- leti init-model
+def configure_init_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="hub name (e.g. Salesforce/codegen-350M-mono) or local dir")
+    p.add_argument("--out", required=True)
+
+
+def run_init_model(args: argparse.Namespace) -> int:
+    from leti.core.provenance import environment
+    from leti.model.checkpoint import save_checkpoint
+    from leti.model.loading import add_leti_tokens, load_model, load_tokenizer
+
+    tok = load_tokenizer(args.model)
+    model = load_model(args.model, "cpu")
+    added = add_leti_tokens(model, tok)
+    save_checkpoint(args.out, model, tok, meta={"config": {"kind": "init", "source": args.model},
+                                                "added_tokens": added, "global_step": 0,
+                                                "environment": environment()})
+    print(f"saved {args.model} (+{added} LeTI tokens) to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------- leti lm-loss
+def configure_lm_loss(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="JSONL with a 'text' field")
+    p.add_argument("--out", required=True)
+    p.add_argument("--max-len", type=int, default=512)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=None)
+
+
+def run_lm_loss(args: argparse.Namespace) -> int:
+    import torch
+
+    from leti.model.lm_loss import read_heldout_texts, write_heldout_loss
+    from leti.model.loading import pick_device
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    texts = read_heldout_texts(args.data)
+    write_heldout_loss(args.model, texts, args.out, args.max_len, pick_device(args.device))
+    return 0

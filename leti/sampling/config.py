@@ -1,0 +1,20 @@
+"""How the loop draws its training samples (`params.sample`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from leti.core.config import Config, param
+
+
+@dataclass
+class SampleConfig(Config):
+    SECTION = "params.sample"
+    n: int = param(4, minimum=1, help="samples per training problem")
+    temperature: float = param(1.0, minimum=0, help="0 = greedy")
+    top_p: float = param(1.0, exclusive_minimum=0, maximum=1)
+    max_new_tokens: int = param(128, minimum=1)
+    batch_size: int = param(128, minimum=1, help="sequences decoded together")
+    conditioning: Literal["good", "bad", "none"] = param("good", help="reward token at iterations >= 2 (spec §2)")
+    postprocess: Literal["mbpp", "eae", "humaneval", "gsm8k_pal"] | None = param(
+        None, help="execute and train on post-processed solutions")

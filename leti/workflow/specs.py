@@ -1,0 +1,132 @@
+"""What each job is told: command-line arguments and `--spec` JSON, built from the plan.
+
+The experiment's rules that are not paths live here, unit-tested (tests/workflow/test_specs.py):
+the sampling seed of a checkpoint is `seed * 1000 + iteration`; iteration 1 samples the base
+without a reward token (spec §2); a loop checkpoint that is evaluated and trained on again draws
+both sets in one job. The rules in rules/*.smk only name inputs, outputs and resources.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+
+from leti.workflow.plan import STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
+
+
+def as_json(obj) -> str:
+    """A JSON object quoted for the shell (sorted keys: the same spec, the same command line)."""
+    return "'" + json.dumps(obj, sort_keys=True).replace("'", "'\\''") + "'"
+
+
+def sampling_seed(run: Run, iteration: int) -> int:
+    """Seed of every sampling job of checkpoint `iteration` (training draws of `iteration` use it too)."""
+    return run.seed * 1000 + iteration
+
+
+# ---------------------------------------------------------------- resources
+def gpu_resources(config: dict) -> dict:
+    r = config["resources"]["gpu_rules"]
+    out = {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["gpu_partition"]}
+    if r.get("gpus", 0):
+        out["gpu"] = r["gpus"]
+    return out
+
+
+def cpu_resources(config: dict) -> dict:
+    r = config["resources"]["cpu_rules"]
+    return {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["cpu_partition"]}
+
+
+# ---------------------------------------------------------------- data
+def bench_data_args(config: dict, bench: str) -> str:
+    """`leti data` arguments for one benchmark of the config (without --data-root/--out)."""
+    spec = dict(config["benchmarks"][bench]["problems"])
+    source = spec.pop("source")
+    kind = "eae" if source == "eae" else spec.pop("benchmark")
+    args = ["--benchmark", kind, "--split", str(spec.pop("split", "test"))]
+    for key, value in spec.items():
+        args += [f"--{key.replace('_', '-')}"] + [str(v) for v in (value if isinstance(value, list) else [value])]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def train_data_args(config: dict, task: str) -> str:
+    """`leti data` arguments for the training problems of `task` (mbpp or eae)."""
+    if task == "eae":
+        style = config["params"]["task"].get("eae_style", "full")
+        return f"--benchmark eae --split train --style {shlex.quote(style)}"
+    return "--benchmark mbpp --split train"
+
+
+# ---------------------------------------------------------------- the loop
+def train_sample_item(plan: Plan, run: Run, iteration: int) -> dict:
+    """`leti sample --spec` item: the training samples of `iteration`, drawn from checkpoint iteration-1."""
+    s = run.params["sample"]
+    return {"problems": plan.train_problems(run), "n": s["n"], "temperature": s["temperature"], "top_p": s["top_p"],
+            "max_new_tokens": s["max_new_tokens"], "batch_size": s["batch_size"], "seed": sampling_seed(run, iteration),
+            # spec §2: iteration 1 samples the base without a reward token
+            "conditioning": "none" if iteration == 1 else s["conditioning"], "limit": run.params["task"]["limit"]}
+
+
+def programs_args(run: Run) -> str:
+    """`leti programs` flags of the loop: post-process the solutions when the run trains on them."""
+    return "--postprocess" if run.params["sample"]["postprocess"] else ""
+
+
+def fcft_args(run: Run) -> str:
+    f = run.params["fcft"]
+    args = f"--feedback-type {f['feedback_type']}"
+    if run.params["sample"]["postprocess"]:
+        args += f" --postprocess {run.params['sample']['postprocess']}"
+        if f["postprocess_feedback"]:
+            args += " --postprocess-feedback"
+    return args
+
+
+def train_meta(run: Run) -> dict:
+    """What a checkpoint records of its run (leti train --run-meta)."""
+    return {"run_id": run.id, "axes": run.axes, "seed": run.seed}
+
+
+# ---------------------------------------------------------------- evaluation
+def eval_sample_spec(plan: Plan, run: Run, iteration: int, out: str | None = None) -> list[dict]:
+    """`leti sample --spec` items: every benchmark under every conditioning evaluated at checkpoint `iteration`."""
+    spec = []
+    for cond in plan.conditionings(run, iteration):
+        for name in plan.benchmarks_at(run, iteration, cond):
+            b = plan.config["benchmarks"][name]
+            spec.append({"benchmark": name, "problems": plan.bench_problems(name), "n": b["n"],
+                         "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
+                         "max_new_tokens": b["max_new_tokens"], "seed": sampling_seed(run, iteration),
+                         "limit": b.get("limit"), "conditioning": cond, **({"out": out} if out else {})})
+    return spec
+
+
+def checkpoint_draw_spec(plan: Plan, run: Run, iteration: int, train_out: str, eval_out: str) -> list[dict]:
+    """A loop checkpoint's evaluation samples and the next iteration's training samples, one job."""
+    return (eval_sample_spec(plan, run, iteration, out=eval_out)
+            + [{**train_sample_item(plan, run, iteration + 1), "out": train_out}])
+
+
+def eval_bench_problems(plan: Plan, run: Run, iteration: int) -> list[str]:
+    """Problem files the evaluation of checkpoint `iteration` reads."""
+    return sorted({item["problems"] for item in eval_sample_spec(plan, run, iteration)})
+
+
+def eval_score_spec(plan: Plan, run: Run, iteration: int, cond: str) -> list[dict]:
+    """`leti score --spec`: the benchmarks scored under `cond`, with the run's evaluator limits."""
+    return [{"benchmark": name, "problems": plan.bench_problems(name),
+             "strip_mode": run.params["eval"]["strip_mode"], "timeout": run.params["execute"]["timeout"],
+             "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"]}
+            for name in plan.benchmarks_at(run, iteration, cond)]
+
+
+def eval_meta(plan: Plan, run: Run, eval_key: str, iteration: int, cond: str) -> dict:
+    """The `run` record of a metrics JSON. Iteration 0 (the base, shared) names only the axes it depends on."""
+    config = plan.config
+    if iteration > 0:
+        axes = run.axes
+    else:
+        touching = axes_touching(config, STAGE_NAMESPACES["eval0"], STAGE_IGNORES["eval0"])
+        axes = {a: run.axes[a] for a in touching}
+    return {"eval_key": eval_key, "iteration": iteration, "conditioning": cond, "axes": axes, "seed": run.seed,
+            "preset": config.get("preset")}
