@@ -7,13 +7,13 @@ rule eval_sample:
     conda: "../envs/train.yaml"
     input:
         ckpt=lambda wc: PLAN.ckpt(eval_any_run(wc), int(wc.it)),
-        problems=lambda wc: eval_bench_problems(eval_any_run(wc), int(wc.it)),
-    output: f"{W}/eval/{{ek}}/iter{{it}}/samples.jsonl",
-    params: spec=lambda wc: as_json(eval_sample_spec(eval_any_run(wc), int(wc.it))),
+        problems=lambda wc: specs.eval_bench_problems(PLAN, eval_any_run(wc), int(wc.it)),
+    output: PLAN.pattern("eval_samples"),
+    params: spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
-    resources: **gpu_resources(),
+    resources: **GPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --no-progress > {log} 2>&1"
 
@@ -24,17 +24,17 @@ rule eval_score:
         problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
         samples=lambda wc: PLAN.eval_samples(eval_run(wc), int(wc.it)),
     output:
-        metrics=f"{R}/{{ek}}/iter{{it}}/{{cond}}/metrics.json",
-        per_problem=f"{R}/{{ek}}/iter{{it}}/{{cond}}/per_problem.json",
+        metrics=PLAN.pattern("metrics"),
+        per_problem=PLAN.pattern("per_problem"),
     params:
-        spec=lambda wc: as_json(eval_score_spec(eval_run(wc), int(wc.it), wc.cond)),
-        meta=lambda wc: as_json(eval_meta(eval_run(wc), wc)),
-        per_sample=lambda wc: f"{W}/eval/{wc.ek}/iter{wc.it}/{wc.cond}/per_sample.jsonl",
-        cache=lambda wc: f"{W}/cache/eval/{wc.ek}/iter{wc.it}/{wc.cond}.jsonl",
+        spec=lambda wc: as_json(specs.eval_score_spec(PLAN, eval_run(wc), int(wc.it), wc.cond)),
+        meta=lambda wc: as_json(specs.eval_meta(PLAN, eval_run(wc), wc.ek, int(wc.it), wc.cond)),
+        per_sample=lambda wc: PLAN.path("per_sample", ek=wc.ek, it=wc.it, cond=wc.cond),
+        cache=lambda wc: PLAN.path("score_cache", ek=wc.ek, it=wc.it, cond=wc.cond),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/score.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/score.tsv",
     threads: lambda wc: eval_run(wc).params["execute"]["workers"],  # the executor pool's size
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+", cond="good|bad|none",
     shell:
         "leti score --spec {params.spec} --samples {input.samples} --conditioning {wildcards.cond} --meta {params.meta} "
@@ -46,11 +46,11 @@ rule eval_score:
 rule heldout_loss:
     conda: "../envs/train.yaml"
     input:
-        ckpt=lambda wc: PLAN.ckpt(LOOKUP["eval_any"][(wc.ek, int(wc.it))], int(wc.it)),
-        data=lambda wc: PLAN.heldout_corpus(LOOKUP["eval_any"][(wc.ek, int(wc.it))]),
-    output: f"{R}/{{ek}}/iter{{it}}/heldout_loss.json",
+        ckpt=lambda wc: PLAN.ckpt(eval_any_run(wc), int(wc.it)),
+        data=lambda wc: PLAN.heldout_corpus(eval_any_run(wc)),
+    output: PLAN.pattern("heldout_loss"),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
     shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"

@@ -8,13 +8,13 @@ rule sample_train:
     input:
         ckpt=lambda wc: PLAN.ckpt(loop_run(wc), int(wc.it) - 1),
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
-    output: f"{W}/loop/{{lk}}/iter{{it}}/samples.jsonl",
-    params: spec=lambda wc: as_json([train_sample_item(loop_run(wc), int(wc.it))]),
+    output: PLAN.pattern("train_samples"),
+    params: spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
-    resources: **gpu_resources(),
+    resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --no-progress > {log} 2>&1"
 
@@ -24,16 +24,17 @@ rule sample_checkpoint:
     conda: "../envs/train.yaml"
     input:
         ckpt=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it)),
-        problems=lambda wc: [PLAN.train_problems(the_run(wc))] + eval_bench_problems(the_run(wc), int(wc.it)),
+        problems=lambda wc: [PLAN.train_problems(the_run(wc))] + specs.eval_bench_problems(PLAN, the_run(wc), int(wc.it)),
     output:
-        train=f"{W}/loop/{{rid}}/iter{{it}}/draws/train.jsonl",
-        evals=f"{W}/loop/{{rid}}/iter{{it}}/draws/eval.jsonl",
-    params: spec=lambda wc, output: as_json(checkpoint_draw_spec(the_run(wc), int(wc.it), output)),
+        train=PLAN.pattern("draws_train"),
+        evals=PLAN.pattern("draws_eval"),
+    params:
+        spec=lambda wc, output: as_json(specs.checkpoint_draw_spec(PLAN, the_run(wc), int(wc.it), output.train, output.evals)),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/draws.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/draws.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
-    resources: **gpu_resources(),
+    resources: **GPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --no-progress > {log} 2>&1"
 
@@ -43,27 +44,32 @@ rule programs_train:
     input:
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
         samples=lambda wc: PLAN.train_samples(loop_run(wc), int(wc.it)),
-    output: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
-    params: pp=lambda wc: pp_flag(loop_run(wc)),
+    output: PLAN.pattern("train_programs"),
+    params: pp=lambda wc: specs.programs_args(loop_run(wc)),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/programs.log",
     priority: LOOP_PRIORITY,
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti programs --problems {input.problems} --samples {input.samples} {params.pp} --out {output} > {log} 2>&1"
 
 
+# Executes in the sandbox, then gives EAE programs their final verdict (rule-based verifier) once, here.
 rule execute_train:
     conda: "../envs/exec.yaml"
-    input: f"{W}/loop/{{lk}}/iter{{it}}/programs.jsonl",
-    output: f"{W}/loop/{{lk}}/iter{{it}}/exec.jsonl",
+    input:
+        programs=PLAN.pattern("train_programs"),
+        problems=lambda wc: PLAN.train_problems(loop_run(wc)),
+    output: PLAN.pattern("train_exec"),
     params: workers=lambda wc: loop_run(wc).params["execute"]["workers"],
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/execute.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/execute.tsv",
     threads: lambda wc: loop_run(wc).params["execute"]["workers"],
     priority: LOOP_PRIORITY,
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti execute {input} {output} --workers {params.workers} --cache {output}.cache --no-progress > {log} 2>&1"
+    shell:
+        "leti execute {input.programs} {output} --problems {input.problems} --workers {params.workers} "
+        "--cache {output}.cache --no-progress > {log} 2>&1"
 
 
 rule fcft_data:
@@ -73,12 +79,12 @@ rule fcft_data:
         samples=lambda wc: PLAN.train_samples(the_run(wc), int(wc.it)),
         executions=lambda wc: PLAN.train_exec(the_run(wc), int(wc.it)),
     output:
-        examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
-        stats=f"{R}/runs/{{rid}}/iter{{it}}/train_stats.json",
-    params: args=lambda wc: fcft_args(the_run(wc)),
+        examples=PLAN.pattern("fcft_examples"),
+        stats=PLAN.pattern("train_stats"),
+    params: args=lambda wc: specs.fcft_args(the_run(wc)),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/fcft_data.log",
     priority: LOOP_PRIORITY,
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell:
         "leti fcft-data --problems {input.problems} --samples {input.samples} --executions {input.executions} "
@@ -86,10 +92,10 @@ rule fcft_data:
 
 
 HELDOUT = bool(config.get("heldout_loss", True))
-TRAIN_OUTPUTS = dict(ckpt=directory(f"{W}/loop/{{rid}}/iter{{it}}/ckpt"),
-                     summary=f"{R}/runs/{{rid}}/iter{{it}}/train_summary.json",
-                     loss=f"{R}/runs/{{rid}}/iter{{it}}/loss.csv",
-                     **({"heldout": f"{R}/runs/{{rid}}/iter{{it}}/heldout_loss.json"} if HELDOUT else {}))
+TRAIN_OUTPUTS = dict(ckpt=directory(PLAN.pattern("ckpt")),
+                     summary=PLAN.pattern("train_summary"),
+                     loss=PLAN.pattern("loss_csv"),
+                     **({"heldout": PLAN.pattern("heldout_loss", ek="runs/{rid}")} if HELDOUT else {}))
 
 
 # Trains one iteration, then writes the checkpoint's summary and its held-out LM loss (one model load).
@@ -97,19 +103,19 @@ rule train:
     conda: "../envs/train.yaml"
     input:
         init=lambda wc: PLAN.ckpt(the_run(wc), int(wc.it) - 1),
-        examples=f"{W}/loop/{{rid}}/iter{{it}}/fcft.jsonl",
+        examples=PLAN.pattern("fcft_examples"),
         pretrain=lambda wc: PLAN.pretrain_corpus(the_run(wc)),
         heldout=lambda wc: PLAN.heldout_corpus(the_run(wc)) if HELDOUT else [],
     output: **TRAIN_OUTPUTS,
     params:
         heldout=lambda wc, input, output: f"--heldout {input.heldout} --heldout-out {output.heldout}" if HELDOUT else "",
         cfg=lambda wc: as_json(the_run(wc).params["train"]),
-        meta=lambda wc: as_json({"run_id": wc.rid, "axes": the_run(wc).axes, "seed": the_run(wc).seed}),
+        meta=lambda wc: as_json(specs.train_meta(the_run(wc))),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/train.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
-    resources: **gpu_resources(),
+    resources: **GPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell:
         "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output.ckpt} "

@@ -3,10 +3,10 @@
 rule tokenizer:
     conda: "../envs/train.yaml"
     input: lambda wc: PLAN.pretrain_corpus(base_run(wc)),
-    output: directory(f"{W}/base/{{bk}}/tokenizer"),
+    output: directory(PLAN.pattern("tokenizer")),
     params: vocab=lambda wc: base_run(wc).params["model"]["tokenizer"]["vocab_size"],
     log: f"{W}/logs/base/{{bk}}/tokenizer.log",
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell: "leti tokenizer --corpus {input} --vocab-size {params.vocab} --out {output} > {log} 2>&1"
 
@@ -14,16 +14,16 @@ rule tokenizer:
 rule pretrain:
     conda: "../envs/train.yaml"
     input:
-        tokenizer=f"{W}/base/{{bk}}/tokenizer",
+        tokenizer=PLAN.pattern("tokenizer"),
         corpus=lambda wc: PLAN.pretrain_corpus(base_run(wc)),
-    output: directory(f"{W}/base/{{bk}}/ckpt"),
+    output: directory(PLAN.pattern("base_ckpt")),
     params:
         cfg=lambda wc: as_json(base_run(wc).params["model"]["pretrain"]),
         seed=lambda wc: base_run(wc).params["model"]["pretrain_seed"],
     log: f"{W}/logs/base/{{bk}}/pretrain.log",
     benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
     threads: max(THREADS, 2),  # nothing else can run before the base exists
-    resources: **gpu_resources(),
+    resources: **GPU,
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell:
         "leti pretrain --tokenizer {input.tokenizer} --corpus {input.corpus} --config {params.cfg} "
@@ -32,9 +32,9 @@ rule pretrain:
 
 rule init_model:
     conda: "../envs/train.yaml"
-    output: directory(f"{W}/base/{{bk}}/ckpt"),
+    output: directory(PLAN.pattern("base_ckpt")),
     params: source=lambda wc: base_run(wc).params["model"]["source"],
     log: f"{W}/logs/base/{{bk}}/init.log",
-    resources: **cpu_resources(),
+    resources: **CPU,
     wildcard_constraints: bk=_alt(HUB_BASES),
     shell: "leti init-model --model {params.source} --out {output} > {log} 2>&1"

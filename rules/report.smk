@@ -16,5 +16,5 @@ rule report:
         out=lambda wc, output: os.path.dirname(next(f for f in output if f.endswith("claims.md"))),
     log: f"{W}/logs/report.log",
     conda: "../envs/report.yaml"
-    resources: **cpu_resources(),
+    resources: **CPU,
     shell: "leti report --config {params.cfg} --out {params.out} --stamp {output.stamp} > {log} 2>&1"
