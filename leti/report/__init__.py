@@ -10,7 +10,7 @@ same results:
     tables/<name>.{md,csv,tex}       one table each (names: TABLE_NAMES)
     figures/<name>.{png,pdf}         FIGURE_NAMES (a figure that cannot be drawn says why)
     claims.md, claims.json           the claims check (effect, 95% CI, verdict)
-    summary.csv                      every metric value, long format
+    metrics.csv                      every numeric result, one row per value (leti.report.frame; pd.read_csv)
     provenance.json                  config hash, versions, per-benchmark comparability signature
 """
 from __future__ import annotations
@@ -29,6 +29,6 @@ def output_files(out_dir: str) -> dict[str, list[str]]:
     return {
         "tables": [f"{d}/tables/{n}.{e}" for n in TABLE_NAMES for e in ("md", "csv", "tex")],
         "figures": [f"{d}/figures/{n}.{e}" for n in FIGURE_NAMES for e in ("png", "pdf")],
-        "main": [f"{d}/tables.md", f"{d}/tables.tex", f"{d}/claims.md", f"{d}/claims.json", f"{d}/summary.csv",
+        "main": [f"{d}/tables.md", f"{d}/tables.tex", f"{d}/claims.md", f"{d}/claims.json", f"{d}/metrics.csv",
                  f"{d}/provenance.json"],
     }

@@ -1,20 +1,18 @@
-"""`leti report --config CONFIG --out DIR`: see `leti.report`."""
+"""Report-stage command `leti report --config CONFIG --out DIR`: see `leti.report`."""
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 
-from leti.errors import UserError
-from leti.io import atomic_write_json, atomic_write_text
-from leti.provenance import config_hash
+from leti.core.errors import UserError
+from leti.core.io import atomic_write_json, atomic_write_text
+from leti.core.provenance import config_hash
 
 from leti.report import FIGURE_NAMES, TABLE_NAMES, output_files
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def configure_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="the workflow config: a JSON object, or a .json/.yaml file")
     parser.add_argument("--out", required=True, help="output directory (normally <results>/report)")
     parser.add_argument("--results", default=None, help="read results from here instead of config['results']")
@@ -38,45 +36,10 @@ def load_config(text: str) -> dict:
         return yaml.safe_load(fh)
 
 
-def summary_csv(res) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run_id", "iteration", "conditioning", "benchmark", "variant", "metric", "value"])
-
-    def flat(prefix, obj):
-        if isinstance(obj, dict):
-            for k in sorted(obj):
-                if k in ("by_task", "buckets_fine", "counts"):
-                    continue
-                yield from flat(f"{prefix}.{k}" if prefix else k, obj[k])
-        elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-            yield prefix, obj
-
-    for run in res.plan.runs:
-        for it in range(res.last(run) + 1):
-            for cond in res.plan.conditionings(run, it):
-                data = res.metrics.get((run.id, it, cond))
-                if data is None:
-                    continue
-                for bname in sorted(data["benchmarks"]):
-                    for variant, m in sorted((data["benchmarks"][bname].get("metrics") or {}).items()):
-                        for metric, v in flat("", m):
-                            w.writerow([run.id, it, cond, bname, variant, metric, f"{v:.6g}"])
-            h = res.heldout.get((run.id, it))
-            if h is not None:
-                w.writerow([run.id, it, "", "heldout_loss", "", "loss", f"{h['loss']:.6g}"])
-            st = res.train_stats.get((run.id, it))
-            if st is not None:
-                w.writerow([run.id, it, "", "train", "", "pass_rate", f"{st.get('pass_rate', 0):.6g}"])
-                sm = res.train_summary.get((run.id, it)) or {}
-                if "fcft_steps_total" in sm:
-                    w.writerow([run.id, it, "", "train", "", "fcft_steps_total", str(sm["fcft_steps_total"])])
-    return buf.getvalue()
-
-
 def build(config: dict, out: str, figures: bool = True, results: str | None = None) -> list[str]:
     from leti.report.claims import Claims, claims_markdown
     from leti.report.collect import Results
+    from leti.report.frame import metrics_csv
     from leti.report.tables import Builder
 
     res = Results(config, results)
@@ -100,7 +63,7 @@ def build(config: dict, out: str, figures: bool = True, results: str | None = No
     atomic_write_json(f"{out}/claims.json", {"config_hash": res.config_hash, "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
                                              "bootstrap": {"B": BOOTSTRAP_B, "seed": BOOTSTRAP_SEED, "level": 0.95},
                                              "claims": rows})
-    atomic_write_text(f"{out}/summary.csv", summary_csv(res))
+    atomic_write_text(f"{out}/metrics.csv", metrics_csv(res))
     atomic_write_json(f"{out}/provenance.json", {
         "config_hash": res.config_hash, "preset": config.get("preset"),
         "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
@@ -116,7 +79,7 @@ def build(config: dict, out: str, figures: bool = True, results: str | None = No
     return files["main"] + files["tables"] + (files["figures"] if figures else [])
 
 
-def run(args) -> int:
+def run_report(args) -> int:
     config = load_config(args.config)
     if not isinstance(config, dict) or "axes" not in config:
         raise UserError("--config: not a workflow config (no 'axes')")

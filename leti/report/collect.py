@@ -13,9 +13,9 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from leti.errors import UserError
-from leti.io import read_json
-from leti.provenance import config_hash
+from leti.core.errors import UserError
+from leti.core.io import read_json
+from leti.core.provenance import config_hash
 from leti.workflow.plan import Plan, Run
 
 from leti.report.paper import FACET_PARAMS, FACETS, PAPER_ROWS
@@ -47,7 +47,7 @@ class Arm:
 class Results:
     def __init__(self, config: dict, results: str | None = None):
         """`results` overrides config['results'] (the config hash is that of `config` as given, output
-        locations and scheduling keys left out: leti.provenance.EXECUTION_KEYS)."""
+        locations and scheduling keys left out: leti.core.provenance.EXECUTION_KEYS)."""
         self.config = config
         self.plan = Plan({**config, "results": results} if results else config)
         self.max_last = max(self.plan.iterations(r) for r in self.plan.runs)
@@ -215,7 +215,3 @@ class Results:
         if not self.versions:
             return "versions: unknown"
         return "versions: " + ", ".join(f"{k} {'|'.join(sorted(v))}" for k, v in sorted(self.versions.items()))
-
-    def signature_of(self, name: str) -> dict | None:
-        s = self.signatures.get(name)
-        return s[0] if s else None

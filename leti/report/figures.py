@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from leti.io import atomic_open  # noqa: E402
+from leti.core.io import atomic_open  # noqa: E402
 from leti.report import paper as P  # noqa: E402
 from leti.report.stats import Stat  # noqa: E402
 from leti.report.tables import IN_DOMAIN, Builder, bucket_share, efficiency_row, pass_at  # noqa: E402

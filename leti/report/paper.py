@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from leti.core.vocab import PAPER_BUCKETS, SYNTAX_BUCKETS  # noqa: F401 (P.SYNTAX_BUCKETS in tables/claims)
+
 # ---------------------------------------------------------------- facets: what a run *is*
 # A paper row is described by facet values. A facet is read from the config axis of the same name
 # when the grid has one (the arm names in config are axis values), otherwise derived from the
@@ -72,8 +74,7 @@ ERROR_GROUPS = {
                       ("NameError", ("NameError",)), ("other errors", ("IndentationError", "other")),
                       ("pass", ("pass",))],
 }
-BUCKETS = ("pass", "AssertionError", "SyntaxError", "IndentationError", "NameError", "other")
-SYNTAX_BUCKETS = ("SyntaxError", "IndentationError")
+BUCKETS = PAPER_BUCKETS  # the poster's table columns
 
 # ---------------------------------------------------------------- MBPP pass@1, iteration 0 and final (2B)
 # raw: poster (4.50 -> 28.00, 6 iterations); w/ post-processing: the poster's error table for LeTI

@@ -35,9 +35,6 @@ class Stat:
         sd = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else None
         return Stat(mean, sd, len(vals))
 
-    def scaled(self, k: float) -> "Stat":
-        return Stat(self.mean * k, None if self.sd is None else self.sd * k, self.n)
-
 
 @dataclass(frozen=True)
 class Interval:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from leti.errors import UserError
+from leti.core.errors import UserError
 from leti.report import FIGURE_NAMES, TABLE_NAMES, output_files
 from leti.report.cli import build
 from leti.report.stats import Interval, binomial_difference, paired_bootstrap, seed_t_interval, verdict
 
-FIX = Path(__file__).parent / "fixtures" / "report"
+FIX = Path(__file__).parents[1] / "fixtures" / "report"
 CONFIG = json.loads((FIX / "config.json").read_text())
 
 
@@ -149,7 +149,7 @@ def test_unavailable_tables_say_why(built):
 
 
 def test_tables_name_config_hash(built):
-    from leti.provenance import config_hash
+    from leti.core.provenance import config_hash
     h = config_hash(CONFIG)
     for name in TABLE_NAMES:
         assert f"config {h}" in (built / "tables" / f"{name}.md").read_text()
@@ -289,7 +289,7 @@ def test_cli_one_line_errors(tmp_path, capsys):
 
 
 def test_config_hash_ignores_output_locations_and_scheduling_not_what_is_computed():
-    from leti.provenance import config_hash
+    from leti.core.provenance import config_hash
 
     key = config_hash(CONFIG)
     moved = {**CONFIG, "workdir": "elsewhere", "results": "r2", "warm_start": True, "checkpoint_sampling": "separate",
