@@ -1,7 +1,6 @@
 """Shared fixtures: a micro tokenizer + randomly initialised GPT-2 checkpoint, made locally."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def data_root() -> Path:
-    return Path(os.environ.get("LETI_DATA_ROOT", REPO.parent / "shared" / "data"))
+    from leti.core.paths import default_data_root
+
+    return default_data_root()
 
 
 MICRO_TEXTS = [
@@ -25,7 +26,7 @@ def make_micro_checkpoint(out: Path) -> Path:
     what bench/warmstart.py serves."""
     import torch
 
-    from leti.fcft.checkpoint import save_checkpoint
+    from leti.model.checkpoint import save_checkpoint
     from leti.model.pretrain import tiny_gpt2
     from leti.model.tokenizer import train_bpe_tokenizer
 

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import shutil
 from pathlib import Path
 
 import pytest
 
-from leti.benchmarks import bbh, data, gsm8k, humaneval, mbpp, prepare
 from leti.cli import main
-from leti.errors import UserError
-from leti.io import iter_jsonl
+from leti.core.errors import UserError
+from leti.core.io import iter_jsonl
+from leti.core.paths import default_data_root
+from leti.data.benchmarks import bbh, data, gsm8k, humaneval, mbpp, prepare
 
-REPO = Path(__file__).resolve().parents[1]
-ROOT = Path(os.environ.get("LETI_DATA_ROOT", REPO.parent / "shared" / "data"))
+REPO = Path(__file__).resolve().parents[2]
+ROOT = default_data_root()
 pytestmark = pytest.mark.skipif(not ROOT.is_dir(), reason=f"benchmark data root {ROOT} not present")
 
 

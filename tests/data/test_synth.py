@@ -1,4 +1,4 @@
-"""Synthetic task family (leti.tasks): format, split, determinism, references and bug kinds.
+"""Synthetic task family (leti.data.synth): format, split, determinism, references and bug kinds.
 
 The programs executed here are our own generated templates (trusted), so they run in-process.
 """
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from leti.errors import UserError
-from leti.io import sha256_file
-from leti.postprocess import postprocess
-from leti.tasks import DEFAULT_SIZES, FILES, GENERATOR_VERSION, build_synthetic
-from leti.tasks.bugs import BUG_KINDS, run_trusted
-from leti.tasks.templates import ARGNAMES, FAMILY, TRANSFER, WORD, docstring_text
+from leti.core.errors import UserError
+from leti.core.io import sha256_file
+from leti.data.synth import DEFAULT_SIZES, FILES, GENERATOR_VERSION, build_synthetic
+from leti.data.synth.bugs import BUG_KINDS, run_trusted
+from leti.data.synth.templates import ARGNAMES, FAMILY, TRANSFER, WORD, docstring_text
+from leti.execution.postprocess import postprocess
 
 RECORD_FIELDS = {"task_id", "benchmark", "split", "prompt", "tests", "program_prefix", "header",
                  "postprocess", "scorer", "timeout", "reference", "target", "meta"}
@@ -290,8 +290,8 @@ def test_bug_variants_cover_every_template():
     """Every template can produce every bug kind (checked on one instance per template)."""
     import random
 
-    from leti.tasks.build import _make_cases
-    from leti.tasks.bugs import make_bug
+    from leti.data.synth.bugs import make_bug
+    from leti.data.synth.build import _make_cases
 
     for t in FAMILY + TRANSFER:
         k = t.params[len(t.params) // 2]

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leti import metrics
+from leti.evaluation import metrics
 
-BBH = [json.loads(l) for l in (Path(__file__).parent / "fixtures/benchmarks/bbh_labelled.jsonl").read_text().splitlines()]
+BBH = [json.loads(l) for l in (Path(__file__).parents[1] / "fixtures/benchmarks/bbh_labelled.jsonl").read_text().splitlines()]
 
 
 def _exact(n, c, k):

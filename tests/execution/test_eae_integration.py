@@ -1,17 +1,20 @@
-"""EAE through the sandboxed solution evaluator: model-style code runs only in `leti.executor`,
+"""EAE through the sandboxed solution evaluator: model-style code runs only in `leti.execution.executor`,
 the arguments come back as `captured` data and are verified outside the sandbox."""
 from __future__ import annotations
 
 import pytest
 
-from leti import eae
-from leti.errors import UserError
+from leti.core.errors import UserError
+from leti.data import eae
+from leti.evaluation.eae_metrics import metrics as eae_metrics
+from leti.execution.eae_verify import verify_results
+from leti.execution.programs import build_program
 
-executor = pytest.importorskip("leti.executor")
+executor = pytest.importorskip("leti.execution.executor")
 
 from pathlib import Path  # noqa: E402
 
-FIX = Path(__file__).parent / "fixtures" / "eae"
+FIX = Path(__file__).parents[1] / "fixtures" / "eae"
 
 
 def fixture_problems(style="full"):
@@ -27,12 +30,12 @@ def test_gold_through_sandbox_scores_perfectly_on_geneva_slice():
         probs = eae.build_problems("test", style="compact", limit=40)
     except UserError:
         pytest.skip("GENEVA data root not available")
-    progs = [eae.make_program(p, p["reference"], postprocess=False) for p in probs]
+    progs = [build_program(p, {"task_id": p["task_id"], "sample_idx": 0, "completion": p["reference"]}, False) for p in probs]
     raw = _run(progs)
     assert all(r["status"] == "pass" and isinstance(r["captured"], dict) for r in raw), \
         [(r["id"], r["status"], r.get("message")) for r in raw if r["status"] != "pass"][:3]
-    out = eae.verify_results(probs, raw)
-    m = eae.metrics(probs, out)
+    out = verify_results(probs, raw)
+    m = eae_metrics(probs, out)
     assert m["arg_i"] == {"p": 1.0, "r": 1.0, "f1": 1.0}
     assert m["arg_c"] == {"p": 1.0, "r": 1.0, "f1": 1.0}
     assert m["pass_rate"] == 1.0 and m["counts"]["n_gold"] > 40
@@ -56,9 +59,9 @@ def test_feedback_cases_through_sandbox():
         "bad_kwarg": ('    owner=[Participant("the city")],\n)\n', "error", None),
         "syntax": ('    agent=[Participant("the city"],\n)\n', "syntax_error", None),
     }
-    progs = [dict(eae.make_program(b, comp, sample_idx=i), id=f"{b['task_id']}#{i}")
+    progs = [dict(build_program(b, {"task_id": b["task_id"], "sample_idx": i, "completion": comp}, True), id=f"{b['task_id']}#{i}")
              for i, (comp, _, _) in enumerate(cases.values())]
-    out = eae.verify_results(probs, _run(progs))
+    out = verify_results(probs, _run(progs))
     for (name, (_, status, feedback)), r in zip(cases.items(), out):
         assert r["status"] == status, (name, r["status"], r.get("message"))
         if feedback is not None:

@@ -1,7 +1,7 @@
 """EAE (issue #6): prompts, head rule, capture code, rule-based verifier, metrics, CLI.
 
 The capture code is exercised here with `exec` on programs written in this file (trusted test
-code, not model output); the sandboxed path is in tests/test_eae_integration.py.
+code, not model output); the sandboxed path is in tests/execution/test_eae_integration.py.
 """
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from leti import eae
-from leti.eae import spans
-from leti.eae.prompts import py_str
-from leti.errors import UserError
+from leti.core.errors import UserError
+from leti.data import eae
+from leti.data.eae import spans
+from leti.data.eae.data import resolve_data_root
+from leti.data.eae.prompts import py_str
+from leti.evaluation.eae_metrics import metrics as eae_metrics
+from leti.execution.eae_verify import verify_one, verify_results
+from leti.execution.programs import build_program
 
-FIX = Path(__file__).parent / "fixtures" / "eae"
+
+def make_program(problem, completion, sample_idx=0, postprocess=True):
+    sample = {"task_id": problem["task_id"], "sample_idx": sample_idx, "completion": completion}
+    return build_program(problem, sample, postprocess)
+
+FIX = Path(__file__).parents[1] / "fixtures" / "eae"
 ONTO = FIX / "ontology.json"
 SAMPLE = FIX / "sample.json"
 
@@ -26,7 +35,7 @@ def fixture_problems(style="full"):
 
 def run_local(problem, completion):
     """Execute a test-authored program + capture code, like the evaluator would."""
-    prog = eae.make_program(problem, completion, postprocess=False)
+    prog = make_program(problem, completion, postprocess=False)
     ns: dict = {}
     exec(compile(prog["header"] + "\n" + prog["program"] + "\n" + prog["tests"] + "\n" + prog["capture"],
                  "<string>", "exec"), ns)
@@ -34,7 +43,7 @@ def run_local(problem, completion):
 
 
 def verdict(problem, completion, **kw):
-    ok, msg, _ = eae.verify_one(run_local(problem, completion), problem["meta"], **kw)
+    ok, msg, _ = verify_one(run_local(problem, completion), problem["meta"], **kw)
     return ok, msg
 
 
@@ -225,7 +234,7 @@ def test_capture_robust_to_shadowed_builtins_and_missing_variable():
     assert cap["defined"] is True and cap["roles"][0]["items"][0]["name"] == "the city"
     cap = run_local(p, ')\ndel building_event\n')
     assert cap == {"defined": False}
-    ok, msg, _ = eae.verify_one(cap, p["meta"])
+    ok, msg, _ = verify_one(cap, p["meta"])
     assert msg == "NameError: name 'building_event' is not defined"
     json.dumps(cap)
 
@@ -249,7 +258,7 @@ def test_verify_results_statuses_and_feedback():
         _result(p, None, idx=3),
         {"id": "mbpp/1#0", "status": "pass", "captured": None},
     ]
-    out = eae.verify_results(probs, rs)
+    out = verify_results(probs, rs)
     assert [r["status"] for r in out] == ["pass", "fail", "syntax_error", "harness_error", "pass"]
     assert out[0]["feedback"] is None and out[0]["eae"]["verified"]
     assert out[1]["exc_type"] == "ValueError"
@@ -257,7 +266,7 @@ def test_verify_results_statuses_and_feedback():
     assert out[2]["feedback"].endswith("SyntaxError: invalid syntax") and out[2]["eae"]["exec_status"] == "syntax_error"
     assert "eae" not in out[4]
     assert rs[1]["status"] == "pass"  # inputs are not modified
-    assert eae.verify_results(probs, out) == out  # idempotent
+    assert verify_results(probs, out) == out  # idempotent
 
 
 def test_metrics_hand_computed():
@@ -272,22 +281,22 @@ def test_metrics_hand_computed():
         # Quiet: no gold, no prediction, passes
         _result(q, run_local(q, ")\n")),
     ]
-    out = eae.metrics(probs, eae.verify_results(probs, rs))
+    out = eae_metrics(probs, verify_results(probs, rs))
     c = out["counts"]
     assert (c["n_pred"], c["n_gold"], c["matched_arg_i"], c["matched_arg_c"]) == (4, 4, 3, 2)
     assert out["arg_i"] == pytest.approx({"p": 0.75, "r": 0.75, "f1": 0.75})
     assert out["arg_c"] == pytest.approx({"p": 0.5, "r": 0.5, "f1": 0.5})
     assert out["pass_rate"] == pytest.approx(1 / 3)
     # unverified input gives the same numbers; plain strings count for the metric (original)
-    assert eae.metrics(probs, rs)["arg_i"] == out["arg_i"]
-    s = eae.metrics(probs, [_result(m, run_local(m, '    buyer=["the city"],\n)\n'))])
+    assert eae_metrics(probs, rs)["arg_i"] == out["arg_i"]
+    s = eae_metrics(probs, [_result(m, run_local(m, '    buyer=["the city"],\n)\n'))])
     assert s["arg_c"]["p"] == 1.0 and s["pass_rate"] == 0.0 and s["counts"]["n_missing"] == 2
 
 
 def test_gold_metrics_are_perfect_on_fixture():
     probs = fixture_problems()
     rs = [_result(p, run_local(p, p["reference"])) for p in probs]
-    out = eae.metrics(probs, eae.verify_results(probs, rs))
+    out = eae_metrics(probs, verify_results(probs, rs))
     assert out["arg_i"]["f1"] == out["arg_c"]["f1"] == out["pass_rate"] == 1.0
 
 
@@ -295,7 +304,7 @@ def test_gold_metrics_are_perfect_on_fixture():
 
 def _data_root_or_skip():
     try:
-        return eae.data.resolve_data_root()
+        return resolve_data_root()
     except UserError:
         pytest.skip("GENEVA data root not available")
 
@@ -321,28 +330,32 @@ def test_bad_inputs_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="bad.json:1"):
         eae.build_problems("test", path=bad, ontology_path=ONTO)
     with pytest.raises(UserError):
-        eae.verify_results([], [], unlocated="maybe")
+        verify_results([], [], unlocated="maybe")
 
 
 # ---------------------------------------------------------------- CLI
 
-def test_cli_data_verify_metrics(tmp_path, monkeypatch):
+def test_cli_data_execute_evaluate(tmp_path):
+    """`leti data --benchmark eae` -> `leti programs` -> `leti execute --problems` (verdicts) -> `leti evaluate`."""
     from leti.cli import main
     _data_root_or_skip()
     P = tmp_path / "p.jsonl"
-    assert main(["eae", "data", "--split", "test", "--limit", "5", "--style", "compact", "--out", str(P)]) == 0
+    assert main(["data", "--benchmark", "eae", "--split", "test", "--limit", "5", "--style", "compact",
+                 "--out", str(P)]) == 0
     probs = [json.loads(l) for l in P.read_text().splitlines()]
     assert len(probs) == 5 and probs[0]["capture"]
+    S = tmp_path / "s.jsonl"
+    S.write_text("".join(json.dumps({"task_id": p["task_id"], "sample_idx": 0, "completion": p["reference"]}) + "\n"
+                         for p in probs))
     G = tmp_path / "g.jsonl"
-    assert main(["eae", "gold-programs", "--problems", str(P), "--out", str(G)]) == 0
+    assert main(["programs", "--problems", str(P), "--samples", str(S), "--out", str(G)]) == 0
     progs = [json.loads(l) for l in G.read_text().splitlines()]
     assert progs[0]["id"] == probs[0]["task_id"] + "#0" and progs[0]["capture"] == probs[0]["capture"]
-    E = tmp_path / "e.jsonl"
-    E.write_text("".join(json.dumps(_result(p, run_local(p, p["reference"]))) + "\n" for p in probs))
-    E2, M = tmp_path / "e2.jsonl", tmp_path / "m.json"
-    assert main(["eae", "verify", "--problems", str(P), "--executions", str(E), "--out", str(E2)]) == 0
-    assert main(["eae", "metrics", "--problems", str(P), "--executions", str(E2), "--out", str(M)]) == 0
-    m = json.loads(M.read_text())
-    assert m["arg_c"]["f1"] == 1.0 and m["pass_rate"] == 1.0
-    assert main(["eae", "verify", "--problems", str(tmp_path / "nope.jsonl"), "--executions", str(E),
-                 "--out", str(E2)]) == 2
+    E, M = tmp_path / "e.jsonl", tmp_path / "m.json"
+    assert main(["execute", str(G), str(E), "--problems", str(P), "--workers", "1", "--no-progress"]) == 0
+    results = [json.loads(l) for l in E.read_text().splitlines()]
+    assert all(r["eae"]["verified"] and r["status"] == "pass" for r in results)
+    assert main(["evaluate", "--problems", str(P), "--samples", str(S), "--executions", str(E), "--out", str(M)]) == 0
+    m = json.loads(M.read_text())["metrics"]
+    assert m["raw"]["pass@1"] == 1.0 and m["raw_eae"]["arg_c"]["f1"] == 1.0
+    assert main(["execute", str(G), str(E), "--problems", str(tmp_path / "nope.jsonl")]) == 2

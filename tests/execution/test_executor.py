@@ -9,11 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from leti.errors import UserError
-from leti.executor import EVALUATOR_VERSION, content_key, error_bucket, execute_many, execute_one, normalize_program
-from leti.executor import pool as pool_mod
+from leti.core.errors import UserError
+from leti.execution.executor import (
+    EVALUATOR_VERSION,
+    content_key,
+    error_bucket,
+    execute_many,
+    execute_one,
+    normalize_program,
+)
+from leti.execution.executor import pool as pool_mod
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PROG = "def add(a, b):\n    return a + b"
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from leti.executor import execute_many, pool as pool_mod
-REPO = Path(__file__).resolve().parents[1]
+from leti.execution.executor import execute_many
+from leti.execution.executor import pool as pool_mod
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_corpus():

@@ -7,9 +7,11 @@ from collections import Counter
 
 import pytest
 
-from leti.executor import error_bucket, execute_many
-from leti.executor.mbppmix import build_mix, data_root, load_mbpp_test, mutate
+from leti.core.paths import default_data_root as data_root
+from leti.execution.executor import error_bucket, execute_many
+from leti.execution.executor.mbppmix import build_mix, load_mbpp_test, mutate
 
+pytestmark = pytest.mark.slow
 ROOT = data_root()
 needs_data = pytest.mark.skipif(not (ROOT / "mbpp" / "mbpp.jsonl").exists(),
                                 reason=f"MBPP data not found under {ROOT} (set LETI_DATA_ROOT)")
@@ -121,7 +123,7 @@ def test_benchmark_script_runs_at_small_n(tmp_path):
     import sys
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     out = tmp_path / "bench.json"
     p = subprocess.run([sys.executable, str(repo / "bench" / "executor.py"), "--n", "60", "--loops", "1",
                         "--he-sample", "6", "--timeout", "0.5", "--json", str(out)],

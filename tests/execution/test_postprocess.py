@@ -6,9 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from leti.postprocess import FEEDBACK_TEMPLATE, postprocess, postprocess_feedback
+from leti.core.paths import default_data_root
+from leti.execution.postprocess import (
+    FEEDBACK_TEMPLATE,
+    postprocess,
+    postprocess_feedback,
+)
 
-CASES = [json.loads(l) for l in (Path(__file__).parent / "fixtures/benchmarks/postprocess_cases.jsonl").read_text().splitlines()]
+CASES = [json.loads(l) for l in (Path(__file__).parents[1] / "fixtures/benchmarks/postprocess_cases.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}-{c['mode']}-{c['note'][:30]}" for c in CASES])
@@ -56,11 +61,10 @@ def test_feedback():
 def test_leti_mode_only_differs_where_a_slash_or_newline_lt_occurs():
     """On the 500 MBPP test references, the original's regex changes exactly those texts that
     contain '/' or '\\n<' before the first literal stop word (no execution needed)."""
-    import os
 
-    from leti.benchmarks import prepare
+    from leti.data.benchmarks import prepare
 
-    root = Path(os.environ.get("LETI_DATA_ROOT", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    root = default_data_root()
     if not root.is_dir():
         pytest.skip("benchmark data root not present")
     problems, _ = prepare("mbpp", "test", data_root=root)

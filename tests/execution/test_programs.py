@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from leti.benchmarks.common import make_problem
 from leti.cli import main
-from leti.conditioning import condition_prompt
-from leti.errors import UserError
-from leti.programs import build_program, build_programs
+from leti.core.errors import UserError
+from leti.core.vocab import condition_prompt
+from leti.data.benchmarks.common import make_problem
+from leti.execution.programs import build_program, build_programs
 
 HE = make_problem(task_id="humaneval/HumanEval/X", benchmark="humaneval", split="test",
                   prompt='def add(a, b):\n    """Add."""', tests="\n\ndef check(c):\n    assert c(1, 2) == 3\n\ncheck(add)",

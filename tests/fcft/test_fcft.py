@@ -6,10 +6,10 @@ import csv
 import pytest
 import torch
 
-from leti.conditioning import BAD, FEEDBACK_BEGIN, FEEDBACK_END, GOOD
-from leti.fcft.batching import collate_left_padded
+from leti.core.errors import UserError
+from leti.core.vocab import BAD, FEEDBACK_BEGIN, FEEDBACK_END, GOOD
 from leti.fcft.dataset import build_examples, example_segments, tokenize_example
-from leti.errors import UserError
+from leti.model.batching import collate_left_padded
 
 PROBLEM = {"task_id": "t/1", "prompt": '"""\nadd one\nassert f(1) == 2\n"""', "tests": "assert f(1) == 2"}
 SAMPLES = [{"task_id": "t/1", "sample_idx": 0, "completion": "\ndef f(x):\n    return x + 1"},
@@ -44,7 +44,7 @@ def test_harness_errors_are_dropped_and_bad_type_rejected():
 
 
 def test_token_ids_and_loss_masks(micro_checkpoint):
-    from leti.model import load_tokenizer
+    from leti.model.loading import load_tokenizer
 
     tok = load_tokenizer(str(micro_checkpoint))
     ex, _ = build_examples([PROBLEM], SAMPLES, RESULTS, "textual")
@@ -90,13 +90,13 @@ def _train(ckpt, out, **kw):
 
 
 def _weights(path):
-    from leti.model import load_model
+    from leti.model.loading import load_model
 
     return {k: v.clone() for k, v in load_model(str(path)).state_dict().items()}
 
 
 def test_training_writes_checkpoint_and_loss_csv(micro_checkpoint, tmp_path):
-    from leti.fcft.checkpoint import read_meta
+    from leti.model.checkpoint import read_meta
 
     m = _train(micro_checkpoint, tmp_path / "it1", loss_csv=str(tmp_path / "loss.csv"), iteration=1)
     assert m["fcft_steps"] == 6 and m["pretrain_steps"] == 3  # ratio 0.5: one pre-training step per 2 FCFT steps
@@ -141,7 +141,7 @@ def test_bad_train_config_is_one_line_error():
 
 def test_pretrain_blocks_packing(micro_checkpoint):
     from leti.fcft.train import PretrainStream
-    from leti.model import load_tokenizer
+    from leti.model.loading import load_tokenizer
 
     tok = load_tokenizer(str(micro_checkpoint))
     texts = ["def g(x):\n    return x * %d" % k for k in range(10)]
@@ -159,16 +159,19 @@ def test_eae_results_are_verified_before_fcft():
 
     if not (data_root() / "eae").exists():
         pytest.skip("GENEVA data not found")
-    from leti.eae import build_problems
-    from leti.executor import execute_many
-    from leti.programs import build_programs
+    from leti.data.eae import build_problems
+    from leti.execution.programs import build_programs
+    from leti.execution.verdicts import execute_with_verdicts
 
     problems = [p for p in build_problems("test", style="compact", data_root=data_root(), limit=6)
                 if p["meta"]["gold"]][:2]
     samples = [{"task_id": p["task_id"], "sample_idx": 0, "completion": p["reference"]} for p in problems]
     samples += [{"task_id": p["task_id"], "sample_idx": 1, "completion": ")\n"} for p in problems]
-    results = execute_many(build_programs(problems, samples, postprocess=True), workers=1, progress=False)
-    assert all(r["status"] == "pass" for r in results)  # every program runs; only the verifier can fail it
+    programs = build_programs(problems, samples, postprocess=True)
+    results = execute_with_verdicts(programs, problems, workers=1, progress=False)
+    assert all(r["eae"]["exec_status"] == "pass" for r in results)  # every program runs; the verifier decides
+    with pytest.raises(UserError, match="EAE result without its verdict"):  # verified once, where programs run
+        build_examples(problems, samples, [{k: v for k, v in r.items() if k != "eae"} for r in results], "textual")
     ex, stats = build_examples(problems, samples, results, "textual", postprocess="eae")
     good = [e for e in ex if e["sample_idx"] == 0]
     bad = [e for e in ex if e["sample_idx"] == 1]
@@ -182,7 +185,7 @@ def test_train_cli_writes_summary_and_heldout_loss_like_the_separate_commands(mi
     import json
 
     from leti.cli import main
-    from leti.io import atomic_write_jsonl as write_jsonl
+    from leti.core.io import atomic_write_jsonl as write_jsonl
 
     write_jsonl(tmp_path / "ex.jsonl", _examples())
     write_jsonl(tmp_path / "pre.jsonl", [{"text": "def g(x):\n    return x * %d" % k} for k in range(10)])

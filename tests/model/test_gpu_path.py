@@ -10,11 +10,16 @@ from dataclasses import asdict
 
 import pytest
 import torch
-
-from leti.fcft.packing import block_causal_mask, collate_packed_rows, pack_sequences, rows_per_forward
-from leti.fcft.train import TrainConfig, _cfg_for_key, _checkpointing, _global_batch_loss
-
 from conftest import REPO
+
+from leti.fcft.train import TrainConfig, _cfg_for_key, _checkpointing
+from leti.model.loss import global_batch_loss
+from leti.model.packing import (
+    block_causal_mask,
+    collate_packed_rows,
+    pack_sequences,
+    rows_per_forward,
+)
 
 
 def _batch(n=10, vocab=290, seed=0, lo=3, hi=40, partial_masks=True):
@@ -39,14 +44,14 @@ def _codegen(attn="sdpa"):
 
 
 def _micro_gpt2(micro_checkpoint, attn="sdpa"):
-    from leti.model import load_model
+    from leti.model.loading import load_model
 
     return load_model(str(micro_checkpoint), attn_implementation=attn)
 
 
 def _loss_and_grads(model, rows, masks, autocast=contextlib.nullcontext, **kw):
     model.zero_grad(set_to_none=True)
-    loss, ntok = _global_batch_loss(model, rows, masks, 0, 3, torch.device("cpu"), autocast, False, **kw)
+    loss, ntok = global_batch_loss(model, rows, masks, 0, 3, torch.device("cpu"), autocast, False, **kw)
     return loss, ntok, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
@@ -131,7 +136,7 @@ def test_added_options_do_not_change_resume_key():
 
 
 def test_bad_packing_options_are_one_line_errors():
-    from leti.errors import UserError
+    from leti.core.errors import UserError
 
     with pytest.raises(UserError, match="packing_attention"):
         TrainConfig(packing_attention="flash").validate()
@@ -140,7 +145,7 @@ def test_bad_packing_options_are_one_line_errors():
 
 
 def _examples(n=8):
-    from leti.conditioning import BAD, GOOD
+    from leti.core.vocab import BAD, GOOD
 
     return [{"task_id": f"t/{k}", "sample_idx": 0, "success": k % 3 == 0, "reward": GOOD if k % 3 == 0 else BAD,
              "feedback": None if k % 3 == 0 else f"NameError: name 'y{k}' is not defined" * (1 + k % 2),
@@ -161,7 +166,7 @@ def _train(ckpt, out, **cfg):
 def test_train_iteration_packing_matches_unpacked(micro_checkpoint, tmp_path):
     import csv
 
-    from leti.model import load_model
+    from leti.model.loading import load_model
 
     a = _train(micro_checkpoint, tmp_path / "plain")
     b = _train(micro_checkpoint, tmp_path / "packed", packing=True, optimizer_impl="foreach")
@@ -190,6 +195,7 @@ def test_train_iteration_bf16_weights_and_checkpointing_run(micro_checkpoint, tm
     assert m["precision"] == "bf16" and m["final_fcft_loss"] == m["final_fcft_loss"]  # finite, not NaN
 
 
+@pytest.mark.slow
 def test_bench_cpu_smoke_runs(tmp_path):
     out = tmp_path / "smoke.json"
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--cpu-smoke", "--out", str(out)],
@@ -204,6 +210,7 @@ def test_bench_cpu_smoke_runs(tmp_path):
     assert "FCFT training" in proc.stdout and "Sampling" in proc.stdout
 
 
+@pytest.mark.slow
 def test_bench_fused_gelu_variant_same_losses(tmp_path):
     out = tmp_path / "fused.json"
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--cpu-smoke", "--skip-sampling",

@@ -3,12 +3,11 @@ import json
 
 import pytest
 import torch
+from conftest import MICRO_TEXTS
 
-from leti.model import load_model
+from leti.model.loading import load_model
 from leti.model.pretrain import pretrain_tiny
 from leti.model.tokenizer import train_bpe_tokenizer
-
-from conftest import MICRO_TEXTS
 
 
 def _pretrain(tmp_path, name, **kw):

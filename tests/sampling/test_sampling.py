@@ -10,7 +10,7 @@ from leti.sampling.sampler import DecodingConfig, TorchSampler
 
 @pytest.fixture(scope="module")
 def sampler(micro_checkpoint):
-    from leti.model import load_model, load_tokenizer
+    from leti.model.loading import load_model, load_tokenizer
 
     return TorchSampler(load_model(str(micro_checkpoint)), load_tokenizer(str(micro_checkpoint)))
 

@@ -15,7 +15,7 @@ import pytest
 from leti.warmstart import protocol
 from conftest import MICRO_TEXTS, REPO
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm start is Linux-only")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm start is Linux-only")]
 
 # The client runs `leti.cli.main` and reports whether it imported torch itself (it must not when served).
 CLIENT = ("import sys; from leti.cli import main; rc = main(sys.argv[1:]); "

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest_slurm import REPO, USER_PROFILE, slurm_cluster  # noqa: F401
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 TOY = REPO / "tests" / "slurm" / "toy" / "Snakefile"
 

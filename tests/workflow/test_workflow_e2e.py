@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import data_root
 from conftest_slurm import slurm_cluster  # noqa: F401  (pytest fixture)
 
-REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 CI = str(REPO / "presets" / "ci.yaml")
 BENCHES = {"synth_test", "mbpp", "humaneval", "gsm8k", "bbh_direct", "bbh_cot", "eae"}
@@ -128,7 +129,7 @@ def test_micro_preset_through_slurm(slurm_cluster, tmp_path):
     assert not list(warm.glob("*.log")), "a SLURM job started a warm-start server outside its job"
     out = tmp_path / "work-ci"
     run = "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1"
-    # every job records the SLURM job it ran in (leti.provenance.environment)
+    # every job records the SLURM job it ran in (leti.core.provenance.environment)
     train = json.loads((out / f"results/{run}/train_summary.json").read_text())["environment"]["slurm"]
     score = json.loads((out / f"results/{run}/good/metrics.json").read_text())["environment"]["slurm"]
     sample = json.loads(open(out / f"eval/{run}/samples.jsonl").readline())["provenance"]["slurm"]

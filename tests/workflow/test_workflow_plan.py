@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leti.errors import UserError
+from leti.core.errors import UserError
 from leti.workflow.checks import check_config
 from leti.workflow.plan import Plan
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
@@ -212,3 +212,26 @@ def test_conda_envs_pin_what_requirements_pin():
             if "==" in pin:
                 name, version = pin.split("==")
                 assert reqs.get(name.lower()) == version, f"{env.name}: {pin} disagrees with requirements.txt"
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["params"]["train"].update(lr="fast"), "params.train.lr: 'fast' is not of type 'number'"),
+    (lambda c: c["params"]["train"].update(steps=0), "params.train.steps: 0 is less than the minimum of 1"),
+    (lambda c: c["params"]["train"].update(reg_ratio=-1), "params.train.reg_ratio: -1 is less than the minimum of 0"),
+    (lambda c: c["benchmarks"]["mbpp"]["problems"].update(benchmark="mbppx"), "unknown benchmark 'mbppx'"),
+    (lambda c: c["benchmarks"]["mbpp"]["problems"].pop("benchmark"), "benchmarks.mbpp.problems: missing 'benchmark'"),
+    (lambda c: c["benchmarks"]["synth_test"]["problems"].update(file="tset"), "unknown synthetic file 'tset'"),
+    (lambda c: c["params"]["model"].update(source="./no/such/model"), "params.model.source: ./no/such/model looks like a local path"),
+    (lambda c: c.update(seeds=[0, 0]), "seeds: [0] listed more than once"),
+    (lambda c: c["benchmarks"]["mbpp"].update(iterations=[0, 5]), "benchmarks.mbpp.iterations: iteration 5 is beyond"),
+    (lambda c: c["axes"]["reg"]["off"].update({"train.steps": -5}), "params.train.steps: must be >= 1"),
+])
+def test_malformed_configs_are_rejected_at_planning_with_one_line(mutate, message):
+    from leti.workflow.checks import validate_config
+
+    cfg = load("config.yaml")
+    mutate(cfg)
+    with pytest.raises(UserError) as exc:
+        validate_config(cfg)
+        Plan(cfg)
+    assert message in str(exc.value) and "\n" not in str(exc.value), str(exc.value)
