@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("leti.model.cli", "pre-train the tiny base model"),
     "init-model": ("leti.model.cli", "load a hub/local model, add LeTI tokens, save"),
     "lm-loss": ("leti.model.cli", "held-out LM loss of a checkpoint"),
+    "hub-standin": ("leti.model.cli", "offline stand-ins for the Hub: micro CodeGen models, a dataset mirror"),
     "sample": ("leti.sampling.cli", "sample completions from a checkpoint"),
     "programs": ("leti.execution.cli", "join problems and samples into evaluator programs"),
     "execute": ("leti.execution.cli", "run programs in the sandboxed solution evaluator (EAE: verified)"),

@@ -41,6 +41,7 @@ LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
 RUN_IDS = set(LOOKUP["runs"])
 EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
 BASE_EVAL_KEYS = {k for k in EVAL_KEYS if k.startswith("base/")}  # iteration 0; later checkpoints: rule train
+HUB_CORPORA = PLAN.hub_corpora()  # slug -> (hub source, a run reading it)
 
 
 def base_run(wc):

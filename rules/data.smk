@@ -37,10 +37,13 @@ rule pretrain_corpus:
     output:
         train=PLAN.pattern("pretrain_corpus"),
         heldout=PLAN.pattern("heldout_corpus"),
-    params: source=lambda wc: wc.slug.replace("__", "/"),
+    params:
+        source=lambda wc: HUB_CORPORA[wc.slug][0],
+        data_dir=lambda wc: HUB_CORPORA[wc.slug][1].params["task"]["pretrain_data_dir"],
+        n=lambda wc: HUB_CORPORA[wc.slug][1].params["task"]["pretrain_files"],
     log: f"{W}/logs/data/pretrain-{{slug}}.log",
     resources: **CPU,
-    wildcard_constraints: slug=r"[^/.]+",
+    wildcard_constraints: slug=_alt(HUB_CORPORA),
     shell:
-        "leti pretrain-corpus --source {params.source} --data-dir data/python --n 50000 "
+        "leti pretrain-corpus --source {params.source} --data-dir {params.data_dir} --n {params.n} "
         "--out {output.train} --heldout-out {output.heldout} > {log} 2>&1"

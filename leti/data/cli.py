@@ -114,7 +114,8 @@ def configure_pretrain_corpus(p: argparse.ArgumentParser) -> None:
                      "dataset (the paper: bigcode/the-stack, data/python) or local json:/parquet: files, "
                      "split into train and held-out.")
     p.add_argument("--source", required=True,
-                   help="hub dataset name (e.g. bigcode/the-stack) or json:PATH / parquet:PATH for local files")
+                   help="hub dataset (e.g. bigcode/the-stack@v1.1; read from $LETI_DATASETS_MIRROR/<org>/<name> "
+                        "when that is set) or json:PATH / parquet:PATH for local files")
     p.add_argument("--data-dir", default=None, help="hub data_dir (the paper: data/python)")
     p.add_argument("--column", default="content", help="text column (The Stack: content)")
     p.add_argument("--n", type=int, default=50000, help="first N files")
@@ -127,6 +128,8 @@ def configure_pretrain_corpus(p: argparse.ArgumentParser) -> None:
 def run_pretrain_corpus(args: argparse.Namespace) -> int:
     from leti.data.corpus import load_texts, split_heldout
 
+    if args.n < 1 or not 0 <= args.heldout_fraction < 1:
+        raise UserError("--n must be >= 1 and --heldout-fraction in [0, 1)")
     texts = load_texts(args.source, args.data_dir, args.column, args.n)
     if not texts:
         raise UserError(f"{args.source}: no rows")

@@ -41,6 +41,7 @@ def run_score(args):
     from leti.evaluation.eae_metrics import metrics as eae_metrics
     from leti.evaluation.scoring import (
         per_problem_counts,
+        prompt_budget_counts,
         score_bbh,
         score_variant,
         variants,
@@ -119,6 +120,7 @@ def run_score(args):
             "conditioning": job["samples"][0].get("conditioning", "none"),
             "strip_mode": job["item"].get("strip_mode", "exact"),
             "metrics": metrics,
+            **prompt_budget_counts(job["samples"]),
             "provenance": {
                 "problems_file": job["item"]["problems"], "problems_sha256": sha256_file(job["item"]["problems"]),
                 "prompt_template": sorted({str((p.get("meta") or {}).get("prompt_template")) for p in problems}),

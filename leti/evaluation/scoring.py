@@ -71,7 +71,8 @@ def variants(problems: list[dict]) -> list[tuple[str, bool, str | None, str]]:
 
 
 def per_problem_counts(rows: list[dict]) -> dict:
-    """{variant: {task_id: [n_pass, n, n_syntax_or_indentation]}} from per-sample rows (BBH: lenient/strict)."""
+    """{variant: {task_id: [n_pass, n, n_syntax_or_indentation, n_executable]}} from per-sample rows
+    (executable = pass or AssertionError: the code ran to its asserts). BBH: lenient/strict, [n_pass, n, 0, 0]."""
     out: dict = {}
     for r in rows:
         if "variant" in r:
@@ -79,10 +80,11 @@ def per_problem_counts(rows: list[dict]) -> dict:
         else:  # BBH rows carry both checks
             keyed = [("lenient", r["lenient"]), ("strict", r["strict"])]
         for variant, ok in keyed:
-            c = out.setdefault(variant, {}).setdefault(r["task_id"], [0, 0, 0])
+            c = out.setdefault(variant, {}).setdefault(r["task_id"], [0, 0, 0, 0])
             c[0] += int(bool(ok))
             c[1] += 1
             c[2] += int(r.get("bucket") in SYNTAX_BUCKETS)
+            c[3] += int(r.get("bucket") in ("pass", "AssertionError"))
     return {v: dict(sorted(t.items())) for v, t in sorted(out.items())}
 
 
@@ -170,3 +172,19 @@ def score_bbh(problems: list[dict], samples_by_task: dict) -> tuple[dict, list[d
     return {"lenient": lenient, "strict": bbh_summary(rows, "strict")}, rows
 
 
+def prompt_budget_counts(samples: list[dict]) -> dict:
+    """{"prompts": {n, no_room, capped, max_prompt_tokens}} over a benchmark's distinct prompts, from
+    what the sampler recorded: `no_room` prompts got no new token (empty output, scored as wrong, as
+    in the original), `capped` ones fewer than max_new_tokens. Empty for samples that predate it."""
+    by_prompt = {}
+    for s in samples:
+        if s.get("new_token_budget") is not None:
+            by_prompt[(s["task_id"], s.get("conditioning"))] = (s["prompt_tokens"], s["new_token_budget"])
+    if not by_prompt:
+        return {}
+    decoding = (samples[0].get("provenance") or {}).get("decoding") or {}
+    cap = decoding.get("max_new_tokens")
+    budgets = list(by_prompt.values())
+    return {"prompts": {"n": len(budgets), "no_room": sum(b == 0 for _, b in budgets),
+                        "capped": sum(0 < b < cap for _, b in budgets) if cap else None,
+                        "max_prompt_tokens": max(n for n, _ in budgets)}}

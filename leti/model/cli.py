@@ -99,3 +99,28 @@ def run_lm_loss(args: argparse.Namespace) -> int:
     texts = read_heldout_texts(args.data)
     write_heldout_loss(args.model, texts, args.out, args.max_len, pick_device(args.device))
     return 0
+
+
+# ---------------------------------------------------------------- leti hub-standin
+def configure_hub_standin(p: argparse.ArgumentParser) -> None:
+    p.description = ("Write offline stand-ins for the Hugging Face Hub (rehearsals, tests): micro CodeGen checkpoints "
+                     "under the paper's model ids in the hub cache layout (use OUT as HF_HOME with HF_HUB_OFFLINE=1) "
+                     "and the pre-training dataset as a local mirror (OUT/datasets, for LETI_DATASETS_MIRROR).")
+    p.add_argument("--out", required=True, help="directory to use as HF_HOME")
+    p.add_argument("--files", type=int, default=400, help="Python files of this machine to train the tokenizer on "
+                   "and to put in the dataset mirror")
+    p.add_argument("--vocab-size", type=int, default=2000, help="BPE merges' vocabulary before CodeGen's whitespace tokens")
+    p.add_argument("--dataset", default="bigcode/the-stack", help="hub dataset id the mirror stands in for")
+    p.add_argument("--data-dir", default="data/python")
+
+
+def run_hub_standin(args: argparse.Namespace) -> int:
+    from leti.core.errors import UserError
+    from leti.model.standin import build_standins
+
+    if args.files < 1 or args.vocab_size < 300:
+        raise UserError("--files must be >= 1 and --vocab-size >= 300")
+    info = build_standins(args.out, n_files=args.files, vocab_size=args.vocab_size, dataset=args.dataset,
+                          data_dir=args.data_dir)
+    print(json.dumps(info, indent=1))
+    return 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 TABLE_NAMES = (
     "mbpp_error_types", "mbpp_pass1_iterations", "humaneval", "gsm8k_bbh", "eae",
     "synth_test_pass1_iterations", "synth_test_error_types_iterations", "synth_transfer", "synth_retention",
-    "heldout_loss", "train_pass_rate", "conditioning", "sample_efficiency", "eae_correlation",
+    "heldout_loss", "train_pass_rate", "conditioning", "sample_efficiency", "eae_correlation", "prompt_budget",
 )
 FIGURE_NAMES = ("pass1_iterations", "pass1_fcft_steps", "error_types", "eae")
 

@@ -424,6 +424,23 @@ class Builder:
             t.notes.insert(0, "Not available: needs a textual and a binary arm and a benchmark evaluated at ≥ 2 iterations.")
         return t
 
+    def prompt_budget(self) -> Table:
+        """How many prompts the context and the token budget left short (none is ever cut)."""
+        t = self.table("prompt_budget", "Prompts and the context window: per benchmark, at the base model",
+                       ["context", "benchmark", "prompts", "no room", "capped", "longest prompt (tokens)"], digits=0)
+        t.notes.append("no room: the prompt alone fills the context (or the original's total budget), so nothing is "
+                       "generated and the sample is scored as wrong, as the original did; capped: fewer new tokens "
+                       "than max_new_tokens. Counts of distinct prompts at iteration 0 (no reward token).")
+        for ctx in self.res.contexts():
+            run = next(a.runs[0] for a in self.res.arms.values() if a.context == ctx)
+            for bench in self.res.config.get("benchmarks", {}):
+                p = _dig(self.res.bench(run, 0, bench, "none"), "prompts")
+                if p is not None:
+                    t.rows.append([ctx, bench, p["n"], p["no_room"], p.get("capped"), p["max_prompt_tokens"]])
+        if not t.rows:
+            t.notes.insert(0, "Not recorded: these results predate prompt-budget counting.")
+        return t
+
     def humaneval_sources(self) -> list[str]:
         have = self.res.config.get("benchmarks", {})
         return [next((n for n in (f"humaneval_t0{t}", "humaneval") if n in have), "humaneval") for t in (2, 6, 8)]
@@ -453,6 +470,7 @@ class Builder:
             self.conditioning(),
             self.sample_efficiency(),
             self.eae_correlation(),
+            self.prompt_budget(),
         ]
 
 

@@ -14,7 +14,7 @@ from leti.core.errors import UserError
 from leti.core.io import atomic_write_jsonl, read_jsonl
 from leti.core.vocab import CONDITIONS
 
-SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "seed", "limit", "stop",
+SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "max_length", "seed", "limit", "stop",
              "conditioning", "batch_size", "out"}
 
 
@@ -68,7 +68,8 @@ def spec_items(args) -> list[dict]:
             raise UserError(f"--spec item {k}: no 'out' and no --out")
         items.append({"benchmark": item.get("benchmark"), "problems": item["problems"], "n": item.get("n", 1),
                       "temperature": item.get("temperature", 1.0), "top_p": item.get("top_p", 1.0),
-                      "max_new_tokens": item.get("max_new_tokens", 128), "seed": item.get("seed", args.seed),
+                      "max_new_tokens": item.get("max_new_tokens", 128), "max_length": item.get("max_length"),
+                      "seed": item.get("seed", args.seed),
                       "limit": item.get("limit"), "stop": tuple(item.get("stop", args.stop)),
                       "conditioning": item.get("conditioning", args.conditioning),
                       "batch_size": item.get("batch_size", args.batch_size), "out": out})
@@ -101,7 +102,8 @@ def run_sample(args):
     parts_by_out: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
     for k, (item, problems) in enumerate(zip(items, problem_sets)):
         config = DecodingConfig(n=item["n"], temperature=item["temperature"], top_p=item["top_p"],
-                                max_new_tokens=item["max_new_tokens"], stop=item["stop"], seed=item["seed"],
+                                max_new_tokens=item["max_new_tokens"], max_length=item["max_length"],
+                                stop=item["stop"], seed=item["seed"],
                                 batch_size=item["batch_size"])
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
                       "decoding": config.to_dict(), "conditioning": item["conditioning"],

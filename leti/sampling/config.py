@@ -14,6 +14,8 @@ class SampleConfig(Config):
     temperature: float = param(1.0, minimum=0, help="0 = greedy")
     top_p: float = param(1.0, exclusive_minimum=0, maximum=1)
     max_new_tokens: int = param(128, minimum=1)
+    max_length: int | None = param(None, minimum=2, help="the original's total budget: the prompt padded to a "
+                                   "multiple of 128 plus the new tokens (spec §3); null = max_new_tokens only")
     batch_size: int = param(128, minimum=1, help="sequences decoded together")
     conditioning: Literal["good", "bad", "none"] = param("good", help="reward token at iterations >= 2 (spec §2)")
     postprocess: Literal["mbpp", "eae", "humaneval", "gsm8k_pal"] | None = param(

@@ -72,10 +72,14 @@ def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConf
             per_prompt = DecodingConfig(**{**config.to_dict(), "n": batch[0][2], "stop": tuple(config.stop)})
             batch_key = "|".join(f"{problems[i]['task_id']}@{s}" for i, s, _ in batch)
             outs = sampler.sample(inputs, per_prompt, batch_key=batch_key)
-            for (i, start, count), model_input, completions in zip(batch, inputs, outs):
+            budgets = sampler.prompt_budgets(inputs, per_prompt) if hasattr(sampler, "prompt_budgets") \
+                else [(None, None)] * len(inputs)
+            for (i, start, count), model_input, completions, (n_tok, budget) in zip(batch, inputs, outs, budgets):
                 for k, completion in enumerate(completions):
                     row = {"task_id": problems[i]["task_id"], "sample_idx": start + k, "conditioning": conditioning,
                            "model_input": model_input, "completion": completion, "provenance": provenance}
+                    if n_tok is not None:  # what the context and the budget left this prompt (never cut)
+                        row.update(prompt_tokens=n_tok, new_token_budget=budget)
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                     done[(row["task_id"], row["sample_idx"])] = row
             fh.flush()

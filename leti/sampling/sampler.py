@@ -25,16 +25,39 @@ class DecodingConfig:
     stop: tuple[str, ...] = ()
     seed: int = 0
     batch_size: int = 64  # sequences decoded together (memory knob)
+    # The original's budget (spec §3): a total length, the prompt left-padded to a multiple of
+    # `pad_multiple` plus the new tokens; None = only max_new_tokens counts.
+    max_length: int | None = None
+    pad_multiple: int = 128
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["stop"] = list(self.stop)
+        if self.max_length is None:  # records of runs without a total budget stay as they were
+            del d["max_length"], d["pad_multiple"]
         return d
+
+
+def new_token_budget(prompt_tokens: int, config: DecodingConfig, context: int | None) -> int:
+    """New tokens a prompt may get: max_new_tokens, less under the original's total budget, and never
+    past the model's context. 0 = nothing is generated (the prompt leaves no room), as in the original,
+    where a padded prompt at or above max_length produced an empty output; a prompt is never cut."""
+    budget = config.max_new_tokens
+    if config.max_length is not None:
+        padded = -(-prompt_tokens // config.pad_multiple) * config.pad_multiple
+        budget = min(budget, config.max_length - padded)
+    if context:
+        budget = min(budget, context - prompt_tokens)
+    return max(0, budget)
 
 
 class Sampler(Protocol):
     def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
-        """Return, for each prompt, `config.n` completions (decoded new text)."""
+        """Return, for each prompt, `config.n` completions (decoded new text), each within its
+        `new_token_budget` (an empty string where that is 0)."""
+
+    def prompt_budgets(self, prompts: list[str], config: DecodingConfig) -> list[tuple[int, int]]:
+        """(prompt tokens, new-token budget) of each prompt, recorded with every sample."""
 
 
 def _seed_for(seed: int, key: str) -> int:
@@ -77,6 +100,15 @@ class TorchSampler:
         new_cache = out.get("cache") if "cache" in out else out.past_key_values
         return out.logits[:, -1, :].float(), new_cache
 
+    def context(self) -> int | None:
+        """The model's context window in tokens (None if the config does not say)."""
+        c = self.model.config
+        return getattr(c, "n_positions", None) or getattr(c, "max_position_embeddings", None)
+
+    def prompt_budgets(self, prompts: list[str], config: DecodingConfig) -> list[tuple[int, int]]:
+        enc = self.tok(prompts, add_special_tokens=False)["input_ids"]
+        return [(len(e), new_token_budget(len(e), config, self.context())) for e in enc]
+
     def _autocast(self):
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
@@ -90,10 +122,10 @@ class TorchSampler:
         # (streams therefore differ between CPU and GPU runs of the same seed)
         gen = torch.Generator(device=self.device).manual_seed(_seed_for(config.seed, batch_key))
         enc = self.tok(prompts, add_special_tokens=False)["input_ids"]
-        ctx = getattr(self.model.config, "n_positions", None) or getattr(self.model.config, "max_position_embeddings", None)
-        if ctx:  # keep the prompt's end when prompt + budget exceed the context window
-            keep = max(1, ctx - config.max_new_tokens)
-            enc = [e[-keep:] for e in enc]
+        ctx = self.context()
+        budgets = [new_token_budget(len(e), config, ctx) for e in enc]
+        if ctx:  # a prompt without room still fills its batch rows (same random streams for the others);
+            enc = [e[-(ctx - 1):] for e in enc]  # its end is prefilled, its output discarded: ""
         n = config.n
         width = max(len(e) for e in enc)
         ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
@@ -110,11 +142,12 @@ class TorchSampler:
             attn = attn.repeat_interleave(n, dim=0)
             pos = pos.repeat_interleave(n, dim=0)
         rows = logits.shape[0]
+        row_budget = torch.tensor([b for b in budgets for _ in range(n)], dtype=torch.long, device=self.device)
         next_pos = pos[:, -1:] + 1
         # Rows that finished leave the batch (their KV cache rows are dropped) once a quarter of the
         # active rows are done: the rest decode faster, and each row's tokens stay what they were.
         active = torch.arange(rows, device=self.device)  # batch row -> output row
-        finished = torch.zeros(rows, dtype=torch.bool, device=self.device)
+        finished = row_budget <= 0
         out = torch.full((rows, config.max_new_tokens), self.pad_id, dtype=torch.long, device=self.device)
         n_steps = 0
         stop_checked = [0] * rows
@@ -132,7 +165,7 @@ class TorchSampler:
             nxt = torch.where(done, torch.full_like(nxt, self.pad_id), nxt)
             out[active, step] = nxt
             n_steps = step + 1
-            finished[active] = done | (nxt == self.eos_id)
+            finished[active] = done | (nxt == self.eos_id) | (row_budget[active] <= step + 1)
             if config.stop and (step % 8 == 7 or step == config.max_new_tokens - 1):
                 self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop)
             done = finished[active]
@@ -150,6 +183,9 @@ class TorchSampler:
         gen_ids = out[:, :n_steps].cpu()
         results: list[str] = []
         for r in range(rows):
+            if row_budget[r] <= 0:
+                results.append("")
+                continue
             if texts_done[r] is not None:
                 results.append(texts_done[r])
                 continue

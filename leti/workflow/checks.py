@@ -119,6 +119,9 @@ def check_config(config: dict, name: str = "config") -> None:
         for key in ("iterations", "conditionings_at"):
             if key in spec:
                 _iterations(spec[key], max_iterations, f"{name}: {where}.{key}")
+        for axis, value in (spec.get("only") or {}).items():
+            if axis not in config["axes"] or str(value) not in map(str, config["axes"][axis]):
+                raise UserError(f"{name}: {where}.only: {axis}={value!r} is not an axis value of this grid")
     for axis_values in [config["params"]] + [v for a in config["axes"].values() for v in a.values() if v]:
         train = (axis_values.get("task") or {}).get("train") if "task" in axis_values else axis_values.get("task.train")
         if train in ("mbpp", "eae"):
@@ -127,7 +130,14 @@ def check_config(config: dict, name: str = "config") -> None:
     corpora += [(k.split(".", 1)[1], v) for a in config["axes"].values() for o in a.values() if o
                 for k, v in o.items() if k in ("task.pretrain_corpus", "task.heldout_corpus")]
     for key, src in corpora:
-        if src and src != "synth" and not str(src).startswith("hub:") and not Path(src).exists():
+        if src and str(src).startswith("hub:"):
+            from leti.data.corpus import parse_hub_source
+
+            try:
+                parse_hub_source(src)
+            except UserError as exc:
+                raise UserError(f"{name}: task.{key}: {exc}") from None
+        elif src and src != "synth" and not Path(src).exists():
             raise UserError(f"{name}: task.{key}: {src} does not exist (use 'synth', 'hub:<dataset>' or a JSONL path)")
     sources = [("params.model.source", config["params"]["model"].get("source"))]
     sources += [(f"axes.{a}.{v}: model.source", o["model.source"]) for a, vals in config["axes"].items()

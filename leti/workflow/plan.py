@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from leti.core.errors import UserError
@@ -111,7 +112,9 @@ def stage_key(config: dict, run: Run, stage: str, with_seed: bool) -> str:
 
 
 def corpus_slug(src: str) -> str:
-    return src.split(":", 1)[1].replace("/", "__")
+    """File-name key of a hub corpus: 'hub:bigcode/the-stack@v1.1' -> 'bigcode__the-stack__v1_1'."""
+    name, _, rev = src.split(":", 1)[1].partition("@")
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name.replace("/", "__") + (f"__{rev}" if rev else ""))
 
 
 # Every artefact's path, written once: `Plan.path` fills a pattern for one run, `Plan.pattern` leaves
@@ -227,13 +230,17 @@ class Plan:
     def benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
         """Benchmarks evaluated for this run's checkpoint `iteration` under conditioning `cond`.
 
-        A benchmark's `iterations` (default all; `last` = the run's last) and `conditionings`
-        (default: the run's eval.conditionings) select where it runs; iteration 0 always uses `none`;
+        A benchmark's `iterations` (default all; `last` = the run's last), `only` (axis values a run
+        must have, iterations >= 1) and `conditionings` (default: the run's eval.conditionings) select
+        where it runs; iteration 0 always uses `none`;
         `conditionings_at` (default all) limits the conditionings after the first to some iterations.
         """
         out = []
         for name, b in self.config["benchmarks"].items():
             if not self._at(run, iteration, b.get("iterations", "all")):
+                continue
+            # `only` selects runs at iterations >= 1; the base (iteration 0) is shared, so it gets every benchmark
+            if iteration > 0 and any(run.axes.get(k) != str(v) for k, v in (b.get("only") or {}).items()):
                 continue
             if cond is not None and cond not in self._conds_for(run, iteration, b):
                 continue
@@ -306,6 +313,16 @@ class Plan:
 
     def heldout_corpus(self, run: Run) -> str:
         return self._corpus(run, "heldout_corpus", "heldout.jsonl", "heldout_corpus")
+
+    def hub_corpora(self) -> dict[str, tuple[str, Run]]:
+        """{slug: (hub source, a run that reads it)} for `leti pretrain-corpus` (its file count and data_dir)."""
+        out = {}
+        for run in self.runs:
+            for key in ("pretrain_corpus", "heldout_corpus"):
+                src = run.params["task"][key]
+                if src.startswith("hub:"):
+                    out.setdefault(corpus_slug(src), (src[4:], run))
+        return out
 
     def bench_problems(self, bench: str) -> str:
         spec = self.config["benchmarks"][bench]["problems"]

@@ -61,10 +61,13 @@ def train_data_args(config: dict, task: str) -> str:
 def train_sample_item(plan: Plan, run: Run, iteration: int) -> dict:
     """`leti sample --spec` item: the training samples of `iteration`, drawn from checkpoint iteration-1."""
     s = run.params["sample"]
-    return {"problems": plan.train_problems(run), "n": s["n"], "temperature": s["temperature"], "top_p": s["top_p"],
+    item = {"problems": plan.train_problems(run), "n": s["n"], "temperature": s["temperature"], "top_p": s["top_p"],
             "max_new_tokens": s["max_new_tokens"], "batch_size": s["batch_size"], "seed": sampling_seed(run, iteration),
             # spec §2: iteration 1 samples the base without a reward token
             "conditioning": "none" if iteration == 1 else s["conditioning"], "limit": run.params["task"]["limit"]}
+    if s["max_length"] is not None:  # the original's total budget (prompt padded to 128 + new tokens)
+        item["max_length"] = s["max_length"]
+    return item
 
 
 def programs_args(run: Run) -> str:
@@ -97,7 +100,8 @@ def eval_sample_spec(plan: Plan, run: Run, iteration: int, out: str | None = Non
             spec.append({"benchmark": name, "problems": plan.bench_problems(name), "n": b["n"],
                          "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
                          "max_new_tokens": b["max_new_tokens"], "seed": sampling_seed(run, iteration),
-                         "limit": b.get("limit"), "conditioning": cond, **({"out": out} if out else {})})
+                         "limit": b.get("limit"), "conditioning": cond, **({"out": out} if out else {}),
+                         **({"max_length": b["max_length"]} if b.get("max_length") else {})})
     return spec
 
 

@@ -17,7 +17,7 @@ Everything lives in one private directory (default ``/tmp/leti-slurm``):
 TCP ports for slurmctld/slurmd are picked free at start, so several clusters can
 coexist on one machine.  ``stop`` kills exactly the PIDs recorded at start.
 
-Cluster layout: node ``localhost`` (2 CPUs, 8000 MB, one fake GPU backed by
+Cluster layout: node ``localhost`` (2 CPUs, 8000 MB, two fake GPUs backed by
 /dev/null), partitions ``cpu`` (default) and ``gpu``, accounting off,
 MinJobAge=300 (so the snakemake SLURM plugin may use ``squeue`` for status).
 """
@@ -144,13 +144,15 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 GresTypes=gpu
-NodeName={NODE} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={mem_mb} Gres=gpu:1 State=UNKNOWN
+NodeName={NODE} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={mem_mb} Gres=gpu:2 State=UNKNOWN
 PartitionName=cpu Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={NODE} MaxTime=INFINITE State=UP
 """
 
 
-GRES_CONF = f"NodeName={NODE} Name=gpu File=/dev/null\n"
+# two fake GPUs (device files that exist; no cgroup confines them): two GPU jobs can run side by side,
+# one per core, as the paper grid's sampling and training jobs would on a real node
+GRES_CONF = f"NodeName={NODE} Name=gpu File=/dev/null\nNodeName={NODE} Name=gpu File=/dev/zero\n"
 
 
 # --------------------------------------------------------------------------- cluster

@@ -28,7 +28,7 @@ def test_cluster_has_cpu_and_gpu_partitions(slurm_cluster):
     parts = slurm_cluster.run("sinfo", "-h", "-o", "%P %T").split()
     assert "cpu*" in parts and "gpu" in parts, parts        # cpu is the default
     node = slurm_cluster.run("scontrol", "show", "node", "localhost")
-    assert "Gres=gpu:1" in node and "State=IDLE" in node, node
+    assert "Gres=gpu:2" in node and "State=IDLE" in node, node
     # the plugin may only use squeue when MinJobAge >= 3 x the initial status wait
     cfg = slurm_cluster.run("scontrol", "show", "config")
     assert re.search(r"MinJobAge\s*=\s*300", cfg)

@@ -11,9 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import data_root
-from conftest_slurm import slurm_cluster  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -103,37 +101,3 @@ def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
     assert after.keys() == before.keys()
     changed = [str(k) for k in before if before[k] != after[k]]
     assert not changed, f"not byte-identical: {changed}"
-
-
-@pytest.mark.slurm
-def test_micro_preset_through_slurm(slurm_cluster, tmp_path):
-    if not (data_root() / "mbpp").exists():
-        pytest.skip("benchmark data not found")
-    # one iteration: every job through SLURM waits for the executor plugin's status checks, whose
-    # interval grows by 10 s while nothing finishes (about 14 s a job here); the joint sampling job of
-    # a second iteration runs in the local test above
-    ci = yaml.safe_load(open(CI))
-    ci["params"]["loop"]["iterations"] = 1
-    (tmp_path / "ci-1.yaml").write_text(yaml.safe_dump(ci, sort_keys=False))
-    warm = tmp_path / "warm"
-    warm.mkdir(mode=0o700)
-    env_before = dict(slurm_cluster.env)
-    slurm_cluster.env["LETI_WARM_DIR"] = str(warm)
-    try:
-        r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--configfile", str(tmp_path / "ci-1.yaml"),
-                                    "--config", f"data_root={data_root()}", timeout=600)
-    finally:
-        slurm_cluster.env.clear()
-        slurm_cluster.env.update(env_before)
-    assert r.returncode == 0, slurm_cluster.explain(r, tmp_path)
-    assert not list(warm.glob("*.log")), "a SLURM job started a warm-start server outside its job"
-    out = tmp_path / "work-ci"
-    run = "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1"
-    # every job records the SLURM job it ran in (leti.core.provenance.environment)
-    train = json.loads((out / f"results/{run}/train_summary.json").read_text())["environment"]["slurm"]
-    score = json.loads((out / f"results/{run}/good/metrics.json").read_text())["environment"]["slurm"]
-    sample = json.loads(open(out / f"eval/{run}/samples.jsonl").readline())["provenance"]["slurm"]
-    base = json.loads((out / "base/default/ckpt/leti_checkpoint.json").read_text())["environment"]["slurm"]
-    assert train["SLURM_JOB_PARTITION"] == sample["SLURM_JOB_PARTITION"] == base["SLURM_JOB_PARTITION"] == "gpu"
-    assert score["SLURM_JOB_PARTITION"] == "cpu"
-    assert len({train["SLURM_JOB_ID"], sample["SLURM_JOB_ID"], score["SLURM_JOB_ID"], base["SLURM_JOB_ID"]}) == 4
