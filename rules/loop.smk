@@ -60,7 +60,9 @@ rule execute_train:
         programs=PLAN.pattern("train_programs"),
         problems=lambda wc: PLAN.train_problems(loop_run(wc)),
     output: PLAN.pattern("train_exec"),
-    params: workers=lambda wc: loop_run(wc).params["execute"]["workers"],
+    params:
+        workers=lambda wc: loop_run(wc).params["execute"]["workers"],
+        occurrence=lambda wc: loop_run(wc).params["execute"]["eae_occurrence"],
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/execute.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/execute.tsv",
     threads: lambda wc: loop_run(wc).params["execute"]["workers"],
@@ -69,6 +71,7 @@ rule execute_train:
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell:
         "leti execute {input.programs} {output} --problems {input.problems} --workers {params.workers} "
+        "--eae-occurrence {params.occurrence} "
         "--cache {output}.cache --no-progress > {log} 2>&1"
 
 

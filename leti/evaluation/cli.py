@@ -85,7 +85,8 @@ def run_score(args):
         Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     workers = max((j["item"].get("workers", 2) for j in jobs), default=2)
     eae_problems = [p for j in jobs if "eae" in j["scorers"] for p in j["problems"]]
-    results = execute_with_verdicts(all_programs, eae_problems, workers=workers, cache_path=args.cache,
+    occurrence = next((j["item"].get("eae_occurrence") for j in jobs if "eae" in j["scorers"]), None) or "nearest"
+    results = execute_with_verdicts(all_programs, eae_problems, occurrence, workers=workers, cache_path=args.cache,
                                     progress=not args.no_progress) if all_programs else []
 
     out, per_sample, per_problem = {}, [], {}
@@ -103,7 +104,7 @@ def run_score(args):
             for vname, start, count in job["variants"]:
                 res = results[start:start + count]
                 if "eae" in job["scorers"]:
-                    metrics[f"{vname}_eae"] = eae_metrics(problems, res)
+                    metrics[f"{vname}_eae"] = eae_metrics(problems, res, occurrence=occurrence)
                 by_key = {}
                 for r in res:
                     m = r.get("meta") or {}
@@ -154,6 +155,8 @@ def configure_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-sample", default=None, help="per-sample JSONL (one row per sample and variant)")
     parser.add_argument("--checkpoint", default=None, help="checkpoint name (default: from the samples' provenance)")
     parser.add_argument("--ks", type=int, nargs="*", default=list(DEFAULT_KS))
+    parser.add_argument("--eae-occurrence", default="nearest", choices=["nearest", "gold"],
+                        help="EAE metrics: a repeated string is the occurrence nearest the trigger (the original) or a gold one")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -226,7 +229,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         strip_mode = uniform(m["strip_mode"] for m in metrics.values())
         if "eae" in scorers:  # Arg-I / Arg-C of the verified results (leti execute --problems)
             for name, path in variants:
-                metrics[f"{name}_eae"] = eae_metrics(problems, load_executions(path, expected).values())
+                metrics[f"{name}_eae"] = eae_metrics(problems, load_executions(path, expected).values(),
+                                                     occurrence=args.eae_occurrence)
     else:
         raise UserError(f"{args.problems}: cannot mix scorers {sorted(scorers)} in one evaluation")
 

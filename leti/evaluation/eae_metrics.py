@@ -29,7 +29,8 @@ def _prf(n_pred: int, n_gold: int, matched: int) -> dict:
     return {"p": p, "r": rc, "f1": f1}
 
 
-def metrics(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str = "fail") -> dict:
+def metrics(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str = "fail",
+            occurrence: str = "nearest") -> dict:
     """Arg-I / Arg-C precision, recall, F1 (micro over all results) and the pass rate.
 
     Every result of an EAE problem counts (n samples per problem count n times); a problem
@@ -53,7 +54,7 @@ def metrics(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str
         if exec_status != "pass" or r.get("captured") is None:
             continue
         try:
-            preds, _ = extract_predictions(r["captured"], meta, strict=False)
+            preds, _ = extract_predictions(r["captured"], meta, strict=False, occurrence=occurrence)
         except ValueError:
             preds = []
         tuples = set()
@@ -71,7 +72,7 @@ def metrics(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str
             n_pass += r.get("status") == "pass"
         else:
             try:
-                ok, _, _ = verify_one(r["captured"], meta, unlocated=unlocated)
+                ok, _, _ = verify_one(r["captured"], meta, unlocated=unlocated, occurrence=occurrence)
             except ValueError:
                 ok = False
             n_pass += ok

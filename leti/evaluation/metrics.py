@@ -86,9 +86,11 @@ def _clean_answer(text: str) -> str:
 
 
 def bbh_extract(style: str, generation: str) -> str | None:
-    """The answer a strict scorer reads: direct -> the first line of the generation (before any
-    "Q:"); CoT -> the text after the last "the answer is" before the first "Q:", or None."""
-    segment = generation.lstrip().split("Q:")[0]
+    """The answer a strict scorer reads: direct -> the first line of the generation; CoT -> the text
+    after the last "the answer is", both before the next question ("\nQ:", the few-shot format) or None.
+    (LeTI's lenient check cuts at the first "Q:" anywhere, so a chain of thought quoting "Q:" loses
+    its answer there; the strict scorer does not.)"""
+    segment = generation.lstrip().split("\nQ:")[0]
     if style == "direct":
         answer = _clean_answer(segment)
         return answer or None

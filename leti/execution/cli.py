@@ -52,6 +52,8 @@ def configure_execute(parser: argparse.ArgumentParser) -> None:
                         help="address-space budget in MiB above the worker's size, for records without 'memory_mb' (default 1024)")
     parser.add_argument("--problems", default=None,
                         help="the programs' Problem JSONL: EAE results get their final verdict (rule-based verifier) here")
+    parser.add_argument("--eae-occurrence", default="nearest", choices=["nearest", "gold"],
+                        help="EAE: a repeated string is the occurrence nearest the trigger (the original) or a gold one")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -105,7 +107,7 @@ def run_execute(args: argparse.Namespace) -> int:
         defaults["memory_mb"] = args.memory_mb
     problems = read_jsonl(args.problems, ("task_id",)) if args.problems else None  # fail before any program runs
     programs = read_programs(args.input, defaults)
-    results = execute_with_verdicts(programs, problems, workers=args.workers, cache_path=args.cache,
+    results = execute_with_verdicts(programs, problems, args.eae_occurrence, workers=args.workers, cache_path=args.cache,
                                     progress=not args.no_progress, defaults=defaults)
     atomic_write_jsonl(args.output, results)
     counts = collections.Counter(r["status"] for r in results)

@@ -20,8 +20,8 @@ Deviations from the original, all deliberate and documented in README.md:
   text as written); the original silently dropped it (``unlocated="ignore"`` restores that);
 * ``k`` counts distinct gold arguments found (the original counted distinct predicted tuples
   including the entity type, so two types on one span could mask a missed argument);
-* a string occurring several times in the sentence is resolved to a gold occurrence when one
-  exists (the original took the occurrence nearest to the trigger, see `_resolve`);
+* a string occurring several times in the sentence is resolved, as in the original, to the occurrence
+  nearest to the trigger (`occurrence="gold"` prefers one that matches a gold argument instead);
 * the set in message 4 is printed sorted (the original printed a Python set, whose order varies
   between runs).
 
@@ -35,6 +35,8 @@ from leti.core.errors import UserError
 from leti.data.eae.spans import head_index, locate_all
 
 UNLOCATED_MODES = ("fail", "ignore")
+# which occurrence of a repeated string: nearest to the trigger (the original) or one matching a gold argument
+OCCURRENCES = ("nearest", "gold")
 
 
 def _role_name(attr: str, attr_to_role: dict[str, str]) -> str:
@@ -46,7 +48,7 @@ def _set_repr(items: Iterable[str]) -> str:
     return "{" + ", ".join(repr(x) for x in items) + "}" if items else "set()"
 
 
-def _resolve(spans, tokens, role, gold_pairs, gold_heads):
+def _resolve(spans, tokens, role, gold_pairs, gold_heads, occurrence: str = "nearest"):
     """Pick one occurrence of a string that may occur several times in the sentence.
 
     The original always took the occurrence nearest to the trigger, so a correct string whose
@@ -56,6 +58,8 @@ def _resolve(spans, tokens, role, gold_pairs, gold_heads):
     """
     if not spans:
         return None
+    if occurrence == "nearest":
+        return spans[0]
     heads = [head_index(tokens, a, b) for a, b in spans]
     for span, h in zip(spans, heads):
         if (h, role) in gold_pairs:
@@ -66,7 +70,7 @@ def _resolve(spans, tokens, role, gold_pairs, gold_heads):
     return spans[0]
 
 
-def extract_predictions(captured, meta: dict, *, strict: bool) -> tuple[list[dict], str | None]:
+def extract_predictions(captured, meta: dict, *, strict: bool, occurrence: str = "nearest") -> tuple[list[dict], str | None]:
     """(predictions, type_error_message) from captured data.
 
     With `strict` (the verifier) the first type error is returned as message and extraction
@@ -116,7 +120,7 @@ def extract_predictions(captured, meta: dict, *, strict: bool) -> tuple[list[dic
                                    f"attribute, but got a list of {it.get('type')}")
                 continue
             role = _role_name(attr, a2r)
-            span = _resolve(locate_all(text, tokens, ts, te), tokens, role, gold_pairs, gold_heads)
+            span = _resolve(locate_all(text, tokens, ts, te), tokens, role, gold_pairs, gold_heads, occurrence)
             head = head_index(tokens, span[0], span[1]) if span else None
             preds.append({"attr": attr, "role": role, "text": text, "cls": cls,
                           "span": list(span) if span else None, "head": head})
@@ -151,9 +155,9 @@ def judge(preds: list[dict], meta: dict, *, unlocated: str = "fail") -> str | No
     return None
 
 
-def verify_one(captured, meta: dict, *, unlocated: str = "fail") -> tuple[bool, str | None, list[dict]]:
+def verify_one(captured, meta: dict, *, unlocated: str = "fail", occurrence: str = "nearest") -> tuple[bool, str | None, list[dict]]:
     """(ok, message, predictions). `message` is the ValueError text (None on success)."""
-    preds, type_msg = extract_predictions(captured, meta, strict=True)
+    preds, type_msg = extract_predictions(captured, meta, strict=True, occurrence=occurrence)
     if type_msg is not None:
         return False, type_msg, preds
     msg = judge(preds, meta, unlocated=unlocated)
@@ -176,7 +180,8 @@ def eae_problems_by_id(problems: Iterable[dict]) -> dict[str, dict]:
     return out
 
 
-def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str = "fail") -> list[dict]:
+def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocated: str = "fail",
+                   occurrence: str = "nearest") -> list[dict]:
     """Turn executed EAE results (with `captured`) into final verdicts; other results pass through.
 
     A result whose program ran (executor status ``pass``) becomes ``pass`` only when the argument
@@ -187,6 +192,8 @@ def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocat
     """
     if unlocated not in UNLOCATED_MODES:
         raise UserError(f"unlocated must be one of {UNLOCATED_MODES}, got {unlocated!r}")
+    if occurrence not in OCCURRENCES:
+        raise UserError(f"occurrence must be one of {OCCURRENCES}, got {occurrence!r}")
     index = eae_problems_by_id(problems)
     out = []
     for r in results:
@@ -222,7 +229,7 @@ def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocat
             out.append(r)
             continue
         try:
-            ok, msg, preds = verify_one(r["captured"], prob["meta"], unlocated=unlocated)
+            ok, msg, preds = verify_one(r["captured"], prob["meta"], unlocated=unlocated, occurrence=occurrence)
         except ValueError as exc:  # malformed captured data
             ok, msg, preds = False, f"could not read the event instance ({exc})", []
         info.update(verified=True, predictions=preds)

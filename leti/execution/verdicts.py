@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Iterable
 
 
-def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None = None, **execute_kw) -> list[dict]:
+def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None = None, eae_occurrence: str = "nearest",
+                          **execute_kw) -> list[dict]:
     """`execute_many(programs, **execute_kw)`; results of EAE problems are then verified (outside the sandbox)."""
     from leti.execution.executor import execute_many
 
@@ -15,5 +16,5 @@ def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None 
     if any(p.get("scorer") == "eae" or p.get("benchmark") == "eae" for p in problems):
         from leti.execution.eae_verify import verify_results
 
-        results = verify_results(problems, results)
+        results = verify_results(problems, results, occurrence=eae_occurrence)
     return results

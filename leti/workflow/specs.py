@@ -120,7 +120,8 @@ def eval_score_spec(plan: Plan, run: Run, iteration: int, cond: str) -> list[dic
     """`leti score --spec`: the benchmarks scored under `cond`, with the run's evaluator limits."""
     return [{"benchmark": name, "problems": plan.bench_problems(name),
              "strip_mode": run.params["eval"]["strip_mode"], "timeout": run.params["execute"]["timeout"],
-             "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"]}
+             "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"],
+             "eae_occurrence": run.params["execute"]["eae_occurrence"]}
             for name in plan.benchmarks_at(run, iteration, cond)]
 
 

@@ -216,8 +216,9 @@ def test_event_without_arguments_and_repeated_name():
         'A successfully identified argument "city" is assigned to wrong role "Money"'
 
 
-def test_repeated_string_resolves_to_gold_occurrence(tmp_path):
-    # "Smith" occurs twice; gold is the second one, the trigger is nearer the first.
+def test_repeated_string_is_the_occurrence_nearest_the_trigger_unless_gold_is_asked(tmp_path):
+    # "Smith" occurs twice; gold is the second one, the trigger is nearer the first. The original
+    # took the nearest occurrence (default); occurrence="gold" looks at the labels instead.
     row = json.loads(SAMPLE.read_text().splitlines()[0])
     row["event_mentions"] = [{"id": "evS", "event_type": "Commerce_money-transfer",
                               "trigger": {"start": 1, "end": 2, "text": "said"},
@@ -225,7 +226,10 @@ def test_repeated_string_resolves_to_gold_occurrence(tmp_path):
     f = tmp_path / "s.json"
     f.write_text(json.dumps(row) + "\n")
     (p,) = eae.build_problems("test", path=f, ontology_path=ONTO)
-    assert verdict(p, '    buyer=[Participant("Smith")],\n)\n') == (True, None)
+    completion = '    buyer=[Participant("Smith")],\n)\n'
+    ok, msg = verdict(p, completion)
+    assert not ok and "does not match any ground truth argument" in msg
+    assert verdict(p, completion, occurrence="gold") == (True, None)
 
 
 def test_capture_robust_to_shadowed_builtins_and_missing_variable():
@@ -314,8 +318,11 @@ def test_geneva_test_split_prompts_compile_and_gold_verifies():
     probs = eae.build_problems("test", style="compact")
     assert len(probs) == 1893 and len({p["task_id"] for p in probs}) == 1893
     assert sum(len(p["meta"]["gold"]) for p in probs) == 3109
+    # the gold itself fails under the original's nearest-occurrence rule when a gold string recurs
+    # nearer the trigger (about 6% here); matching occurrences to the labels passes every gold
     bad = [p["task_id"] for p in probs[:300] if not verdict(p, p["reference"])[0]]
-    assert bad == []
+    assert 0 < len(bad) < 30
+    assert [p["task_id"] for p in probs[:300] if not verdict(p, p["reference"], occurrence="gold")[0]] == []
     full = eae.build_problems("train", limit=50)
     for p in full:
         compile(p["prompt"] + p["reference"], p["task_id"], "exec")
@@ -352,10 +359,12 @@ def test_cli_data_execute_evaluate(tmp_path):
     progs = [json.loads(l) for l in G.read_text().splitlines()]
     assert progs[0]["id"] == probs[0]["task_id"] + "#0" and progs[0]["capture"] == probs[0]["capture"]
     E, M = tmp_path / "e.jsonl", tmp_path / "m.json"
-    assert main(["execute", str(G), str(E), "--problems", str(P), "--workers", "1", "--no-progress"]) == 0
+    assert main(["execute", str(G), str(E), "--problems", str(P), "--workers", "1", "--no-progress",
+                 "--eae-occurrence", "gold"]) == 0
     results = [json.loads(l) for l in E.read_text().splitlines()]
     assert all(r["eae"]["verified"] and r["status"] == "pass" for r in results)
-    assert main(["evaluate", "--problems", str(P), "--samples", str(S), "--executions", str(E), "--out", str(M)]) == 0
+    assert main(["evaluate", "--problems", str(P), "--samples", str(S), "--executions", str(E), "--out", str(M),
+                 "--eae-occurrence", "gold"]) == 0
     m = json.loads(M.read_text())["metrics"]
     assert m["raw"]["pass@1"] == 1.0 and m["raw_eae"]["arg_c"]["f1"] == 1.0
     assert main(["execute", str(G), str(E), "--problems", str(tmp_path / "nope.jsonl")]) == 2

@@ -15,7 +15,7 @@ import pytest
 from leti.core.errors import UserError
 from leti.report import FIGURE_NAMES, TABLE_NAMES, output_files
 from leti.report.cli import build
-from leti.report.stats import Interval, binomial_difference, paired_bootstrap, seed_t_interval, verdict
+from leti.report.stats import Interval, binomial_difference, cluster_bootstrap, seed_t_interval, verdict
 
 FIX = Path(__file__).parents[1] / "fixtures" / "report"
 CONFIG = json.loads((FIX / "config.json").read_text())
@@ -134,8 +134,8 @@ def test_error_type_table_uses_poster_grouping(built):
 def test_sample_efficiency_and_loss_tables(built):
     rows = _csv(built / "tables" / "sample_efficiency.csv")
     st = [r for r in rows if r["benchmark"] == "synth_test"]
-    assert [(r["binary steps"], r["textual steps to reach"], r["steps ratio (binary/textual)"]) for r in st] == \
-        [("20", "10", "2"), ("20", "10", "2")]
+    assert [(r["binary steps"], r["textual steps to reach"], r["steps ratio (textual/binary)"]) for r in st] == \
+        [("20", "10", "0.5"), ("20", "10", "0.5")]
     loss = {r["arm"]: r for r in _csv(built / "tables" / "heldout_loss.csv")}
     assert float(loss["LeTI w/o regularization"]["iter 2"]) == pytest.approx(3.405)
     assert float(loss["LeTI"]["iter 2"]) == pytest.approx(3.02)
@@ -162,11 +162,11 @@ def test_claims_verdicts_on_fixture(built):
     rows = json.loads((built / "claims.json").read_text())["claims"]
     v = {(r["id"], r["benchmark"]): r for r in rows}
     assert v[("pass1_rises", "synth_test")]["verdict"] == "REPRODUCED"
-    assert v[("pass1_rises", "synth_test")]["ci_method"].startswith("paired bootstrap")
-    assert v[("pass1_rises", "synth_test")]["n_units"] == 20
+    assert v[("pass1_rises", "synth_test")]["ci_method"].startswith("two-level cluster bootstrap")
+    assert (v[("pass1_rises", "synth_test")]["n_problems"], v[("pass1_rises", "synth_test")]["n_seeds"]) == (10, 2)
     assert v[("syntax_errors_fall", "synth_test")]["verdict"] == "REPRODUCED"
     assert v[("syntax_errors_fall", "synth_test")]["effect"] < 0
-    assert v[("textual_more_sample_efficient", "synth_test")]["verdict"] == "REPRODUCED"
+    assert v[("textual_higher_over_iterations", "synth_test")]["verdict"] == "REPRODUCED"
     ood = v[("regularization_protects_out_of_domain", "synth_retention")]
     assert ood["verdict"] == "NOT REPRODUCED" and ood["ci_high"] < 0
     assert ood["ci_method"].startswith("binomial")  # per_problem.json carries the raw variant only
@@ -211,11 +211,11 @@ def test_verdict_rules():
 
 
 def test_intervals_are_deterministic_and_sane():
-    d = [0.1, 0.2, 0.0, 0.3, 0.25, 0.15] * 5
-    a, b = paired_bootstrap(d), paired_bootstrap(d)
+    d = {s: {f"p{i}": v for i, v in enumerate([0.1, 0.2, 0.0, 0.3, 0.25, 0.15] * 5)} for s in range(2)}
+    a, b = cluster_bootstrap(d), cluster_bootstrap(d)
     assert a == b and a.lo < a.effect < a.hi
-    assert paired_bootstrap([0.0] * 10).lo == 0.0
-    iv = binomial_difference([[(30, 40, 10, 40)]])
+    assert cluster_bootstrap({0: {f"p{i}": 0.0 for i in range(10)}}).lo == 0.0
+    iv = binomial_difference([[(30, 40, 10, 40, 40)]])
     assert iv.effect == pytest.approx(0.5) and iv.lo > 0
     assert seed_t_interval([0.2]).lo is None
     t = seed_t_interval([0.38, 0.39])
@@ -273,7 +273,7 @@ def test_grid_without_reg_axis_and_a_control_arm(tmp_path):
     v = {(r["id"], r["benchmark"]): r["verdict"] for r in rows}
     assert v[("pass1_rises", "synth_test")] in ("REPRODUCED", "INCONCLUSIVE")
     assert v[("regularization_protects_out_of_domain", "synth_retention")] == "NOT TESTED"
-    assert v[("textual_more_sample_efficient", "synth_test")] == "NOT TESTED"
+    assert v[("textual_higher_over_iterations", "synth_test")] == "NOT TESTED"
     labels = [r["arm"] for r in _csv(tmp_path / "out" / "tables" / "synth_test_pass1_iterations.csv")]
     assert "LeTI" in labels and "model=tiny/feedback=none" in labels
     assert "Not available" in (tmp_path / "out" / "tables" / "sample_efficiency.md").read_text()
