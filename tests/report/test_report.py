@@ -104,15 +104,16 @@ def test_pass1_per_iteration_values(built):
 
 def test_paper_rows_and_differences(built):
     rows = _csv(built / "tables" / "gsm8k_bbh.csv")
-    by = {r["model"]: r for r in rows}
+    by = {r["model"].split(" (")[0]: r for r in rows}  # "(<|good|>; no no-token evaluation)": the fixture has none
     assert list(by) == ["pre-trained", "LeTI", "LeTI w/o textual feedback", "LeTI w/o regularization"]
+    assert [r["model"] for r in rows][1] == "LeTI (<|good|>; no no-token evaluation)"
     nr = by["LeTI w/o regularization"]
     assert float(nr["GSM8K PaL paper"]) == 32.15  # GSM8K, 2B w/o regularization (the analogue's reference)
     assert float(nr["GSM8K PaL Δ"]) == pytest.approx(float(nr["GSM8K PaL"]) - 32.15, abs=1e-4)
     assert float(nr["CoT - direct paper"]) == 5.76
     assert float(by["pre-trained"]["BBH direct"]) == pytest.approx(25.0)
     assert float(by["LeTI"]["CoT - direct"]) == pytest.approx(5.0)
-    he = {r["model"]: r for r in _csv(built / "tables" / "humaneval.csv")}
+    he = {r["model"].split(" (")[0]: r for r in _csv(built / "tables" / "humaneval.csv")}
     assert float(he["pre-trained"]["pass@1 paper"]) == 23.70 and he["pre-trained"]["pass@100"] == ""
 
 

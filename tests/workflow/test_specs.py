@@ -65,7 +65,10 @@ def test_eval_sample_spec_lists_every_benchmark_under_every_conditioning(plan):
     by_cond = {}
     for i in items:
         by_cond.setdefault(i["conditioning"], []).append(i["benchmark"])
-    assert by_cond["bad"] == by_cond["none"] == ["synth_test"]
+    assert by_cond["bad"] == ["synth_test"]
+    # the poster's transfer/retention/HumanEval/GSM8K/BBH rows are compared with no token: evaluated under both
+    assert by_cond["none"] == ["synth_test", "synth_transfer", "synth_retention", "humaneval", "gsm8k", "bbh_direct",
+                               "bbh_cot"]
     assert by_cond["good"] == plan.benchmarks_at(run, 3, "good")
     hum = next(i for i in items if i["benchmark"] == "humaneval")
     assert hum["top_p"] == 0.95 and hum["limit"] is None and hum["problems"] == plan.path("bench_problems", bench="humaneval")

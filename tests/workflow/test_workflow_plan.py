@@ -84,7 +84,9 @@ def test_conditionings_at_defaults_to_every_iteration():
     assert all(plan.conditionings(plan.runs[0], it) == ["good", "bad", "none"] for it in (1, 2, 3))
     cfg["benchmarks"]["synth_test"]["conditionings_at"] = [2]
     plan = Plan(cfg)
-    assert [plan.conditionings(plan.runs[0], it) for it in (1, 2, 3)] == [["good"], ["good", "bad", "none"], ["good"]]
+    # iteration 3 keeps none: the other benchmarks are evaluated under <|good|> and no token at the last iteration
+    assert [plan.conditionings(plan.runs[0], it) for it in (1, 2, 3)] == [["good"], ["good", "bad", "none"],
+                                                                          ["good", "none"]]
 
 
 def test_adding_an_axis_value_expands_the_grid_without_code():
