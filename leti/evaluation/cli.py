@@ -74,7 +74,8 @@ def run_score(args):
         if not scorers <= {"bbh_direct", "bbh_cot"}:
             for vname, pp, tv, mode in variants(problems):
                 progs = build_programs(problems, bench_samples, postprocess=pp, postprocess_mode=mode,
-                                       strip_mode=item.get("strip_mode", "exact"), tests_variant=tv)
+                                       strip_mode=item.get("strip_mode", "exact"), tests_variant=tv,
+                                       timeout=item.get("benchmark_timeout"))  # a benchmark's own limit wins
                 for prog in progs:
                     prog.setdefault("timeout", item.get("timeout", 5.0))
                     prog.setdefault("memory_mb", item.get("memory_mb", 1024))

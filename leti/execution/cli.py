@@ -25,6 +25,8 @@ def configure_programs(parser: argparse.ArgumentParser) -> None:
                         help="reward-token removal: exact prefix (default) or the original's str.lstrip")
     parser.add_argument("--tests-variant", default=None,
                         help="use meta.tests_variants[NAME] instead of tests (gsm8k: pal_tolerance)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="time limit of every program (default: the problem's own, else `leti execute`'s)")
 
 
 def run_programs(args: argparse.Namespace) -> int:
@@ -32,8 +34,10 @@ def run_programs(args: argparse.Namespace) -> int:
     samples = read_jsonl(args.samples, ("task_id", "sample_idx", "completion"))
     if not samples:
         raise UserError(f"{args.samples}: no samples")
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise UserError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
     programs = build_programs(problems, samples, args.postprocess, args.strip_mode,
-                              args.postprocess_mode, args.tests_variant)
+                              args.postprocess_mode, args.tests_variant, args.timeout)
     n = atomic_write_jsonl(args.out, programs)
     print(f"leti programs: {n} programs -> {args.out} (postprocess={'on/' + args.postprocess_mode if args.postprocess else 'off'}, "
           f"strip_mode={args.strip_mode})")

@@ -65,8 +65,11 @@ def program_prefix(problem: dict, sample: dict, strip_mode: str = "exact") -> st
 
 
 def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: str = "exact",
-                  postprocess_mode: str = "exact", tests_variant: str | None = None) -> dict:
-    """One Program record for (problem, sample)."""
+                  postprocess_mode: str = "exact", tests_variant: str | None = None,
+                  timeout: float | None = None) -> dict:
+    """One Program record for (problem, sample). Its time limit: `timeout` if given, else the problem's own
+    (EAE: 30 s, as the original's training), else none, so the executor's default applies (`leti execute
+    --timeout`, the run's execute.timeout)."""
     if postprocess_mode not in POSTPROCESS_MODES:
         raise ValueError(f"postprocess_mode must be one of {POSTPROCESS_MODES}, got {postprocess_mode!r}")
     completion = sample.get("completion")
@@ -76,12 +79,13 @@ def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: st
     applied = bool(postprocess and kind)
     if applied:
         completion = run_postprocess(kind, completion, postprocess_mode)
+    limit = timeout if timeout is not None else problem.get("timeout")
     return {
         "id": program_id(problem["task_id"], sample["sample_idx"]),
         "program": program_prefix(problem, sample, strip_mode) + completion,
         "tests": _tests_for(problem, tests_variant),
         "header": problem.get("header", "") or "",
-        "timeout": float(problem.get("timeout") or 5.0),
+        **({"timeout": float(limit)} if limit else {}),
         "capture": problem.get("capture"),
         "meta": {
             "task_id": problem["task_id"],
@@ -99,7 +103,7 @@ def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: st
 
 def build_programs(problems: Iterable[dict], samples: Iterable[dict], postprocess: bool = False,
                    strip_mode: str = "exact", postprocess_mode: str = "exact",
-                   tests_variant: str | None = None) -> list[dict]:
+                   tests_variant: str | None = None, timeout: float | None = None) -> list[dict]:
     """Programs for every sample, in sample order. Unknown task ids, duplicate (task, sample)
     pairs and non-executed benchmarks (BBH) are one-line errors."""
     by_id = {p["task_id"]: p for p in problems}
@@ -115,5 +119,5 @@ def build_programs(problems: Iterable[dict], samples: Iterable[dict], postproces
         if key in seen:
             raise UserError(f"duplicate sample {key}")
         seen.add(key)
-        out.append(build_program(problem, s, postprocess, strip_mode, postprocess_mode, tests_variant))
+        out.append(build_program(problem, s, postprocess, strip_mode, postprocess_mode, tests_variant, timeout))
     return out

@@ -91,3 +91,38 @@ def test_cli(tmp_path, capsys):
     assert main(["programs", "--problems", str(tmp_path / "p.jsonl"), "--samples", str(tmp_path / "bad.jsonl"),
                  "--out", str(out)]) == 2
     assert "missing field 'sample_idx'" in capsys.readouterr().err
+
+
+def test_time_limits_come_from_the_override_then_the_problem_then_the_executor():
+    from leti.execution.executor import normalize_program
+    from leti.execution.programs import build_program
+
+    problem = {"task_id": "t", "prompt": "", "tests": "assert True", "scorer": "execute"}
+    sample = {"task_id": "t", "sample_idx": 0, "completion": "x = 1"}
+    plain = build_program(problem, sample, False)
+    assert "timeout" not in plain  # the executor's default (leti execute --timeout) applies
+    assert normalize_program(plain, defaults={"timeout": 7.0})["timeout"] == 7.0
+    assert build_program({**problem, "timeout": 30.0}, sample, False)["timeout"] == 30.0  # EAE's own limit
+    assert build_program({**problem, "timeout": 30.0}, sample, False, timeout=5.0)["timeout"] == 5.0
+
+
+def test_score_honours_a_benchmark_timeout(tmp_path):
+    import json
+
+    from leti.cli import main
+
+    problems = tmp_path / "p.jsonl"
+    problems.write_text(json.dumps({"task_id": "t", "benchmark": "synth", "split": "test", "prompt": "",
+                                    "tests": "import time\ntime.sleep(0.6)", "scorer": "execute"}) + "\n")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text(json.dumps({"benchmark": "b", "task_id": "t", "sample_idx": 0, "completion": "x = 1"}) + "\n")
+    out = {}
+    for limit in (0.3, None):
+        item = {"benchmark": "b", "problems": str(problems), "timeout": 5.0, "workers": 1}
+        if limit:
+            item["benchmark_timeout"] = limit
+        m = tmp_path / f"m{limit}.json"
+        assert main(["score", "--spec", json.dumps([item]), "--samples", str(samples), "--out", str(m),
+                     "--no-progress"]) == 0
+        out[limit] = json.loads(m.read_text())["benchmarks"]["b"]["metrics"]["raw"]["buckets_fine"]
+    assert out[0.3]["timeout"] == 1 and out[None]["pass"] == 1
