@@ -20,6 +20,8 @@ def configure_fcft_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feedback-type", choices=FEEDBACK_TYPES, required=True)
     p.add_argument("--postprocess", default=None, help="post-process kind applied to solutions (mbpp, eae, ...)")
     p.add_argument("--postprocess-feedback", action="store_true", help="spec §4.2 extra feedback")
+    p.add_argument("--postprocess-mode", default="exact", choices=["exact", "leti"],
+                   help="the cutter: literal stop words, or the original's unescaped MBPP regex")
     p.add_argument("--out", required=True)
     p.add_argument("--stats", default=None)
 
@@ -31,7 +33,8 @@ def run_fcft_data(args: argparse.Namespace) -> int:
     samples = read_jsonl(args.samples, required=("task_id", "sample_idx", "completion"))
     results = read_jsonl(args.executions, required=("status",))
     examples, stats = build_examples(problems, samples, results, args.feedback_type,
-                                     postprocess=args.postprocess, postprocess_feedback=args.postprocess_feedback)
+                                     postprocess=args.postprocess, postprocess_feedback=args.postprocess_feedback,
+                                     postprocess_mode=args.postprocess_mode)
     atomic_write_jsonl(args.out, examples)
     stats.update({"feedback_type": args.feedback_type, "postprocess": args.postprocess,
                   "postprocess_feedback": args.postprocess_feedback})

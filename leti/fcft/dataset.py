@@ -20,7 +20,8 @@ def _sample_id(task_id: str, sample_idx: int) -> str:
 
 
 def build_examples(problems: list[dict], samples: list[dict], results: list[dict], feedback_type: str,
-                   postprocess: str | None = None, postprocess_feedback: bool = False) -> tuple[list[dict], dict]:
+                   postprocess: str | None = None, postprocess_feedback: bool = False,
+                   postprocess_mode: str = "exact") -> tuple[list[dict], dict]:
     """Join problems, samples and execution results into FCFT examples; returns (examples, stats).
 
     `results` are the evaluator's records; their `meta` carries task_id and sample_idx.
@@ -53,7 +54,7 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
         success = res["status"] == "pass"
         stats["pass" if success else "fail"] += 1
         original = sample["completion"]
-        solution = run_postprocess(postprocess, original) if postprocess else original
+        solution = run_postprocess(postprocess, original, postprocess_mode) if postprocess else original
         feedback = None if success else (res.get("feedback") or res.get("status"))
         if postprocess and postprocess_feedback:
             extra = pp_feedback(original, solution)

@@ -20,3 +20,6 @@ class SampleConfig(Config):
     conditioning: Literal["good", "bad", "none"] = param("good", help="reward token at iterations >= 2 (spec §2)")
     postprocess: Literal["mbpp", "eae", "humaneval", "gsm8k_pal"] | None = param(
         None, help="execute and train on post-processed solutions")
+    postprocess_mode: Literal["exact", "leti"] = param(
+        "exact", help="the cutter of those solutions: literal stop words, or the original's unescaped MBPP regex "
+                      "(which also cuts at '/')")

@@ -72,14 +72,15 @@ def train_sample_item(plan: Plan, run: Run, iteration: int) -> dict:
 
 def programs_args(run: Run) -> str:
     """`leti programs` flags of the loop: post-process the solutions when the run trains on them."""
-    return "--postprocess" if run.params["sample"]["postprocess"] else ""
+    s = run.params["sample"]
+    return f"--postprocess --postprocess-mode {s['postprocess_mode']}" if s["postprocess"] else ""
 
 
 def fcft_args(run: Run) -> str:
     f = run.params["fcft"]
     args = f"--feedback-type {f['feedback_type']}"
     if run.params["sample"]["postprocess"]:
-        args += f" --postprocess {run.params['sample']['postprocess']}"
+        args += f" --postprocess {run.params['sample']['postprocess']} --postprocess-mode {run.params['sample']['postprocess_mode']}"
         if f["postprocess_feedback"]:
             args += " --postprocess-feedback"
     return args

@@ -298,3 +298,22 @@ def test_config_hash_ignores_output_locations_and_scheduling_not_what_is_compute
     assert config_hash(moved) == key
     assert config_hash({**CONFIG, "threads": CONFIG.get("threads", 1) + 1}) != key  # reduction order can change
     assert config_hash({**CONFIG, "seeds": [7]}) != key
+
+
+def test_poster_post_processing_is_compared_with_the_original_cutter(tmp_path):
+    """Where a benchmark has `postprocessed_leti` (the original's regex), the poster's "w/ post-processing"
+    columns sit beside it; the literal cutter is shown without a paper value."""
+    res = _copy_results(tmp_path)
+    for p in res.rglob("metrics.json"):
+        data = json.loads(p.read_text())
+        b = data["benchmarks"].get("mbpp")
+        if b and "postprocessed" in b["metrics"]:
+            b["metrics"]["postprocessed_leti"] = json.loads(json.dumps(b["metrics"]["postprocessed"]))
+            p.write_text(json.dumps(data))
+    build(CONFIG, str(tmp_path / "out"), figures=False, results=str(res))
+    rows = _csv(tmp_path / "out" / "tables" / "mbpp_error_types.csv")
+    labels = sorted({r["variant"] for r in rows})
+    assert labels == ["w/ post-processing (literal stop words)", "w/ post-processing (original's cutter)",
+                      "w/o post-processing"]
+    assert all(r["pre-trained % paper %"] == "" for r in rows if "literal" in r["variant"])
+    assert any(r["pre-trained % paper %"] for r in rows if "original" in r["variant"])

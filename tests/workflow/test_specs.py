@@ -101,8 +101,9 @@ def test_leti_data_arguments(plan, paper):
 
 def test_fcft_and_programs_flags(paper):
     pp = next(r for r in paper.runs if r.axes.get("postprocess") == "on")
-    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-feedback"
-    assert specs.programs_args(pp) == "--postprocess"
+    # the paper's "trained w/ post-processing" arm cuts its solutions with the original's regex
+    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-mode leti --postprocess-feedback"
+    assert specs.programs_args(pp) == "--postprocess --postprocess-mode leti"
     binary = next(r for r in paper.runs if r.axes["feedback"] == "binary")
     assert specs.fcft_args(binary) == "--feedback-type binary" and specs.programs_args(binary) == ""
 
