@@ -57,6 +57,12 @@ class TrainConfig(Config):
     fused_gelu: bool = param(False, help="gelu_new as one kernel (same formula)")
     resume_every: int = param(50, minimum=0, help="steps between resume snapshots (0: none)")
     continue_optimizer: bool = param(True, help="AdamW state carries over between iterations")
+    data_order: Literal["file", "prompt_length"] = param(
+        "file", help="FCFT data order when not shuffled: the samples file's, or the original's generation order "
+                     "(problems by prompt length, a problem's samples adjacent)")
+    pretrain_separator: Literal["eos", "none"] = param(
+        "eos", help="blocks: documents joined with EOS, or concatenated without a separator (the original's "
+                    "run_clm group_texts)")
 
     def validate(self) -> None:
         if self.batch_size % self.micro_batch_size:

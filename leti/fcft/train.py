@@ -32,11 +32,13 @@ from leti.model.loss import global_batch_loss
 class PretrainStream:
     """Endless, deterministic stream of pre-training rows (documents + EOS, truncated to max_len)."""
 
-    def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int, packing: str = "docs"):
+    def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int, packing: str = "docs",
+                 separator: str = "eos"):
         eos = tokenizer.eos_token_id
         encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
-        if packing == "blocks":  # run_clm-style: concatenate with EOS, cut into full blocks, drop the rest
-            flat = [t for ids in encoded for t in ids + [eos]]
+        if packing == "blocks":  # run_clm-style: concatenate (with EOS, or nothing between), cut into full blocks
+            sep = [eos] if separator == "eos" else []
+            flat = [t for ids in encoded for t in ids + sep]
             self.docs = [flat[i:i + max_len] for i in range(0, len(flat) - max_len + 1, max_len)]
         else:
             self.docs = [ids[: max_len - 1] + [eos] for ids in encoded]
@@ -66,6 +68,7 @@ class PretrainStream:
 
 
 _ADDED_FIELDS = ("packing", "pack_len", "packing_attention", "micro_batch_tokens", "attn_implementation",
+                 "data_order", "pretrain_separator",
                  "optimizer_impl", "fused_gelu")
 
 
@@ -86,6 +89,17 @@ def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
     if cfg.precision != "auto":
         return cfg.precision
     return "bf16-autocast" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+
+
+def epoch_order_of(examples: list[dict], cfg: TrainConfig, rng: random.Random) -> list[int]:
+    """One epoch's example order: shuffled, the samples file's, or the original's generation order
+    (problems by prompt length, a problem's samples adjacent: a stable sort)."""
+    order = list(range(len(examples)))
+    if cfg.shuffle:
+        rng.shuffle(order)
+    elif cfg.data_order == "prompt_length":
+        order.sort(key=lambda i: (len(examples[i]["problem"]), examples[i].get("task_id", "")))
+    return order
 
 
 def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[str], out_dir: str,
@@ -132,7 +146,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         raise UserError("no FCFT examples to train on")
     n_batches = math.ceil(len(tokenized) / cfg.batch_size)
     steps = cfg.steps if cfg.steps is not None else max(1, round(cfg.epochs * n_batches))
-    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration, cfg.pretrain_packing) \
+    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration, cfg.pretrain_packing,
+                            separator=cfg.pretrain_separator) \
         if cfg.reg_ratio > 0 else None
     pre_bs = cfg.pretrain_batch_size or cfg.batch_size
     data_rng = random.Random(cfg.seed * 1000 + iteration)
@@ -186,9 +201,7 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
 
     while step < steps:
         if not epoch_order:
-            order = list(range(len(tokenized)))
-            if cfg.shuffle:
-                data_rng.shuffle(order)
+            order = epoch_order_of(examples, cfg, data_rng)
             epoch_order = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
         batch_idx = epoch_order.pop(0)
         loss = optimizer_step([tokenized[i][0] for i in batch_idx], [tokenized[i][1] for i in batch_idx], "fcft")

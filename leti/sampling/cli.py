@@ -14,7 +14,8 @@ from leti.core.errors import UserError
 from leti.core.io import atomic_write_jsonl, read_jsonl
 from leti.core.vocab import CONDITIONS
 
-SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "max_length", "seed", "limit", "stop",
+SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "max_length", "clean_up_spaces",
+             "seed", "limit", "stop",
              "conditioning", "batch_size", "out"}
 
 
@@ -69,6 +70,7 @@ def spec_items(args) -> list[dict]:
         items.append({"benchmark": item.get("benchmark"), "problems": item["problems"], "n": item.get("n", 1),
                       "temperature": item.get("temperature", 1.0), "top_p": item.get("top_p", 1.0),
                       "max_new_tokens": item.get("max_new_tokens", 128), "max_length": item.get("max_length"),
+                      "clean_up_spaces": item.get("clean_up_spaces"),
                       "seed": item.get("seed", args.seed),
                       "limit": item.get("limit"), "stop": tuple(item.get("stop", args.stop)),
                       "conditioning": item.get("conditioning", args.conditioning),
@@ -103,6 +105,7 @@ def run_sample(args):
     for k, (item, problems) in enumerate(zip(items, problem_sets)):
         config = DecodingConfig(n=item["n"], temperature=item["temperature"], top_p=item["top_p"],
                                 max_new_tokens=item["max_new_tokens"], max_length=item["max_length"],
+                                clean_up_spaces=item["clean_up_spaces"],
                                 stop=item["stop"], seed=item["seed"],
                                 batch_size=item["batch_size"])
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),

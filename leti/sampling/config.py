@@ -17,6 +17,9 @@ class SampleConfig(Config):
     max_length: int | None = param(None, minimum=2, help="the original's total budget: the prompt padded to a "
                                    "multiple of 128 plus the new tokens (spec §3); null = max_new_tokens only")
     batch_size: int = param(128, minimum=1, help="sequences decoded together")
+    clean_up_spaces: bool | None = param(None, help="decode with the tokenizer's clean-up of tokenization spaces "
+                                         "(the original's CodeGen batch_decode: true); null: the tokenizer's default; "
+                                         "applies to the run's evaluation samples too")
     conditioning: Literal["good", "bad", "none"] = param("good", help="reward token at iterations >= 2 (spec §2)")
     postprocess: Literal["mbpp", "eae", "humaneval", "gsm8k_pal"] | None = param(
         None, help="execute and train on post-processed solutions")

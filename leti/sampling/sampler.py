@@ -29,12 +29,17 @@ class DecodingConfig:
     # `pad_multiple` plus the new tokens; None = only max_new_tokens counts.
     max_length: int | None = None
     pad_multiple: int = 128
+    # decode with the tokenizer's clean-up of tokenization spaces (True: the original's batch_decode of
+    # its CodeGen tokenizer); None: the tokenizer's own default
+    clean_up_spaces: bool | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["stop"] = list(self.stop)
-        if self.max_length is None:  # records of runs without a total budget stay as they were
+        if self.max_length is None:  # records of runs without these options stay as they were
             del d["max_length"], d["pad_multiple"]
+        if self.clean_up_spaces is None:
+            del d["clean_up_spaces"]
         return d
 
 
@@ -99,6 +104,10 @@ class TorchSampler:
             out = self.model(use_cache=True, **kw)
         new_cache = out.get("cache") if "cache" in out else out.past_key_values
         return out.logits[:, -1, :].float(), new_cache
+
+    @staticmethod
+    def _decode_kw(config: DecodingConfig) -> dict:
+        return {} if config.clean_up_spaces is None else {"clean_up_tokenization_spaces": config.clean_up_spaces}
 
     def context(self) -> int | None:
         """The model's context window in tokens (None if the config does not say)."""
@@ -167,7 +176,7 @@ class TorchSampler:
             n_steps = step + 1
             finished[active] = done | (nxt == self.eos_id) | (row_budget[active] <= step + 1)
             if config.stop and (step % 8 == 7 or step == config.max_new_tokens - 1):
-                self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop)
+                self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop, self._decode_kw(config))
             done = finished[active]
             if bool(done.all()):
                 break
@@ -192,16 +201,16 @@ class TorchSampler:
             toks = gen_ids[r].tolist()
             if self.eos_id in toks:
                 toks = toks[: toks.index(self.eos_id)]
-            text = self.tok.decode(toks, skip_special_tokens=True)
+            text = self.tok.decode(toks, skip_special_tokens=True, **self._decode_kw(config))
             results.append(_cut_at_stop(text, config.stop))
         return [results[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _check_stops(self, tokens, finished, texts_done, checked, stops):
+    def _check_stops(self, tokens, finished, texts_done, checked, stops, decode_kw=None):
         mat = tokens.cpu()
         for r in range(mat.shape[0]):
             if texts_done[r] is not None or bool(finished[r]):
                 continue
-            text = self.tok.decode(mat[r].tolist(), skip_special_tokens=True)
+            text = self.tok.decode(mat[r].tolist(), skip_special_tokens=True, **(decode_kw or {}))
             cut = _cut_at_stop(text, stops)
             if len(cut) < len(text):
                 texts_done[r] = cut

@@ -67,6 +67,8 @@ def train_sample_item(plan: Plan, run: Run, iteration: int) -> dict:
             "conditioning": "none" if iteration == 1 else s["conditioning"], "limit": run.params["task"]["limit"]}
     if s["max_length"] is not None:  # the original's total budget (prompt padded to 128 + new tokens)
         item["max_length"] = s["max_length"]
+    if s["clean_up_spaces"] is not None:
+        item["clean_up_spaces"] = s["clean_up_spaces"]
     return item
 
 
@@ -102,7 +104,9 @@ def eval_sample_spec(plan: Plan, run: Run, iteration: int, out: str | None = Non
                          "temperature": b["temperature"], "top_p": b.get("top_p", 1.0),
                          "max_new_tokens": b["max_new_tokens"], "seed": sampling_seed(run, iteration),
                          "limit": b.get("limit"), "conditioning": cond, **({"out": out} if out else {}),
-                         **({"max_length": b["max_length"]} if b.get("max_length") else {})})
+                         **({"max_length": b["max_length"]} if b.get("max_length") else {}),
+                         **({"clean_up_spaces": run.params["sample"]["clean_up_spaces"]}
+                            if run.params["sample"]["clean_up_spaces"] is not None else {})})
     return spec
 
 

@@ -215,3 +215,34 @@ def test_train_cli_checks_paired_options_before_training(micro_checkpoint, tmp_p
                  "--heldout", "h.jsonl"]) == 2
     assert "--heldout and --heldout-out go together" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_original_switches_data_order_and_block_separator(micro_checkpoint):
+    """Paper preset switches: FCFT data in the original's generation order when unshuffled, and
+    pre-training blocks concatenated without a separator (run_clm's group_texts)."""
+    import random
+
+    from leti.fcft.config import TrainConfig
+    from leti.fcft.train import PretrainStream, epoch_order_of
+    from leti.model.loading import load_tokenizer
+
+    ex = [{"problem": "x" * n, "task_id": t} for n, t in ((30, "b"), (10, "a"), (30, "b"), (20, "c"), (10, "a"))]
+    assert epoch_order_of(ex, TrainConfig(), random.Random(0)) == [0, 1, 2, 3, 4]
+    assert epoch_order_of(ex, TrainConfig(data_order="prompt_length"), random.Random(0)) == [1, 4, 3, 0, 2]
+    tok = load_tokenizer(str(micro_checkpoint))
+    texts = ["def f(x):\n    return x\n"] * 6
+    eos = tok.eos_token_id
+    with_eos = PretrainStream(texts, tok, 8, 0, "blocks")
+    without = PretrainStream(texts, tok, 8, 0, "blocks", separator="none")
+    assert any(eos in b for b in with_eos.docs) and not any(eos in b for b in without.docs)
+    assert len(without.docs) <= len(with_eos.docs)
+
+
+def test_decoding_clean_up_switch_is_recorded_and_passed_to_decode():
+    from leti.sampling.sampler import DecodingConfig, TorchSampler
+
+    assert "clean_up_spaces" not in DecodingConfig().to_dict()
+    cfg = DecodingConfig(clean_up_spaces=True)
+    assert cfg.to_dict()["clean_up_spaces"] is True
+    assert TorchSampler._decode_kw(cfg) == {"clean_up_tokenization_spaces": True}
+    assert TorchSampler._decode_kw(DecodingConfig()) == {}
