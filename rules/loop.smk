@@ -65,6 +65,8 @@ rule execute_train:
         occurrence=lambda wc: loop_run(wc).params["execute"]["eae_occurrence"],
         timeout=lambda wc: loop_run(wc).params["execute"]["timeout"],
         memory=lambda wc: loop_run(wc).params["execute"]["memory_mb"],
+        python=lambda wc: (f"--python {loop_run(wc).params['execute']['python']}"
+                           if loop_run(wc).params["execute"]["python"] else ""),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/execute.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/execute.tsv",
     threads: lambda wc: loop_run(wc).params["execute"]["workers"],
@@ -73,7 +75,7 @@ rule execute_train:
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell:
         "leti execute {input.programs} {output} --problems {input.problems} --workers {params.workers} "
-        "--eae-occurrence {params.occurrence} --timeout {params.timeout} --memory-mb {params.memory} "
+        "--eae-occurrence {params.occurrence} --timeout {params.timeout} --memory-mb {params.memory} {params.python} "
         "--cache {output}.cache --no-progress > {log} 2>&1"
 
 

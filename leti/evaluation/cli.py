@@ -87,7 +87,9 @@ def run_score(args):
     workers = max((j["item"].get("workers", 2) for j in jobs), default=2)
     eae_problems = [p for j in jobs if "eae" in j["scorers"] for p in j["problems"]]
     occurrence = next((j["item"].get("eae_occurrence") for j in jobs if "eae" in j["scorers"]), None) or "nearest"
+    python = next((j["item"].get("python") for j in jobs if j["item"].get("python")), None)
     results = execute_with_verdicts(all_programs, eae_problems, occurrence, workers=workers, cache_path=args.cache,
+                                    python=python,
                                     progress=not args.no_progress) if all_programs else []
 
     out, per_sample, per_problem = {}, [], {}

@@ -13,6 +13,8 @@ class ExecuteConfig(Config):
     timeout: float = param(5.0, exclusive_minimum=0, maximum=3600, help="wall-clock seconds per program")
     memory_mb: int = param(1024, minimum=16, maximum=1 << 20, help="address-space budget per program (MiB)")
     workers: int = param(1, minimum=1, maximum=1024, help="executor pool size (the job's cores)")
+    python: str | None = param(None, help="the interpreter that runs programs (the original's was probably Python "
+                                         "3.8, whose syntax messages differ); null: the harness's own")
     eae_occurrence: Literal["nearest", "gold"] = param(
         "nearest", help="EAE: which occurrence of a repeated string counts: nearest to the trigger (the original) "
                         "or one matching a gold argument")

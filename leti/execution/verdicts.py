@@ -3,6 +3,7 @@ verifier on the captured arguments. Every later stage (FCFT data, scoring) reads
 never verifies again."""
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 
@@ -11,6 +12,11 @@ def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None 
     """`execute_many(programs, **execute_kw)`; results of EAE problems are then verified (outside the sandbox)."""
     from leti.execution.executor import execute_many
 
+    python = execute_kw.get("python")
+    if python and not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        from leti.core.errors import UserError
+
+        raise UserError(f"execute.python: {python} is not an executable file")
     results = execute_many(programs, **execute_kw)
     problems = list(problems or [])
     if any(p.get("scorer") == "eae" or p.get("benchmark") == "eae" for p in problems):

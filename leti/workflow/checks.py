@@ -146,6 +146,12 @@ def check_config(config: dict, name: str = "config") -> None:
         if _looks_local(src) and not Path(src).is_dir():
             raise UserError(f"{name}: {where}: {src} looks like a local path but is not a directory "
                             "(a hub id is 'org/name')")
+    pythons = [("params.execute.python", config["params"].get("execute", {}).get("python"))]
+    pythons += [(f"axes.{a}.{v}: execute.python", o["execute.python"]) for a, vals in config["axes"].items()
+                for v, o in vals.items() if o and o.get("execute.python")]
+    for where, python in pythons:
+        if python and not Path(python).is_file():
+            raise UserError(f"{name}: {where}: {python} does not exist (the interpreter that runs programs)")
     for field, rel in needed:
         if rel and not (root / rel).exists():
             raise UserError(f"{name}: {field} needs {root / rel}, which does not exist (check data_root)")

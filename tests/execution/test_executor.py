@@ -42,9 +42,11 @@ GOLDEN = [
      'Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n    assert add(1) == 3\n'
      "TypeError: add() missing 1 required positional argument: 'b'\n", "assert add(1) == 3"),
     ("def add(a, b):\n    return (a + b", "assert add(1, 2) == 3", "syntax_error", "SyntaxError", "SyntaxError",
-     'Traceback (most recent call last):\n  File "<string>", line 2\n    return (a + b\nSyntaxError: \'(\' was never closed\n', None),
+     # the original joined the exception-only lines of a SyntaxError with "\n" (each already ends in one)
+     'Traceback (most recent call last):\n  File "<string>", line 2\n\n    return (a + b\n\nSyntaxError: \'(\' was never closed\n',
+     None),
     ("def add(a, b):\nreturn a + b", "assert add(1, 2) == 3", "syntax_error", "IndentationError", "IndentationError",
-     'Traceback (most recent call last):\n  File "<string>", line 2\n    return a + b\n'
+     'Traceback (most recent call last):\n  File "<string>", line 2\n\n    return a + b\n\n'
      "IndentationError: expected an indented block after function definition on line 1\n", None),
     ("def f(x):\n    return 1 / x", "assert f(0) == 1", "error", "ZeroDivisionError", "other",
      'Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n    assert f(0) == 1\n\n'
@@ -73,6 +75,16 @@ def test_header_not_counted_in_line_numbers():
     assert '  File "<string>", line 2, in f\n    return undefined_name\n' in r["feedback"]
     r = run("x = (", "", header="import math")
     assert r["feedback"].startswith('Traceback (most recent call last):\n  File "<string>", line 1\n')
+
+
+def test_library_frames_after_the_first_user_frame_are_kept():
+    """As the original: frames from the first exec'd one on, the library's included (harness frames above dropped)."""
+    r = run("import json\ndef f():\n    return json.loads('{')", "f()")
+    fb = r["feedback"]
+    assert fb.startswith('Traceback (most recent call last):\n  File "<string>", line 4, in <module>\n    f()\n')
+    assert '  File "<string>", line 3, in f\n' in fb and "json" in fb.split('line 3, in f')[1]
+    assert 'decoder.py", line' in fb and fb.rstrip().endswith("(char 1)")
+    assert "worker.py" not in fb and "executor" not in fb
 
 
 def test_humaneval_style_failed_test_is_the_assert_inside_check():
@@ -247,3 +259,20 @@ def test_two_answers_arriving_in_one_read_are_both_seen():
         assert time.monotonic() - t0 < 2
     finally:
         w.close()
+
+
+def test_the_interpreter_is_configurable(tmp_path):
+    """execute.python: programs run under another interpreter (here: this one, named explicitly)."""
+    import sys
+
+    from leti.core.errors import UserError
+    from leti.execution.executor import content_key, normalize_program
+    from leti.execution.verdicts import execute_with_verdicts
+
+    prog = {"id": "p", "program": "import sys\nprint(sys.version_info[:2])", "tests": "assert True"}
+    (r,) = execute_with_verdicts([prog], None, workers=1, progress=False, python=sys.executable)
+    assert r["status"] == "pass"
+    job = normalize_program(prog)
+    assert content_key(job) != content_key(job, "/other/python3.8")  # caches never mix interpreters
+    with pytest.raises(UserError, match="is not an executable file"):
+        execute_with_verdicts([prog], None, workers=1, progress=False, python=str(tmp_path / "nope"))

@@ -14,7 +14,7 @@ from leti.core.errors import UserError
 from leti.core.vocab import FINE_BUCKETS as BUCKETS  # noqa: F401 (re-exported)
 from leti.core.vocab import error_bucket
 
-EVALUATOR_VERSION = "leti-exec-1"
+EVALUATOR_VERSION = "leti-exec-2"  # 2: library frames kept, SyntaxError lines joined with "\n" (the original)
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MEMORY_MB = 1024
 STATUSES = ("pass", "fail", "error", "syntax_error", "timeout", "memory", "output_limit", "harness_error")
@@ -58,12 +58,14 @@ def normalize_program(p: dict, where: str = "program", defaults: dict | None = N
     return job
 
 
-def content_key(job: dict) -> str:
-    """Hash of program + tests + header + capture + limits + evaluator version."""
+def content_key(job: dict, python: str | None = None) -> str:
+    """Hash of program + tests + header + capture + limits + evaluator version (+ the interpreter, if not ours)."""
     import hashlib
 
+    extra = {"python": python} if python else {}
     blob = json.dumps({k: job[k] for k in ("program", "tests", "header", "timeout", "memory_mb", "capture")}
-                      | {"evaluator_version": EVALUATOR_VERSION}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+                      | {"evaluator_version": EVALUATOR_VERSION} | extra, sort_keys=True, ensure_ascii=True,
+                      separators=(",", ":"))
     return hashlib.sha256(blob.encode("ascii")).hexdigest()[:24]
 
 
@@ -99,7 +101,7 @@ def _finish(result: dict, p: dict, key: str) -> dict:
 
 
 def execute_many(programs: Iterable[dict], workers: int | None = None, cache_path: str | None = None,
-                 progress: bool = True, defaults: dict | None = None) -> list[dict]:
+                 progress: bool = True, defaults: dict | None = None, python: str | None = None) -> list[dict]:
     """Run program records (docs/contracts.md); results come back in input order.
 
     `cache_path`: append-only JSONL keyed by content key; programs already there are not re-run, so a
@@ -111,7 +113,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
     programs = list(programs)
     jobs = [normalize_program(p, f"program #{i} (id={p.get('id')!r})" if isinstance(p, dict) else f"program #{i}",
                               defaults) for i, p in enumerate(programs)]
-    keys = [content_key(j) for j in jobs]
+    keys = [content_key(j, python) for j in jobs]
     cache = _load_cache(cache_path) if cache_path else {}
     todo: dict[str, int] = {}
     for i, k in enumerate(keys):
@@ -122,7 +124,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
     if order:
         n = workers or _default_workers()
         n = min(n, len(order))
-        pool = get_pool(n)
+        pool = get_pool(n, python)
         lock = threading.Lock()
         bar = None
         if progress:

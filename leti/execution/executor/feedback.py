@@ -1,7 +1,9 @@
 """Textual feedback in the format of the original LeTI executor (spec §5.2).
 
-Only frames of the executed code (filename "<string>") are kept; line numbers and source lines refer
-to `program + "\\n" + tests` as the model saw it; SyntaxError has no frames and no caret. Python's
+Frames from the first one of the executed code (filename "<string>") on are kept, library frames it
+called into included, as the original did; the harness's frames above it are dropped. Line numbers and
+source lines of "<string>" frames refer to `program + "\\n" + tests` as the model saw it. SyntaxError has
+no frames and no caret, and its lines are joined with "\\n" as the original joined them. Python's
 own repeated-frame folding ("[Previous line repeated N more times]") is kept so that a RecursionError
 stays short. No caret lines (`^^^`) are added: the original ran on Python 3.8.
 """
@@ -51,24 +53,26 @@ def exception_only(exc: BaseException) -> str:
     return f"{name}: {cap(msg, MAX_MESSAGE)}\n"
 
 
-def user_frames(tb, offset: int, lines: list[str]) -> list[tuple[int, str, str]]:
-    """(line number in program+tests, function name, stripped source line) of the exec'd frames."""
-    out = []
+def user_frames(tb, offset: int, lines: list[str]) -> list[tuple[int, str, str, str]]:
+    """(file, line number, function name, stripped source line) of the frames from the first exec'd
+    one on: "<string>" frames numbered in program+tests, library frames as Python reports them."""
+    out, seen_user = [], False
     for fs in traceback.extract_tb(tb):
-        if fs.filename != FILENAME:
-            continue
-        n = (fs.lineno or 0) - offset
-        code = lines[n - 1].strip() if 1 <= n <= len(lines) else ""
-        out.append((n, fs.name, code))
+        if fs.filename == FILENAME:
+            seen_user = True
+            n = (fs.lineno or 0) - offset
+            out.append((FILENAME, n, fs.name, lines[n - 1].strip() if 1 <= n <= len(lines) else ""))
+        elif seen_user:
+            out.append((fs.filename, fs.lineno or 0, fs.name, (fs.line or "").strip()))
     return out
 
 
-def format_frames(frames: list[tuple[int, str, str]]) -> list[str]:
+def format_frames(frames: list[tuple[str, int, str, str]]) -> list[str]:
     out: list[str] = []
     last = None
     count = 0
-    for n, name, code in frames:
-        key = (n, name)
+    for filename, n, name, code in frames:
+        key = (filename, n, name)
         if key == last:
             count += 1
         else:
@@ -77,7 +81,7 @@ def format_frames(frames: list[tuple[int, str, str]]) -> list[str]:
             last, count = key, 1
         if count > REPEAT_CUTOFF:
             continue
-        text = f'  File "{FILENAME}", line {n}, in {name}\n'
+        text = f'  File "{filename}", line {n}, in {name}\n'
         if code:
             text += f"    {code}\n"
         out.append(text)
@@ -87,9 +91,10 @@ def format_frames(frames: list[tuple[int, str, str]]) -> list[str]:
 
 
 def runtime_feedback(exc: BaseException, tb, offset: int, lines: list[str]) -> tuple[str, list[tuple[int, str, str]]]:
+    """The feedback text and the (line, function, source) of the "<string>" frames (failed_test)."""
     frames = user_frames(tb, offset, lines)
     text = HEADER + "\n".join(format_frames(frames)) + exception_only(exc)
-    return cap(text, MAX_FEEDBACK), frames
+    return cap(text, MAX_FEEDBACK), [(n, name, code) for f, n, name, code in frames if f == FILENAME]
 
 
 def syntax_feedback(exc: SyntaxError, offset: int) -> str:
@@ -104,4 +109,4 @@ def syntax_feedback(exc: SyntaxError, offset: int) -> str:
         exc.msg = cap(exc.msg, MAX_MESSAGE)
     if exc.text and len(exc.text) > MAX_MESSAGE:
         exc.text = cap(exc.text, MAX_MESSAGE)
-    return cap(HEADER + exception_only(exc), MAX_FEEDBACK)
+    return cap(HEADER + "\n".join(traceback.format_exception_only(type(exc), exc)), MAX_FEEDBACK)

@@ -42,11 +42,19 @@ class WorkerDied(RuntimeError):
     pass
 
 
+def _package_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
 class Worker:
-    def __init__(self) -> None:
+    def __init__(self, python: str | None = None) -> None:
+        env = _worker_env()
+        if python:  # another interpreter (execute.python): it imports the worker from this checkout
+            env["PYTHONPATH"] = _package_root()
+        self.python = python
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "leti.execution.executor.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env(), cwd="/", close_fds=True,
+            [python or sys.executable, "-m", "leti.execution.executor.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/", close_fds=True,
         )
         self.hello: dict | None = None
         self._buf = bytearray()
@@ -112,10 +120,11 @@ class Worker:
 
 
 class Pool:
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, python: str | None = None) -> None:
         self.n = max(1, int(n))
+        self.python = python
         self.lock = threading.Lock()
-        self.workers = [Worker() for _ in range(self.n)]
+        self.workers = [Worker(python) for _ in range(self.n)]
         for w in self.workers:
             w.wait_ready()
 
@@ -133,7 +142,7 @@ class Pool:
             old.close()
         except Exception:  # noqa: BLE001
             pass
-        self.workers[i] = Worker()
+        self.workers[i] = Worker(self.python)
 
     def run(self, jobs: list[dict], on_result: Callable[[int, dict], None]) -> None:
         """Run `jobs` (normalised), calling on_result(index, result) from worker threads."""
@@ -195,17 +204,17 @@ class Pool:
             w.close()
 
 
-_POOLS: dict[int, Pool] = {}
+_POOLS: dict[tuple[int, str | None], Pool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def get_pool(n: int) -> Pool:
+def get_pool(n: int, python: str | None = None) -> Pool:
     with _POOLS_LOCK:
-        pool = _POOLS.get(n)
+        pool = _POOLS.get((n, python))
         if pool is None or any(w.proc.poll() is not None for w in pool.workers):
             if pool is not None:
                 pool.close()
-            pool = _POOLS[n] = Pool(n)
+            pool = _POOLS[(n, python)] = Pool(n, python)
         return pool
 
 
