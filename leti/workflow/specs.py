@@ -128,6 +128,7 @@ def eval_score_spec(plan: Plan, run: Run, iteration: int, cond: str) -> list[dic
              "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"],
              "eae_occurrence": run.params["execute"]["eae_occurrence"],
              **({"python": run.params["execute"]["python"]} if run.params["execute"]["python"] else {}),
+             **({"limit": plan.config["benchmarks"][name]["limit"]} if plan.config["benchmarks"][name].get("limit") else {}),
              **({"benchmark_timeout": plan.config["benchmarks"][name]["timeout"]}
                 if plan.config["benchmarks"][name].get("timeout") else {})}
             for name in plan.benchmarks_at(run, iteration, cond)]
