@@ -103,7 +103,9 @@ def run_score(args):
     if args.cache:
         Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     workers = max((j["item"].get("workers", 2) for j in jobs), default=2)
-    eae_problems = [p for j in jobs if "eae" in j["scorers"] for p in j["problems"]]
+    # problems whose verdicts are decided outside the sandbox: EAE's verifier, GSM8K's PaL check
+    eae_problems = [p for j in jobs for p in j["problems"] if p.get("benchmark") in ("eae", "gsm8k")
+                    or p.get("scorer") == "eae"]
     occurrence = next((j["item"].get("eae_occurrence") for j in jobs if "eae" in j["scorers"]), None) or "nearest"
     python = next((j["item"].get("python") for j in jobs if j["item"].get("python")), None)
     results = execute_with_verdicts(all_programs, eae_problems, occurrence, workers=workers, cache_path=args.cache,

@@ -86,7 +86,7 @@ def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: st
         "tests": _tests_for(problem, tests_variant),
         "header": problem.get("header", "") or "",
         **({"timeout": float(limit)} if limit else {}),
-        "capture": problem.get("capture"),
+        "capture": ((problem.get("meta") or {}).get("capture_variants") or {}).get(tests_variant) or problem.get("capture"),
         "meta": {
             "task_id": problem["task_id"],
             "sample_idx": int(sample["sample_idx"]),

@@ -1,5 +1,5 @@
-"""Programs in, final verdicts out: the sandboxed evaluator, then (for EAE problems) the rule-based
-verifier on the captured arguments. Every later stage (FCFT data, scoring) reads these verdicts and
+"""Programs in, final verdicts out: the sandboxed evaluator, then, outside the sandbox, the rule-based
+EAE verifier on the captured arguments and PaL's GSM8K check on the captured answers. Every later stage (FCFT data, scoring) reads these verdicts and
 never verifies again."""
 from __future__ import annotations
 
@@ -23,4 +23,8 @@ def execute_with_verdicts(programs: list[dict], problems: Iterable[dict] | None 
         from leti.execution.eae_verify import verify_results
 
         results = verify_results(problems, results, occurrence=eae_occurrence)
+    if any(p.get("benchmark") == "gsm8k" for p in problems):
+        from leti.execution import gsm8k_verdict
+
+        results = gsm8k_verdict.verify_results(problems, results)
     return results

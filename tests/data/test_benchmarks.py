@@ -87,7 +87,8 @@ def test_gsm8k_prompts_and_checks():
     assert p["prompt"].count("\nQ: ") == 8
     assert p["target"] == 18 and p["tests"] == "\nassert solution() == 18\n"
     assert p["program_prefix"] == "none" and p["postprocess"] == "gsm8k_pal"
-    assert p["meta"]["tests_variants"]["pal_tolerance"] == "\nassert abs(solution() - 18) < 0.001\n"
+    assert p["meta"]["tests_variants"]["pal_tolerance"] == ""  # PaL's check runs outside the sandbox
+    assert "solution()" in p["meta"]["capture_variants"]["pal_tolerance"]
     pal, _ = gsm8k.load_problems("test", ROOT, style="pal")
     assert pal[0]["prompt"].endswith("Q: " + p["meta"]["question"] + "\n\n# solution in Python:\n\n\n")
 

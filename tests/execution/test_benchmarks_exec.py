@@ -89,7 +89,11 @@ def test_gsm8k_hand_written_pal_programs():
     for s in samples:
         s.pop("model_input")
     exact = _run(build_programs(problems, samples, postprocess=True))
-    tol = _run(build_programs(problems, samples, postprocess=True, tests_variant="pal_tolerance"))
+    from leti.execution.verdicts import execute_with_verdicts
+
+    tol_progs = build_programs(problems, samples, postprocess=True, tests_variant="pal_tolerance")
+    assert all(p["tests"] == "" and "solution()" in p["capture"] for p in tol_progs)  # nothing checked in the sandbox
+    tol = {r["id"]: r for r in execute_with_verdicts(tol_progs, problems, workers=2, progress=False)}
     raw = _run(build_programs(problems, samples, postprocess=False))
     for i, r in enumerate(rows):
         rid = f"gsm8k/{r['index']}#{i}"

@@ -9,8 +9,11 @@ Two checks, both executed in the sandboxed evaluator:
 
 * ``tests`` — LeTI's exact check ``"\\nassert solution() == {target}\\n"`` (so 18.0 == 18
   passes, 17.9999 does not);
-* ``meta["tests_variants"]["pal_tolerance"]`` — PaL's check, ``abs(solution() - target) < 1e-3``.
-  Build a second program set with ``leti programs --tests-variant pal_tolerance``.
+* ``meta["tests_variants"]["pal_tolerance"]`` — PaL's check, ``abs(float(solution()) - target) < 1e-3``,
+  decided outside the program: the variant runs no test in the sandbox, its capture code returns
+  `solution()`'s value as plain data and `leti.execution.gsm8k_verdict` compares it (so a program can
+  neither patch `abs` nor return an object that compares equal to anything). Build a second program
+  set with ``leti programs --tests-variant pal_tolerance``.
 
 Data: PaL's ``gsm.jsonl`` (input/target; what LeTI used). The same 1319 items can be rebuilt
 from GSM8K rows (question/answer, local ``gsm8k/test.jsonl`` or the hub's ``gsm8k``/``main``)
@@ -42,7 +45,22 @@ def exact_tests(target) -> str:
 
 
 def tolerance_tests(target) -> str:
-    return f"\nassert abs(solution() - {target}) < {PAL_TOLERANCE}\n"
+    """Nothing to run in the sandbox: the check is made on the captured answer (PAL_CAPTURE)."""
+    return ""
+
+
+# Runs after the program in its namespace: `solution()`'s value as plain data of exact built-in types.
+PAL_CAPTURE = """
+import builtins as __b
+def __leti_plain(v):
+    t = __b.type(v)
+    if t is __b.bool or t is __b.int or t is __b.float:
+        return {"type": t.__name__, "value": __b.repr(v)}
+    if t is __b.str:
+        return {"type": "str", "value": v[:200]}
+    return {"type": "other", "name": __b.str(t.__name__)[:80]}
+__leti_capture__ = __leti_plain(solution())
+"""
 
 
 def answer_to_target(answer: str):
@@ -101,7 +119,8 @@ def problems_from_rows(rows: list[dict], template: str, style: str = "leti", spl
             tests=exact_tests(target), program_prefix="none", postprocess="gsm8k_pal",
             scorer="execute", timeout=5.0, reference=None, target=target,
             meta={"index": i, "question": r["input"], "prompt_template": template_id(style),
-                  "tests_variants": {"pal_tolerance": tolerance_tests(target)}},
+                  "tests_variants": {"pal_tolerance": tolerance_tests(target)},
+                  "capture_variants": {"pal_tolerance": PAL_CAPTURE}},
         ))
     return out
 
