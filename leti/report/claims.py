@@ -50,6 +50,15 @@ CLAIMS = [
               f"+-{NO_DEGRADATION_MARGIN:g} points)",
      "kind": "iterations", "arm": P.LETI, "benches": OUT_OF_DOMAIN, "metric": "pass", "direction": +1,
      "margin": NO_DEGRADATION_MARGIN},
+    {"id": "regularization_protects_out_of_domain_no_token",
+     "claim": "removing regularization hurts out-of-domain performance, no reward token (the poster's reading)",
+     "kind": "arms", "a": P.LETI, "b": NO_REG, "benches": OUT_OF_DOMAIN, "metric": "pass", "direction": +1,
+     "cond": "none"},
+    {"id": "no_out_of_domain_degradation_no_token",
+     "claim": f"with regularization, no significant out-of-domain degradation, no reward token (the poster's reading; "
+              f"within +-{NO_DEGRADATION_MARGIN:g} points)",
+     "kind": "iterations", "arm": P.LETI, "benches": OUT_OF_DOMAIN, "metric": "pass", "direction": +1,
+     "margin": NO_DEGRADATION_MARGIN, "cond": "none"},
     {"id": "no_regularization_raises_heldout_loss",
      "claim": "removing regularization raises the held-out LM loss (w/o regularization minus LeTI, last iteration)",
      "kind": "loss", "a": NO_REG, "b": P.LETI, "benches": ("heldout_loss",), "metric": "loss", "direction": +1},
@@ -131,7 +140,9 @@ class Claims:
             if spec["kind"] == "iterations":
                 if not (0 in evald and last in evald and last > 0):
                     return f"{bench} is not evaluated at iteration 0 and at the last iteration"
-                cond = self._cond(arm.runs[0], last, bench)
+                cond = spec.get("cond") or self._cond(arm.runs[0], last, bench)
+                if cond not in res.conds(arm.runs[0], last, bench):
+                    return f"{bench} is not evaluated under {'no token' if cond == 'none' else cond} at the last iteration"
                 return {r.seed: [((r, last, cond), (r, 0, None))] for r in arm.runs}
             cx, cy = spec["conds"]
             conds = res.conds(arm.runs[0], last, bench)
@@ -154,7 +165,10 @@ class Claims:
         if spec["kind"] == "arms":
             if last not in evald or last == 0:
                 return f"{bench} is not evaluated at the last iteration"
-            return {r.seed: [((r, last, None), (rb[r.seed], last, None))] for r in seeds}
+            cond = spec.get("cond")
+            if cond and not (cond in res.conds(a.runs[0], last, bench) and cond in res.conds(b.runs[0], last, bench)):
+                return f"{bench} is not evaluated under {'no token' if cond == 'none' else cond} at the last iteration"
+            return {r.seed: [((r, last, cond), (rb[r.seed], last, cond))] for r in seeds}
         its = [i for i in evald if i >= 1]
         if len(its) < (2 if spec["kind"] == "efficiency" else 1):
             return f"{bench} is not evaluated at enough iterations >= 1"
@@ -254,7 +268,7 @@ class Claims:
         b = BOOTSTRAP_B // 4  # each replicate recomputes both curves
         draws = [ratio(list(rng.integers(0, len(seeds), len(seeds))) if len(seeds) > 1 else alls,
                        list(rng.integers(0, len(tasks), len(tasks)))) for _ in range(b)]
-        lo, hi = np.percentile(draws, [2.5, 97.5])
+        lo, hi = np.percentile(draws, [2.5, 97.5], method="nearest")  # inf: textual never reached it there
         return Interval(effect, float(lo), float(hi), f"cluster bootstrap of the step ratio ({where}), B={b}",
                         len(tasks), len(seeds))
 
@@ -292,9 +306,9 @@ class Claims:
             "variant": None if spec["kind"] == "loss" else VARIANT.get(bench, "raw"),
             "direction": ("within +-%g" % spec["margin"]) if spec.get("margin") else
                          ("increase" if spec["direction"] > 0 else "decrease"),
-            "effect": _r(iv.effect * scale) if tested else None,
-            "ci_low": _r(iv.lo * scale) if tested and iv.lo is not None else None,
-            "ci_high": _r(iv.hi * scale) if tested and iv.hi is not None else None,
+            "effect": _finite(iv.effect * scale) if tested else None,
+            "ci_low": _finite(iv.lo * scale) if tested and iv.lo is not None else None,
+            "ci_high": _finite(iv.hi * scale) if tested and iv.hi is not None else None,
             "unit": unit,
             "ci_method": iv.method if tested else None,
             "n_problems": iv.n_units if tested and spec["kind"] != "loss" else None,
@@ -314,6 +328,11 @@ def _shift(iv: Interval, by: float) -> Interval:
 
 def _r(x: float) -> float:
     return float(f"{x:.6g}")
+
+
+def _finite(x: float) -> float | None:
+    """A bound that JSON can hold: an infinite one (textual never reached binary's best) becomes None."""
+    return _r(x) if np.isfinite(x) else None
 
 
 def _unit_note(r: dict) -> str:
@@ -338,7 +357,8 @@ def claims_markdown(rows: list[dict], provenance: str) -> str:
            "| claim | context | benchmark | claimed | effect | 95% CI | problems x seeds | verdict |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        ci = "" if r["ci_low"] is None else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
+        lo, hi = ("" if r["ci_low"] is None else f"{r['ci_low']:.4g}"), ("inf" if r["ci_high"] is None else f"{r['ci_high']:.4g}")
+        ci = "" if r["ci_low"] is None and r["ci_high"] is None else f"[{lo}, {hi}]"
         eff = "" if r["effect"] is None else f"{r['effect']:.4g}"
         bench = r["benchmark"] + (f" ({r['variant']})" if r["variant"] else "")
         units = "" if r["verdict"] == "NOT TESTED" else (f"{r['n_problems']} x {r['n_seeds']}" if r["n_problems"]
