@@ -140,8 +140,8 @@ class Claims:
             if spec["kind"] == "iterations":
                 if not (0 in evald and last in evald and last > 0):
                     return f"{bench} is not evaluated at iteration 0 and at the last iteration"
-                cond = spec.get("cond") or self._cond(arm.runs[0], last, bench)
-                if cond not in res.conds(arm.runs[0], last, bench):
+                cond = spec.get("cond")  # None: Results' default, <|good|> where evaluated (the poster's LeTI rows)
+                if cond and cond not in res.conds(arm.runs[0], last, bench):
                     return f"{bench} is not evaluated under {'no token' if cond == 'none' else cond} at the last iteration"
                 return {r.seed: [((r, last, cond), (r, 0, None))] for r in arm.runs}
             cx, cy = spec["conds"]
@@ -173,11 +173,6 @@ class Claims:
         if len(its) < (2 if spec["kind"] == "efficiency" else 1):
             return f"{bench} is not evaluated at enough iterations >= 1"
         return {r.seed: [((r, i, None), (rb[r.seed], i, None)) for i in its] for r in seeds}
-
-    def _cond(self, run, it, bench) -> str | None:
-        """The conditioning a claim reads at a loop checkpoint: <|good|> (as the poster's LeTI rows)."""
-        conds = self.res.conds(run, it, bench)
-        return "good" if "good" in conds else None
 
     # ---------------------------------------------------------------- intervals
     def _interval(self, spec, bench, pairs) -> Interval | None:
