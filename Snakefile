@@ -16,7 +16,7 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-validate_or_exit(config, workflow.basedir)
+validate_or_exit(config)
 
 
 include: "rules/common.smk"

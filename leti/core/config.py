@@ -131,9 +131,9 @@ class Config:
     def from_dict(cls, data: dict | None, where: str | None = None):
         """Build from a mapping; unknown keys are an error naming `where` (default: SECTION)."""
         where = where or cls.SECTION
-        data = dict(data or {})
-        if not isinstance(data, dict):
+        if data is not None and not isinstance(data, dict):
             raise UserError(f"{where}: expected a mapping, got {data!r}")
+        data = dict(data or {})
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

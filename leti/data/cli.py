@@ -6,8 +6,7 @@ import json
 
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_json, atomic_write_jsonl, sha256_file
-
-MANIFEST_SUFFIX = ".manifest.json"
+from leti.data import MANIFEST_SUFFIX
 BENCHMARK_CHOICES = ("mbpp", "humaneval", "gsm8k", "bbh", "eae")
 
 _SYNTH_HELP = {

@@ -10,9 +10,8 @@ from pathlib import Path
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_json, atomic_write_jsonl, read_jsonl, sha256_file
 from leti.core.vocab import CONDITIONS
+from leti.data import MANIFEST_SUFFIX
 from leti.evaluation.metrics import DEFAULT_KS
-
-MANIFEST_SUFFIX = ".manifest.json"
 
 
 # ---------------------------------------------------------------- leti score

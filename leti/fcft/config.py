@@ -1,7 +1,7 @@
 """FCFT parameters (`params.fcft`, `params.train`): torch-free, validated on construction."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from leti.core.config import Config, param
@@ -70,4 +70,4 @@ class TrainConfig(Config):
                             f"{self.SECTION}.micro_batch_size ({self.micro_batch_size})")
 
 
-__all__ = ["FcftConfig", "TrainConfig", "field"]
+__all__ = ["FcftConfig", "TrainConfig"]

@@ -61,7 +61,7 @@ def validate_config(config: dict, name: str = "config") -> None:
     check_config(config, name)
 
 
-def validate_or_exit(config: dict, basedir: str | None = None) -> None:
+def validate_or_exit(config: dict) -> None:
     """For the Snakefile: validate, or exit with `config error: <one line>`."""
     import sys
 

@@ -61,7 +61,8 @@ def _included(combo: dict, filters: list[dict]) -> bool:
     return not filters or any(all(combo.get(k) == str(v) for k, v in f.items()) for f in filters)
 
 
-def expand_runs(config: dict, config_name: str = "config") -> list[Run]:
+def expand_runs(config: dict, config_name: str = "config", base: dict | None = None) -> list[Run]:
+    """Runs of the grid; `base`: config["params"] with defaults filled (computed when not given)."""
     axes: dict = config["axes"]
     names = list(axes)
     for f in config.get("exclude", []) + config.get("include", []):
@@ -71,7 +72,8 @@ def expand_runs(config: dict, config_name: str = "config") -> list[Run]:
             if str(v) not in map(str, axes[k]):
                 raise UserError(f"{config_name}: include/exclude names unknown value '{v}' of axis '{k}'")
     runs = []
-    base = Params.from_dict(config["params"]).to_dict()  # defaults filled: an axis may override any field
+    if base is None:  # defaults filled: an axis may override any field
+        base = Params.from_dict(config["params"]).to_dict()
     for values in itertools.product(*[list(axes[n]) for n in names]):
         combo = {n: str(v) for n, v in zip(names, values)}
         if _excluded(combo, config.get("exclude", [])) or not _included(combo, config.get("include", [])):
@@ -159,7 +161,8 @@ class Plan:
 
     def __init__(self, config: dict, config_name: str = "config"):
         self.config = config
-        self.runs = expand_runs(config, config_name)
+        self.params = Params.from_dict(config["params"]).to_dict()  # defaults filled in (TaskConfig's synth_seed, ...)
+        self.runs = expand_runs(config, config_name, self.params)
         self.by_id = {r.id: r for r in self.runs}
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
@@ -290,7 +293,7 @@ class Plan:
         return self.path("heldout_loss", ek=self.eval_key(run, iteration), it=iteration)
 
     def synth_dir(self, seed: int | None = None) -> str:
-        seed = self.config["params"]["task"].get("synth_seed", 0) if seed is None else seed
+        seed = self.params["task"]["synth_seed"] if seed is None else seed
         return self.path("synth_dir", s=seed)
 
     def train_problems(self, run: Run) -> str:
