@@ -25,12 +25,27 @@ def _check_source(name_or_path: str) -> None:
     looks_local = name_or_path.startswith((".", "/")) or os.sep in name_or_path and Path(name_or_path).parts[0] in (".", "..")
     if looks_local and not Path(name_or_path).exists():
         raise UserError(f"{name_or_path}: model directory not found")
+    if Path(name_or_path).is_dir():
+        from leti.model.checkpoint import check_checkpoint_files
+
+        check_checkpoint_files(name_or_path)
+
+
+def _load_error(name_or_path: str, what: str, exc: Exception) -> UserError:
+    """A local directory that transformers cannot load: one line naming it (a hub id: re-raised)."""
+    lines = str(exc).strip().splitlines()
+    return UserError(f"{name_or_path}: cannot load the {what} ({type(exc).__name__}: {lines[0][:200] if lines else ''})")
 
 
 def load_tokenizer(name_or_path: str):
     """Tokenizer with LeTI's conventions: left padding, pad = eos (spec §1.1)."""
     _check_source(name_or_path)
-    tok = AutoTokenizer.from_pretrained(name_or_path)
+    try:
+        tok = AutoTokenizer.from_pretrained(name_or_path)
+    except Exception as exc:
+        if not Path(name_or_path).is_dir():
+            raise
+        raise _load_error(name_or_path, "tokenizer", exc) from None
     tok.padding_side = "left"
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -63,11 +78,16 @@ def load_model(name_or_path: str, device: torch.device | str = "cpu", dtype: str
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     try:
-        model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
-    except (ValueError, ImportError) as exc:
-        if attn_implementation and "attn" in str(exc).lower():  # architecture without SDPA support
-            kwargs.pop("attn_implementation")
+        try:
             model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
-        else:
+        except (ValueError, ImportError) as exc:
+            if attn_implementation and "attn" in str(exc).lower():  # architecture without SDPA support
+                kwargs.pop("attn_implementation")
+                model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+            else:
+                raise
+    except Exception as exc:
+        if not Path(name_or_path).is_dir():
             raise
+        raise _load_error(name_or_path, "model", exc) from None
     return model.to(device)

@@ -84,7 +84,10 @@ def test_user_profile_alone_selects_paper_preset(slurm_cluster, tmp_path):
     assert "tag=paper-preset" in r.stdout, r.stdout
     assert "slurm_partition=gpu" in r.stdout and "gpu=1" in r.stdout, r.stdout
     assert "slurm_partition=cpu" in r.stdout and "mem_mb=8000" in r.stdout, r.stdout
-    assert not (REPO / "profiles" / "default").exists()
+    # the repo's workflow profile (applied to every run) must set no option: it would replace
+    # the same top-level keys of --profile slurm (it only checks config files)
+    from leti.workflow.configfiles import workflow_profile_options
+    assert workflow_profile_options(REPO / "profiles" / "default" / "config.yaml") == {}
 
 
 def test_stop_leaves_no_daemons(slurm_cluster):

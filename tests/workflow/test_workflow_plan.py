@@ -220,6 +220,8 @@ def test_conda_envs_pin_what_requirements_pin():
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c["params"]["train"].update(lr="fast"), "params.train.lr: 'fast' is not of type 'number'"),
     (lambda c: c["params"]["train"].update(steps=0), "params.train.steps: 0 is less than the minimum of 1"),
+    (lambda c: c["params"]["train"].update(steps=-5), "params.train.steps: -5 is less than the minimum of 1"),
+    (lambda c: c["benchmarks"]["synth_test"]["problems"].pop("file"), "benchmarks.synth_test.problems: source synth needs 'file'"),
     (lambda c: c["params"]["train"].update(reg_ratio=-1), "params.train.reg_ratio: -1 is less than the minimum of 0"),
     (lambda c: c["benchmarks"]["mbpp"]["problems"].update(benchmark="mbppx"), "unknown benchmark 'mbppx'"),
     (lambda c: c["benchmarks"]["mbpp"]["problems"].pop("benchmark"), "benchmarks.mbpp.problems: missing 'benchmark'"),
