@@ -5,8 +5,10 @@
 from snakemake.utils import min_version
 
 from leti.workflow.checks import validate_or_exit
+from leti.workflow.locks import recover_stale_locks
 
 min_version("9.0")
+recover_stale_locks(workflow)  # locks left by a killed run on this host (README: resuming after a crash)
 
 
 # A preset given with --configfile (or by a profile) replaces config.yaml instead of being merged
