@@ -19,7 +19,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from leti.core.io import atomic_open  # noqa: E402
 from leti.report import paper as P  # noqa: E402
-from leti.report.labels import arm_labels, benchmark_label, degenerate  # noqa: E402
+from leti.report.labels import ALL_ZERO, arm_labels, benchmark_label, degenerate  # noqa: E402
 from leti.report.stats import Stat  # noqa: E402
 from leti.report.tables import IN_DOMAIN, Builder, bucket_share, efficiency_row, pass_at  # noqa: E402
 
@@ -49,9 +49,9 @@ def _note(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
 
 
-def mark_degenerate(ax, reason: str) -> None:
+def mark_degenerate(ax, reason: str, detail: str = "") -> None:
     """Write why a panel shows nothing (labels.degenerate) across it; the axes stay, so a zero line is seen."""
-    ax.text(0.5, 0.35, reason, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.25",
+    ax.text(0.5, 0.35, reason + (f"\n{detail}" if detail else ""), ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.25",
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.6"})
 
 
@@ -74,10 +74,11 @@ class Figures:
     def _arms(self):
         return [(ctx, self.labels[arm.id], arm) for ctx in self.res.contexts() for _, arm, _ in self.b._curve_rows(ctx)]
 
-    def _flag(self, fig_name: str, panel: str, ax, values) -> bool:
+    def _flag(self, fig_name: str, panel: str, ax, values, lines: int = 1) -> bool:
         reason = degenerate(values)
         if reason:
-            mark_degenerate(ax, reason)
+            mark_degenerate(ax, reason, f"(the {lines} arms' lines overlap at 0)" if lines > 1 and reason == ALL_ZERO
+                            else "")
             self.degenerate.setdefault(fig_name, {})[panel] = reason
         return bool(reason)
 
@@ -128,7 +129,7 @@ class Figures:
             ax.set_ylabel("pass@1 (%)")
             ax.set_xticks(ticks)
             ax.grid(alpha=0.3)
-            if self._flag("pass1_iterations", bench, ax, every):
+            if self._flag("pass1_iterations", bench, ax, every, lines=len(arms)):
                 ax.set_ylim(bottom=-1)
         if self._max_seeds([a for _, _, a in arms]) > 1:
             band = _band_handle(self._max_seeds([a for _, _, a in arms]))

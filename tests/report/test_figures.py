@@ -117,7 +117,7 @@ def test_all_zero_panel_is_marked(tmp_path):
     fig = figs.pass1_iterations()
     assert figs.degenerate == {"pass1_iterations": {"mbpp": ALL_ZERO}}
     mbpp = next(ax for ax in fig.axes if ax.get_title().startswith("MBPP"))
-    assert [t.get_text() for t in mbpp.texts] == [ALL_ZERO]
+    assert [t.get_text() for t in mbpp.texts] == [ALL_ZERO + "\n(the 3 arms' lines overlap at 0)"]
     plt.close(fig)
 
 
