@@ -209,7 +209,7 @@ class Figures:
         ax.set_ylabel("pass@1 (%)")
         ax.grid(alpha=0.3)
         self._flag("pass1_fcft_steps", bench, ax, values)
-        handles, labels = ax.get_legend_handles_labels()
+        handles, _ = ax.get_legend_handles_labels()
         if seeds > 1:
             handles.append(_band_handle(seeds))
         fig.legend(handles=handles, loc="lower center", ncol=1, frameon=False)

@@ -12,7 +12,14 @@ import pytest
 
 from leti.report.collect import Arm, Results
 from leti.report.figures import Figures
-from leti.report.labels import ALL_MISSING, ALL_ZERO, arm_labels, context_labels, degenerate, facet_label
+from leti.report.labels import (
+    ALL_MISSING,
+    ALL_ZERO,
+    arm_labels,
+    context_labels,
+    degenerate,
+    facet_label,
+)
 from leti.report.tables import Builder
 
 FIX = Path(__file__).parents[1] / "fixtures" / "report"
