@@ -4,6 +4,10 @@ write a self-describing checkpoint and a per-step loss CSV.
 
 Same code on CPU (fp32) and GPU (bf16 autocast over fp32 master weights by default; `bf16`
 weights as the original's TPU run is an option). A killed job resumes from `<out>.resume/`.
+Loss rows are appended to a partial CSV as training goes (flushed per row, for watching a long
+job): `<out>.loss.csv.partial` beside the checkpoint when `loss_csv` lies inside it (the rules'
+case), else `<loss_csv>.partial`. The final `loss_csv` is written atomically at the end and the
+partial file removed.
 """
 from __future__ import annotations
 
@@ -18,10 +22,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_text, stable_hash
+from leti.core.progress import progress as progress_bar
 from leti.core.provenance import environment
 from leti.fcft.config import TrainConfig
 from leti.fcft.dataset import tokenize_example
@@ -179,7 +183,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         else contextlib.nullcontext
     micro = cfg.micro_batch_size
     t0 = time.time()
-    bar = tqdm(total=steps, initial=step, desc=f"fcft it{iteration}", disable=not progress, mininterval=2)
+    bar = progress_bar(steps, f"fcft it{iteration}", unit="step", initial=step, disable=not progress)
+    partial_csv = _PartialCsv(partial_loss_csv(out, loss_csv), rows_log) if loss_csv else None
 
     def optimizer_step(rows, masks, kind):
         for g in opt.param_groups:
@@ -197,6 +202,8 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
                          "fcft_step": base_fcft_step + step + (1 if kind == "fcft" else 0), "kind": kind,
                          "loss": round(loss, 6), "tokens": ntok, "lr": lr_at(step),
                          "elapsed_s": round(time.time() - t0, 2)})
+        if partial_csv is not None:
+            partial_csv.append(rows_log[-1])
         return loss
 
     while step < steps:
@@ -239,9 +246,43 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         w = csv.DictWriter(buf, fieldnames=list(rows_log[0].keys()))
         w.writeheader(); w.writerows(rows_log)
         atomic_write_text(loss_csv, buf.getvalue())
+        partial_csv.remove()
     if resume_dir.exists():
         shutil.rmtree(resume_dir)
     return metrics
+
+
+def partial_loss_csv(out_dir: str | Path, loss_csv: str | Path) -> Path:
+    """Where the loss rows go while training (never inside the checkpoint directory, which appears
+    only complete)."""
+    out, csv_path = Path(out_dir).absolute(), Path(loss_csv).absolute()
+    if out in csv_path.parents:
+        return out.with_name(out.name + ".loss.csv.partial")
+    return csv_path.with_name(csv_path.name + ".partial")
+
+
+class _PartialCsv:
+    """The loss rows so far, one flushed line per optimizer step. Rewritten from the resume
+    snapshot's rows when a killed job resumes; never read back by the harness."""
+
+    def __init__(self, path: Path, rows: list[dict]):
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "w", encoding="utf-8", newline="")
+        self.writer = None
+        for row in rows:
+            self.append(row)
+
+    def append(self, row: dict) -> None:
+        if self.writer is None:
+            self.writer = csv.DictWriter(self.fh, fieldnames=list(row.keys()))
+            self.writer.writeheader()
+        self.writer.writerow(row)
+        self.fh.flush()
+
+    def remove(self) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
 
 
 def _save_resume(resume_dir, model, tok, opt, step, credit, data_rng, epoch_order, rows_log, stream, cfg_key):

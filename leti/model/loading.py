@@ -47,6 +47,11 @@ def load_tokenizer(name_or_path: str):
             raise
         raise _load_error(name_or_path, "tokenizer", exc) from None
     tok.padding_side = "left"
+    # Nothing here truncates to model_max_length (prompts that do not fit are counted and given no
+    # room, held-out documents are cut to max_len after tokenizing): mark transformers' one-time
+    # "Token indices sequence length is longer than the specified maximum" warning as given.
+    if isinstance(getattr(tok, "deprecation_warnings", None), dict):
+        tok.deprecation_warnings["sequence-length-is-longer-than-the-specified-maximum"] = True
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok

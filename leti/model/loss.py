@@ -37,6 +37,19 @@ def _loss_sum(model, b, autocast) -> torch.Tensor:
                                              ignore_index=-100, reduction="sum")
 
 
+def _skip_check(input_ids, attention_mask) -> None:
+    return None
+
+
+def _no_padding_check(model) -> None:
+    """Packed rows delimited by position_ids must go without an attention mask (transformers
+    detects the packed sequences only then); its one-time "We strongly recommend passing in an
+    `attention_mask`" check would advise the wrong thing, so it is switched off on this model."""
+    for m in model.modules():
+        if hasattr(m, "warn_if_padding_and_no_attention_mask"):
+            m.warn_if_padding_and_no_attention_mask = _skip_check
+
+
 def global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengths_sorted: bool, *,
                        packing: bool = False, pack_len: int | None = None, packing_attention: str = "position_ids",
                        micro_batch_tokens: int | None = None) -> tuple[float, int]:
@@ -60,6 +73,8 @@ def global_batch_loss(model, rows, masks, pad_id, micro, device, autocast, lengt
         packed = pack_sequences(lengths, width)
         per = rows_per_forward(micro, max(lengths), width, micro_batch_tokens)
         impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
+        if packing_attention == "position_ids":
+            _no_padding_check(model)
         for s in range(0, len(packed), per):
             part = packed[s:s + per]
             b = collate_packed_rows([[rows[i] for i in row] for row in part], pad_id,

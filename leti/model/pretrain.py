@@ -10,9 +10,9 @@ import math
 import time
 
 import torch
-from tqdm import tqdm
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from leti.core.progress import progress
 from leti.core.provenance import environment
 from leti.model.checkpoint import save_checkpoint
 from leti.model.fused_ops import fuse_gelu
@@ -56,9 +56,9 @@ def pretrain_tiny(texts: list[str], tokenizer, out_dir: str, *, steps: int = 300
     t0 = time.time()
     perm = torch.randperm(len(docs), generator=gen).tolist()
     cursor = 0
-    bar = tqdm(range(steps), desc="pretrain", mininterval=2)
+    bar = progress(steps, "pretrain", unit="step")
     running = None
-    for step in bar:
+    for step in range(steps):
         idx = []
         for _ in range(batch_size):
             if cursor >= len(perm):
@@ -73,6 +73,8 @@ def pretrain_tiny(texts: list[str], tokenizer, out_dir: str, *, steps: int = 300
         if step % log_every == 0 or step == steps - 1:
             history.append({"step": step, "loss": round(value, 5), "ema_loss": round(running, 5)})
             bar.set_postfix(loss=f"{running:.3f}")
+        bar.update(1)
+    bar.close()
     metrics = {"final_ema_loss": running, "steps": steps, "seconds": round(time.time() - t0, 1),
                "n_params": sum(p.numel() for p in model.parameters())}
     config = {"kind": "tiny_pretrain", "steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup,

@@ -11,9 +11,9 @@ import json
 import os
 from pathlib import Path
 
-from tqdm import tqdm
 
 from leti.core.io import atomic_write_jsonl, iter_jsonl
+from leti.core.progress import progress as progress_bar
 from leti.core.vocab import condition_prompt
 from leti.sampling.sampler import DecodingConfig, Sampler
 
@@ -61,8 +61,7 @@ def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConf
             partial.write_text("".join(lines[:-1]), encoding="utf-8")
     batches = plan_batches(problems, config.n, config.batch_size)
     total = sum(c[2] for b in batches for c in b)
-    bar = tqdm(total=total, desc=f"sample[{conditioning}]", disable=not progress, mininterval=2)
-    bar.update(len(done))
+    bar = progress_bar(total, f"sample[{conditioning}]", unit="sample", initial=len(done), disable=not progress)
     with open(partial, "a", encoding="utf-8") as fh:
         for batch in batches:
             keys = [(problems[i]["task_id"], s + k) for i, s, c in batch for k in range(c)]
