@@ -128,9 +128,9 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
         lock = threading.Lock()
         bar = None
         if progress:
-            from tqdm import tqdm
+            from leti.core.progress import progress as progress_bar  # tqdm on a terminal, timed lines in logs
 
-            bar = tqdm(total=len(order), desc="execute", unit="prog", dynamic_ncols=True)
+            bar = progress_bar(len(order), "execute", unit="prog")
         fh = open(cache_path, "a", encoding="utf-8") if cache_path else None
         try:
             def on_result(j: int, result: dict) -> None:
