@@ -15,6 +15,9 @@ class ExecuteConfig(Config):
     workers: int = param(1, minimum=1, maximum=1024, help="executor pool size (the job's cores)")
     python: str | None = param(None, help="the interpreter that runs programs (the original's was probably Python "
                                          "3.8, whose syntax messages differ); null: the harness's own")
+    verdict: Literal["isolated", "in_child"] = param(
+        "isolated", help="where assert-style tests are judged: outside the program's process on the plain-data values "
+                         "it computed (tests that cannot be split still run inside), or all inside it (as the original)")
     eae_occurrence: Literal["nearest", "gold"] = param(
         "nearest", help="EAE: which occurrence of a repeated string counts: nearest to the trigger (the original) "
                         "or one matching a gold argument")
