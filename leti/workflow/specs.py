@@ -24,17 +24,26 @@ def sampling_seed(run: Run, iteration: int) -> int:
 
 
 # ---------------------------------------------------------------- resources
+# Every rule that runs a job declares one of these two (rules/*.smk), so partitions and the account
+# come from the config's `resources:` (a preset, or `--config resources=...`), never from a profile's
+# `default-resources` (which only the rules that declare nothing would see). docs/slurm.md.
+def _site(config: dict) -> dict:
+    account = config["resources"].get("account")
+    return {"slurm_account": str(account)} if account not in (None, "") else {}
+
+
 def gpu_resources(config: dict) -> dict:
     r = config["resources"]["gpu_rules"]
     out = {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["gpu_partition"]}
     if r.get("gpus", 0):
         out["gpu"] = r["gpus"]
-    return out
+    return {**out, **_site(config)}
 
 
 def cpu_resources(config: dict) -> dict:
     r = config["resources"]["cpu_rules"]
-    return {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["cpu_partition"]}
+    return {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["cpu_partition"],
+            **_site(config)}
 
 
 # ---------------------------------------------------------------- data
@@ -126,7 +135,7 @@ def eval_score_spec(plan: Plan, run: Run, iteration: int, cond: str) -> list[dic
     return [{"benchmark": name, "problems": plan.bench_problems(name),
              "strip_mode": run.params["eval"]["strip_mode"], "timeout": run.params["execute"]["timeout"],
              "memory_mb": run.params["execute"]["memory_mb"], "workers": run.params["execute"]["workers"],
-             "eae_occurrence": run.params["execute"]["eae_occurrence"],
+             "eae_occurrence": run.params["execute"]["eae_occurrence"], "verdict": run.params["execute"]["verdict"],
              **({"python": run.params["execute"]["python"]} if run.params["execute"]["python"] else {}),
              **({"limit": plan.config["benchmarks"][name]["limit"]} if plan.config["benchmarks"][name].get("limit") else {}),
              **({"benchmark_timeout": plan.config["benchmarks"][name]["timeout"]}
