@@ -21,6 +21,7 @@ import sys
 import time
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -118,12 +119,40 @@ def _blocking_ancestor(path: str) -> str | None:
     return None
 
 
-TMPFS_POINTS = ("/tmp", "/dev/shm")  # replaced by private tmpfs in the worker's mount namespace
+# Private tmpfs mounts in the worker's mount namespace. Writable ones are size-capped and emptied after
+# every program; read-only ones only hide what the host keeps there (UNIX sockets, lock files, pid files).
+RW_TMPFS = (("/tmp", 512), ("/dev/shm", 64))
+RO_TMPFS = ("/run", "/var/run", "/var/tmp", "/var/lock")
+PRIVATE_ROOT = "/tmp/.leti"  # root-only (0711): the scratch tmpfs and the mqueue mount live under it
+SCRATCH_SIZE_MB = 256
+TMPFS_POINTS = tuple(p for p, _ in RW_TMPFS) + RO_TMPFS
 
 
-def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
-    """Called once in the worker after unshare(CLONE_NEWNS). Never touches the host's mounts:
-    / is made recursively private first, and read-only changes use MS_BIND|MS_REMOUNT (per mount)."""
+def host_unix_sockets() -> list[str]:
+    """Paths of the path-bound UNIX sockets of this network namespace (read before leaving it)."""
+    out = []
+    try:
+        with open("/proc/net/unix", "rb") as fh:
+            next(fh, None)
+            for line in fh:
+                parts = line.rstrip(b"\n").split(None, 7)
+                if len(parts) == 8 and parts[7].startswith(b"/"):
+                    out.append(os.fsdecode(parts[7]))
+    except OSError:
+        pass
+    return sorted(set(out))
+
+
+def _under(path: str, points) -> bool:
+    return any(path == t or path.startswith(t.rstrip("/") + "/") for t in points)
+
+
+def setup_mount_namespace(tmp_size_mb: int = 512, sockets: list[str] = ()) -> dict:
+    """Called once in the worker after unshare(CLONE_NEWNS) (and CLONE_NEWIPC). Never touches the host's
+    mounts: / is made recursively private first, and read-only changes use MS_BIND|MS_REMOUNT (per mount).
+
+    Returns {"scratch": a private tmpfs for the per-program scratch directories, "mqueue": the mount of
+    this IPC namespace's POSIX message queues or None, "rw": the writable private mount points}."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     needed = _needed_python_paths()
     hide: dict[str, list[str]] = {}
@@ -131,32 +160,39 @@ def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
         anc = _blocking_ancestor(p)
         if anc is not None:
             hide.setdefault(anc, []).append(p)
-    # The interpreter or the repository may live under /tmp or /dev/shm (a CI checkout in /tmp, say):
-    # bind those paths aside before the private tmpfs covers them, then bind them back.
-    covered = [p for p in needed if any(p == t or p.startswith(t + "/") for t in TMPFS_POINTS)]
-    aside = []
-    if covered:
-        import tempfile
-
-        stage = tempfile.mkdtemp(prefix=".leti-stage-", dir="/run" if os.path.isdir("/run") else "/var/tmp")
-        for i, p in enumerate(covered):
-            st = f"{stage}/{i}"
-            os.mkdir(st)
-            mount(p, st, None, MS_BIND | MS_REC)
-            aside.append((p, st))
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
-    if os.path.isdir("/dev/shm"):
+    points = [(p, size) for p, size in RW_TMPFS] + [(p, 1) for p in RO_TMPFS]
+    points = [(p, size) for p, size in points if os.path.isdir(p) and not os.path.islink(p)]
+    # The interpreter or the repository may live under a covered point (a CI checkout in /tmp, say): hold
+    # an O_PATH descriptor on each such path, cover, then bind it back from /proc/self/fd (the covered
+    # mount stays reachable through the descriptor).
+    covered = [p for p in needed if _under(p, [q for q, _ in points])]
+    held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in covered]
+    rw = []
+    for p, size in points:
         try:
-            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+            mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode={'1777' if size > 1 else '755'}")
+        except OSError:
+            if p == "/tmp":
+                raise
+            continue
+        if size > 1:
+            rw.append(p)
+    for p, fd in held:
+        os.makedirs(p, 0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
+        os.close(fd)
+    # Host UNIX sockets outside the covered points (a socket's mode, not the mount's read-only flag,
+    # decides who may connect): cover each with /dev/null, so connect() finds no socket.
+    for s in sockets:
+        if _under(s, [q for q, _ in points]):
+            continue
+        try:
+            import stat as _stat
+
+            if _stat.S_ISSOCK(os.lstat(s).st_mode):
+                mount("/dev/null", s, None, MS_BIND)
         except OSError:
             pass
-    for p, st in aside:
-        os.makedirs(p, 0o755, exist_ok=True)
-        mount(st, p, None, MS_BIND | MS_REC)
-        umount(st)
-        os.rmdir(st)
-    if aside:
-        os.rmdir(os.path.dirname(aside[0][1]))
     if hide:
         stage_root = "/tmp/.leti-stage"
         os.mkdir(stage_root, 0o700)
@@ -172,11 +208,24 @@ def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
             os.makedirs(p, 0o755, exist_ok=True)
             mount(st, p, None, MS_BIND | MS_REC)
             umount(st)
-        os.rmdir(stage_root) if not os.listdir(stage_root) else None
-    # Re-bind every mount read-only (per-mount flag; MS_BIND keeps the superblock, i.e. the host, untouched).
+            os.rmdir(st)
+        os.rmdir(stage_root)
+    os.mkdir(PRIVATE_ROOT, 0o711)
+    scratch = PRIVATE_ROOT + "/scratch"
+    os.mkdir(scratch, 0o711)
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={SCRATCH_SIZE_MB}m,mode=711")
+    rw.append(scratch)
+    mq = None
+    try:  # this IPC namespace's POSIX message queues, so that what a program leaves there can be removed
+        mq = "/dev/mqueue" if os.path.isdir("/dev/mqueue") else PRIVATE_ROOT + "/mqueue"
+        os.makedirs(mq, 0o755, exist_ok=True)
+        mount("mqueue", mq, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        mq = None
+    # Re-bind every other mount read-only (per-mount flag; MS_BIND keeps the superblock, i.e. the host, untouched).
     keep_flags = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
     for point, opts, fstype in _mountinfo():
-        if point == "/tmp" or point.startswith(("/proc", "/sys")) or fstype in ("proc", "sysfs"):
+        if point in rw or point == mq or point.startswith(("/proc", "/sys")) or fstype in ("proc", "sysfs", "mqueue"):
             continue
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
         for o in opts.split(","):
@@ -185,6 +234,7 @@ def setup_mount_namespace(tmp_size_mb: int = 512) -> None:
             mount(None, point, None, flags)
         except OSError:
             pass  # e.g. a mount point hidden under another mount; the uid level still protects it
+    return {"scratch": scratch, "mqueue": mq, "rw": rw}
 
 
 def probe_uid(uid: int, paths: list[str]) -> bool:
