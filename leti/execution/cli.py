@@ -64,7 +64,7 @@ def configure_execute(parser: argparse.ArgumentParser) -> None:
 
 def read_programs(path: str, defaults: dict) -> list[dict]:
     """Strict reader: a bad line is a one-line UserError naming file, line and field."""
-    from leti.execution.executor import normalize_program
+    from leti.execution.executor import escape_text, normalize_program
 
     try:
         raw = open(path, "rb").read()
@@ -92,9 +92,10 @@ def read_programs(path: str, defaults: dict) -> list[dict]:
             raise UserError(f"{where}: missing field 'id'")
         if not isinstance(rec["id"], str):
             raise UserError(f"{where}: field 'id' must be a string")
-        if rec["id"] in seen:
-            raise UserError(f"{where}: field 'id' {rec['id']!r} duplicates line {seen[rec['id']]}")
-        seen[rec["id"]] = lineno
+        shown = escape_text(rec["id"])  # results carry ids escaped (a lone surrogate cannot be written)
+        if shown in seen:
+            raise UserError(f"{where}: field 'id' {shown!r} duplicates line {seen[shown]}")
+        seen[shown] = lineno
         normalize_program(rec, where, defaults)  # validates; execute_many normalises again
         programs.append(rec)
     return programs
@@ -103,8 +104,16 @@ def read_programs(path: str, defaults: dict) -> list[dict]:
 def run_execute(args: argparse.Namespace) -> int:
     from leti.execution.verdicts import execute_with_verdicts
 
+    import math
+
+    from leti.execution.executor import MAX_MEMORY_MB, MAX_TIMEOUT_S
+
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be at least 1")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        raise UserError(f"--timeout must be in (0, {MAX_TIMEOUT_S:g}] seconds, got {args.timeout}")
+    if args.memory_mb is not None and not 0 < args.memory_mb <= MAX_MEMORY_MB:
+        raise UserError(f"--memory-mb must be in [1, {MAX_MEMORY_MB}], got {args.memory_mb}")
     defaults = {}
     if args.timeout is not None:
         defaults["timeout"] = args.timeout

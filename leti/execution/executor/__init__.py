@@ -17,6 +17,8 @@ from leti.core.vocab import error_bucket
 EVALUATOR_VERSION = "leti-exec-2"  # 2: library frames kept, SyntaxError lines joined with "\n" (the original)
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MEMORY_MB = 1024
+MAX_TIMEOUT_S = 3600.0  # limits above these are input errors (params.execute has the same bounds)
+MAX_MEMORY_MB = 1 << 20
 STATUSES = ("pass", "fail", "error", "syntax_error", "timeout", "memory", "output_limit", "harness_error")
 RESULT_FIELDS = ("id", "key", "status", "exc_type", "message", "feedback", "failed_test", "stdout_tail",
                  "stderr_tail", "wall_s", "cpu_s", "peak_rss_mb", "sandbox", "captured", "evaluator_version", "meta")
@@ -44,13 +46,15 @@ def normalize_program(p: dict, where: str = "program", defaults: dict | None = N
     timeout = p.get("timeout", defaults.get("timeout", DEFAULT_TIMEOUT))
     if timeout is None:
         timeout = defaults.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
-        raise UserError(f"{where}: field 'timeout' must be a positive number of seconds, got {timeout!r}")
+    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout)
+            or not 0 < timeout <= MAX_TIMEOUT_S):
+        raise UserError(f"{where}: field 'timeout' must be a positive number of seconds up to {MAX_TIMEOUT_S:g}, "
+                        f"got {timeout!r}")
     mem = p.get("memory_mb", defaults.get("memory_mb", DEFAULT_MEMORY_MB))
     if mem is None:
         mem = defaults.get("memory_mb", DEFAULT_MEMORY_MB)
-    if isinstance(mem, bool) or not isinstance(mem, int) or mem <= 0:
-        raise UserError(f"{where}: field 'memory_mb' must be a positive integer, got {mem!r}")
+    if isinstance(mem, bool) or not isinstance(mem, int) or not 0 < mem <= MAX_MEMORY_MB:
+        raise UserError(f"{where}: field 'memory_mb' must be a positive integer up to {MAX_MEMORY_MB}, got {mem!r}")
     cap = p.get("capture")
     if cap is not None and not isinstance(cap, str):
         raise UserError(f"{where}: field 'capture' must be a string or null, got {type(cap).__name__}")
@@ -94,10 +98,28 @@ def _load_cache(path: str) -> dict[str, dict]:
     return out
 
 
+def escape_text(v):
+    """`v` with every string (dict keys included) made encodable as UTF-8: a lone surrogate becomes the
+    text `\\udXXX`, so that no writer (JSONL with ensure_ascii=False, a UTF-8 file) can fail on a record."""
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, dict):
+        return {escape_text(k): escape_text(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [escape_text(x) for x in v]
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "backslashreplace")
+    return v
+
+
 def _finish(result: dict, p: dict, key: str) -> dict:
     rec = {f: result.get(f) for f in RESULT_FIELDS}
     rec.update(id=p.get("id"), key=key, evaluator_version=EVALUATOR_VERSION, meta=p.get("meta"))
-    return rec
+    return escape_text(rec)
 
 
 def execute_many(programs: Iterable[dict], workers: int | None = None, cache_path: str | None = None,

@@ -16,11 +16,12 @@ import math
 import os
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
 
+from leti.execution.executor import cgroup as cg
+from leti.execution.executor import cleanup as cl
 from leti.execution.executor import feedback as fb
 from leti.execution.executor import sandbox as sb
 
@@ -46,12 +47,21 @@ class State:
         self.base = ""
         self.counter = 0
         self.devnull = -1
-        self.tmp_mtimes: dict[str, int] = {}
         self.vm = 0
+        self.ipcns = False
+        self.private: list[str] = []  # writable private dirs emptied after every program (/tmp, /dev/shm, mqueue)
+        self.keep: set[str] = set()  # entries of those that are the worker's own
+        self.cg: dict | None = None  # this worker's cgroup (leti.execution.executor.cgroup), if any
+        self.cg_now = False  # the cgroup's memory limit holds for the current program
+        self.oom_last = 0
+        self.cur_pid: int | None = None  # the running program's process, until it is reaped
+        self.pending: str | None = None  # scratch directory to remove after the result is sent
+        self.retire: str | None = None  # why this worker must exit after the current answer
 
     @property
     def level(self) -> str:
-        return "+".join(self.features + ["rlimits"])
+        """The isolation that held for the current program (`cgroup`: its memory/process budget)."""
+        return "+".join(self.features + (["cgroup"] if self.cg_now else []) + ["rlimits"])
 
 
 def bootstrap() -> None:
@@ -63,16 +73,25 @@ def bootstrap() -> None:
     force = os.environ.get("LETI_EXECUTOR_SANDBOX", "")
     root = os.geteuid() == 0
     mntns = False
+    ipcns = False
+    mnt: dict = {}
     if force != "rlimits":
+        sockets = sb.host_unix_sockets()  # this network namespace's path sockets, hidden below
         try:
             sb.unshare(sb.CLONE_NEWNET)
             features.append("netns")
         except OSError:
             pass
+        try:
+            sb.unshare(sb.CLONE_NEWIPC)  # SysV objects and POSIX queues of programs stay in the worker
+            ipcns = True
+            features.append("ipcns")
+        except OSError:
+            pass
         if root:
             try:
                 sb.unshare(sb.CLONE_NEWNS)
-                sb.setup_mount_namespace()
+                mnt = sb.setup_mount_namespace(sockets=sockets)
                 mntns = True
                 features.append("mntns")
             except OSError as exc:
@@ -88,9 +107,17 @@ def bootstrap() -> None:
         if sb.probe_uid(cand, sb._needed_python_paths()):
             uid = cand
             features.append("uid")
-    base = tempfile.mkdtemp(prefix="leti-exec-")
+    cgroup = None
+    if force != "rlimits":
+        cgroup = cg.setup(NPROC_LIMIT)
+    if mnt:
+        base = mnt["scratch"]
+    else:
+        base = tempfile.mkdtemp(prefix="leti-exec-")
     os.chmod(base, 0o711)
-    state = {"features": features, "uid": uid, "mntns": mntns, "base": base}
+    private = [p for p in mnt.get("rw", []) if p != base] + ([mnt["mqueue"]] if mnt.get("mqueue") else [])
+    state = {"features": features, "uid": uid, "mntns": mntns, "base": base, "ipcns": ipcns, "private": private,
+             "keep": [sb.PRIVATE_ROOT, "/tmp/.leti-stage"] if mntns else [], "cgroup": cgroup}
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "leti.execution.executor.worker", "--booted", json.dumps(state)])
 
@@ -99,6 +126,7 @@ def load_state(arg: str) -> State:
     d = json.loads(arg)
     st = State()
     st.features, st.uid, st.mntns, st.base = d["features"], d["uid"], d["mntns"], d["base"]
+    st.ipcns, st.private, st.keep, st.cg = d["ipcns"], d["private"], set(d["keep"]), d["cgroup"]
     return st
 
 
@@ -180,6 +208,13 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         as_limit = vm + int(job["memory_mb"]) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+        if st.cg_now:  # into the worker's cgroup (this program's memory/process budget), while still root
+            for f in st.cg["procs"]:
+                cfd = os.open(f, os.O_WRONLY)
+                try:
+                    os.write(cfd, b"0")
+                finally:
+                    os.close(cfd)
         if st.uid is not None:
             os.setresgid(st.uid, st.uid, st.uid)  # supplementary groups were dropped in the worker
             os.setresuid(st.uid, st.uid, st.uid)  # clears every capability
@@ -246,47 +281,75 @@ def _flush() -> None:
             pass
 
 
-def _clean_private_tmp(st: State) -> None:
-    for d in ("/tmp", "/dev/shm"):
+def _leftovers(st: State) -> list[tuple[str, set[str], bool]]:
+    """The private directories the last program left something in (the worker's own entries aside)."""
+    out = []
+    for d in st.private:
         try:
-            mtime = os.stat(d).st_mtime_ns  # unchanged directory: nothing was created or removed in it
-            if st.tmp_mtimes.get(d) == mtime:
-                continue
-            entries = list(os.scandir(d))
+            names = os.listdir(d)  # a few microseconds for an (almost) empty tmpfs directory
         except OSError:
             continue
-        for e in entries:
-            if e.path == st.base:
-                continue
+        if any(os.path.join(d, n) not in st.keep for n in names):
+            out.append((d, st.keep, True))
+    return out
+
+
+def after_program(st: State) -> None:
+    """Runs once the outcome is known; nothing here can change it. Removes the scratch directory and
+    whatever the program left in /tmp, /dev/shm, the POSIX message queues and SysV IPC, as the program's
+    uid in a forked cleaner (cleanup.py: no link is followed, any depth). Anything left: `st.retire`."""
+    scratch, st.pending = st.pending, None
+    dirs = []
+    if scratch is not None:
+        try:
+            os.rmdir(scratch)  # the common case: the program wrote nothing
+            scratch = None
+        except FileNotFoundError:
+            scratch = None
+        except OSError:
+            dirs.append((scratch, set(), False))
+    dirs += _leftovers(st)
+    sysv = st.ipcns and bool(cl.sysv_objects())
+    if not dirs and not sysv:
+        return
+    ok = cl.run_cleaner(st.uid, dirs, sysv)
+    if scratch is not None:
+        try:
+            os.rmdir(scratch)  # empty now; as root, but an empty directory has nothing to follow
+        except OSError:
+            ok = False
+    if not ok or _leftovers(st) or (st.ipcns and cl.sysv_objects()):
+        st.retire = "could not remove what the program left behind"
+
+
+def kill_current(st: State) -> None:
+    """The harness failed while a program ran: make certain that none of its processes survives."""
+    pid, st.cur_pid = st.cur_pid, None
+    if pid is not None:
+        for kill in (os.killpg, os.kill):
             try:
-                if e.is_dir(follow_symlinks=False):
-                    shutil.rmtree(e.path, ignore_errors=True)
-                else:
-                    os.unlink(e.path)
+                kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         try:
-            st.tmp_mtimes[d] = os.stat(d).st_mtime_ns
-        except OSError:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
             pass
+    if st.cg:
+        cg.kill_all(st.cg)
+    if not sb.reap_all_descendants(st.uid):
+        st.retire = "could not kill every process the program started"
 
 
-def _clean_scratch(st: State, scratch: str) -> None:
-    try:
-        os.rmdir(scratch)  # the common case: the program wrote nothing
-    except OSError:
-        shutil.rmtree(scratch, ignore_errors=True)
-    if os.path.lexists(scratch):  # e.g. a directory the program made non-writable
-        for root, dirs, _files in os.walk(scratch):
-            for d in dirs:
-                try:
-                    os.chmod(os.path.join(root, d), 0o700)
-                except OSError:
-                    pass
-        os.chmod(scratch, 0o700)
-        shutil.rmtree(scratch, ignore_errors=True)
-    if st.mntns:
-        _clean_private_tmp(st)
+def note_oom(st: State, result: dict) -> None:
+    """A program the cgroup's OOM killer ended (SIGKILL we did not send) is a `memory` result."""
+    if not st.cg_now:
+        return
+    n = cg.oom_kills(st.cg)
+    if n > st.oom_last and result.get("status") == "error" and result.get("exc_type") == "SIGKILL":
+        msg = "the program's processes exceeded its memory budget and were killed (cgroup OOM)"
+        result.update(status="memory", exc_type="MemoryError", message=msg, feedback=fb.HEADER + f"MemoryError: {msg}\n")
+    st.oom_last = max(n, st.oom_last)
 
 
 def _tail(buf: bytearray) -> str:
@@ -299,8 +362,12 @@ def _clean_str(s):
     return s
 
 
+CGROUP_SLACK = 64 * 1024 * 1024  # the interpreter pages a program's process copies, pipes, page tables
+
+
 def run_job(job: dict, st: State) -> dict:
     code = None
+    st.cg_now = False
     if len(job["program"]) + len(job["tests"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
         t0 = time.monotonic()
         code, rec = compile_program(job)
@@ -314,8 +381,11 @@ def run_job(job: dict, st: State) -> dict:
     nonce = os.urandom(16).hex()
     scratch = os.path.join(st.base, str(st.counter))
     os.mkdir(scratch, 0o700)
+    st.pending = scratch
     if st.uid is not None:
         os.chown(scratch, st.uid, st.uid)
+    if st.cg:
+        st.cg_now = cg.set_memory(st.cg, int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -330,6 +400,7 @@ def run_job(job: dict, st: State) -> dict:
             _child(job, nonce, scratch, st, (out_w, err_w, res_w), vm, code)
         finally:
             os._exit(71)
+    st.cur_pid = pid
     for fd in (out_w, err_w, res_w):
         os.close(fd)
     pidfd = os.pidfd_open(pid)
@@ -370,7 +441,7 @@ def run_job(job: dict, st: State) -> dict:
         if remaining <= 0:
             killed = "timeout"
             break
-        for fd, _ev in poller.poll(max(1, int(remaining * 1000) + 1)):
+        for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
             if fd == pidfd:
                 exited = True
             elif not drain(fd):
@@ -390,13 +461,13 @@ def run_job(job: dict, st: State) -> dict:
         except OSError:
             pass
     _, status, ru = os.wait4(pid, 0)
+    st.cur_pid = None
     wall = time.monotonic() - t0
     for fd in bufs:
         drain(fd)
     reaped = sb.reap_all_descendants(st.uid)
     for fd in (out_r, err_r, res_r, pidfd):
         os.close(fd)
-    _clean_scratch(st, scratch)
 
     rec = None
     for line in bytes(bufs[res_r]).split(b"\n"):
@@ -428,8 +499,8 @@ def run_job(job: dict, st: State) -> dict:
         code = os.waitstatus_to_exitcode(status)
         msg = f"the program ended (exit status {code}) before the harness could confirm that all tests ran"
         result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code}\n")
-    if not reaped:
-        result.update(status="harness_error", message="could not kill every process the program started")
+    if not reaped:  # the outcome stands; this worker does not run another program
+        st.retire = "could not kill every process the program started"
     for k in ("exc_type", "message", "feedback", "failed_test"):
         result[k] = _clean_str(result[k])
     result["captured"] = result.get("captured")
@@ -464,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         proto_out.write(json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n")
         proto_out.flush()
 
+    st.cg_now = st.cg is not None  # the hello names the level a program gets (cgroup: where its limit can be set)
     send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
           "torch_loaded": "torch" in sys.modules})
     for line in proto_in:
@@ -473,12 +545,31 @@ def main(argv: list[str] | None = None) -> int:
                 send({"pong": True, "modules": sorted(sys.modules)})
                 continue
             result = run_job(job, st)
-        except Exception as exc:  # noqa: BLE001 - a harness fault, reported per program
-            result = {"status": "harness_error", "exc_type": type(exc).__name__, "message": str(exc),
+            note_oom(st, result)
+        except Exception as exc:  # noqa: BLE001 - the harness failed before the outcome was known
+            kill_current(st)
+            result = {"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
                       "feedback": None, "sandbox": st.level}
+        try:  # the outcome is known: a failure from here on cannot change it, it retires the worker
+            after_program(st)  # before the answer, so that whoever reads it finds nothing of the program left
+        except Exception as exc:  # noqa: BLE001
+            st.retire = f"cleanup failed: {type(exc).__name__}: {exc}"
         send(result)
-    shutil.rmtree(st.base, ignore_errors=True)
+        if st.retire:
+            break  # the pool replaces an exited worker and re-runs what it had in flight
+    shutdown(st)
     return 0
+
+
+def shutdown(st: State) -> None:
+    kill_current(st)
+    if not st.mntns:  # otherwise the scratch tmpfs goes with the mount namespace
+        try:
+            cl.run_cleaner(st.uid, [(st.base, set(), False)], False)
+            os.rmdir(st.base)
+        except OSError:
+            pass
+    cg.teardown(st.cg)
 
 
 if __name__ == "__main__":
