@@ -3,12 +3,16 @@ statuses, and after each one the canaries are intact, nothing it started is stil
 loopback listener saw no connection."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import stat
 from pathlib import Path
 
 import pytest
 
+from leti.core.errors import UserError
 from leti.execution.executor import execute_many
 from leti.execution.executor import pool as pool_mod
 
@@ -25,6 +29,7 @@ def _load_corpus():
 
 
 CORPUS = _load_corpus()
+IPC_KEY = 0x4C455449  # "LETI": SysV keys the corpus uses (IPC_KEY .. IPC_KEY+49)
 SECRET_NAME = "LETI_HOSTILE_TEST_SECRET"
 SECRET_VALUE = "s3cr3t-" + os.urandom(8).hex()
 HOME_FILES = ["/root/leti_hostile_home.txt", "/root/leti_hostile_abs.txt", "/root/leti_hostile_sys",
@@ -49,14 +54,41 @@ def env(tmp_path_factory):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", listener.getsockname()[1]))
     udp.setblocking(False)
+    # a root-owned host directory (0755) with a file (0644): cleanup must never chmod, unlink or follow into it
+    host_dir = Path(f"/var/lib/leti-hostile-{os.getpid()}") if os.geteuid() == 0 else tmp_path_factory.mktemp("hostdir")
+    host_dir.mkdir(exist_ok=True)
+    os.chmod(host_dir, 0o755)
+    (host_dir / "f").write_text("host")
+    os.chmod(host_dir / "f", 0o644)
+    # listening host UNIX sockets (mode 0777) where a program could reach them without a private view
+    socks = []
+    sock_paths = {"@HOST_SOCK_VARTMP@": f"/var/tmp/leti-hostile-{os.getpid()}.sock",
+                  "@HOST_SOCK_RUN@": f"/run/leti-hostile-{os.getpid()}.sock", "@HOST_SOCK_OTHER@": str(host_dir / "sock")}
+    for path in sock_paths.values():
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.bind(path)
+        except OSError:  # e.g. no /run here: the entry then connects to nothing, which is fine
+            s.close()
+            continue
+        os.chmod(path, 0o777)
+        s.listen(4)
+        s.setblocking(False)
+        socks.append((s, path))
     subs = {"@CANARY@": str(canary), "@CANARY_DIR@": str(canary_dir), "@WW_CANARY@": str(ww),
-            "@PORT@": str(listener.getsockname()[1]), "@REPO@": str(REPO), "@SECRET_NAME@": SECRET_NAME}
+            "@PORT@": str(listener.getsockname()[1]), "@REPO@": str(REPO), "@SECRET_NAME@": SECRET_NAME,
+            "@HOST_DIR@": str(host_dir), "@IPC_KEY@": str(IPC_KEY), **sock_paths}
     p = pool_mod.get_pool(1)
-    yield dict(canary=canary, ww=ww, listener=listener, udp=udp, subs=subs, sandbox=p.sandbox)
+    yield dict(canary=canary, ww=ww, listener=listener, udp=udp, subs=subs, sandbox=p.sandbox, host_dir=host_dir,
+               socks=socks)
     os.environ.pop(SECRET_NAME, None)
     listener.close()
     udp.close()
+    for s, path in socks:
+        s.close()
+        Path(path).unlink(missing_ok=True)
     ww.unlink(missing_ok=True)
+    shutil.rmtree(host_dir, ignore_errors=True)
     pool_mod.shutdown()
 
 
@@ -95,11 +127,27 @@ def test_hostile(entry, env):
     missing = set(entry.get("requires", ())) - have
     if missing:
         pytest.skip(f"sandbox level {env['sandbox']} lacks {sorted(missing)}; running this entry would be unsafe")
-    prog = {"id": entry["name"], "program": _sub(entry["program"], env["subs"]),
-            "tests": _sub(entry.get("tests", "assert True"), env["subs"]), "timeout": 1.5, "memory_mb": 512}
-    (res,) = execute_many([prog], workers=1, progress=False)
+    prog = {"id": entry.get("id", entry["name"]), "program": _sub(entry["program"], env["subs"]),
+            "tests": _sub(entry.get("tests", "assert True"), env["subs"]), "timeout": 1.5, "memory_mb": 512,
+            **entry.get("limits", {})}
+    for k in ("capture", "meta"):
+        if k in entry:
+            prog[k] = entry[k]
+    batch = [prog]
+    if "then" in entry:
+        batch.append({"id": entry["name"] + "/then", "program": _sub(entry["then"], env["subs"]),
+                      "tests": _sub(entry.get("then_tests", "assert True"), env["subs"]), "timeout": 5, "memory_mb": 512})
+    if entry["expect"] == {"rejected"}:
+        with pytest.raises(UserError) as err:
+            execute_many(batch, workers=1, progress=False)
+        assert len(str(err.value).splitlines()) == 1 and "field '" in str(err.value)
+        assert not _leftovers(pool_mod.get_pool(1).workers)
+        return
+    res, *then = execute_many(batch, workers=1, progress=False)
     assert res["status"] in entry["expect"], (res["status"], res["exc_type"], res["message"], res["feedback"])
     assert res["status"] != "harness_error"
+    for r in then:  # what the first program left behind must not affect the next one in the same worker
+        assert r["status"] in entry["then_expect"], (r["status"], r["exc_type"], r["message"], r["feedback"])
     # after each program: canaries intact, nothing left running, no connection
     assert env["canary"].read_text() == "canary"
     assert env["ww"].read_text() == "canary"
@@ -110,6 +158,14 @@ def test_hostile(entry, env):
         env["udp"].recv(10)
     for f in HOME_FILES:
         assert not os.path.exists(f), f
+    # the host directory is untouched: same modes, its file still there, nothing added
+    hd = env["host_dir"]
+    assert stat.S_IMODE(os.stat(hd).st_mode) == 0o755 and stat.S_IMODE(os.stat(hd / "f").st_mode) == 0o644
+    assert (hd / "f").read_text() == "host" and {p.name for p in hd.iterdir()} <= {"f", "sock"}
+    for s, _path in env["socks"]:  # no program reached a host UNIX socket
+        with pytest.raises(BlockingIOError):
+            s.accept()
+    assert not _host_ipc_objects()  # nothing a program created in SysV IPC reached the host's namespace
     check = entry.get("check")
     if check == "recursion":
         assert res["exc_type"] == "RecursionError"
@@ -127,14 +183,41 @@ def test_hostile(entry, env):
             Path("/tmp/leti_hostile_tmp.txt").unlink(missing_ok=True)
     elif check == "signal":
         assert res["exc_type"].startswith("SIG")
+    elif check == "writable":  # every record survives a strict UTF-8 writer (lone surrogates escaped)
+        json.dumps(res, ensure_ascii=False).encode("utf-8")
+        if entry.get("id"):
+            assert res["id"] == entry["id"].encode("utf-8", "backslashreplace").decode("utf-8")
+    elif check == "no_var_tmp_file":
+        assert not os.path.exists("/var/tmp/leti_hostile_vt")
+    elif check == "cgroup_level":
+        assert "cgroup" in res["sandbox"].split("+")
     elif check == "no_secret":
         blob = " ".join(str(res[k]) for k in ("stdout_tail", "stderr_tail", "message", "feedback"))
         assert SECRET_VALUE not in blob
         assert res["exc_type"] == "KeyError"
 
 
+def _host_ipc_objects() -> list[str]:
+    """SysV objects with the corpus's keys in this (the host's) IPC namespace."""
+    keys = {str(IPC_KEY + k) for k in range(50)}
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found += [f"{kind}: {line}" for line in lines if line.split() and line.split()[0] in keys]
+    return found
+
+
+def _cgroup_writable() -> bool:
+    return os.access("/sys/fs/cgroup/memory/cgroup.procs", os.W_OK) or os.access("/sys/fs/cgroup/cgroup.procs", os.W_OK)
+
+
 def test_corpus_size_and_sandbox_level(env):
-    assert len(CORPUS) >= 40
+    assert len(CORPUS) >= 95
     # on this kind of machine (root, Linux) every level must be active; elsewhere the level is recorded
     if os.geteuid() == 0 and not os.environ.get("LETI_EXECUTOR_SANDBOX"):
-        assert env["sandbox"] == "netns+mntns+uid+rlimits"
+        want = "netns+ipcns+mntns+uid+cgroup+rlimits" if _cgroup_writable() else "netns+ipcns+mntns+uid+rlimits"
+        (res,) = execute_many([{"id": "lvl", "program": "x = 1"}], workers=1, progress=False)
+        assert env["sandbox"] == want and res["sandbox"] == want
