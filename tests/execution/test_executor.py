@@ -276,3 +276,80 @@ def test_the_interpreter_is_configurable(tmp_path):
     assert content_key(job) != content_key(job, "/other/python3.8")  # caches never mix interpreters
     with pytest.raises(UserError, match="is not an executable file"):
         execute_with_verdicts([prog], None, workers=1, progress=False, python=str(tmp_path / "nope"))
+
+
+# ---------------------------------------------------------------- hardening (issue #17)
+def test_out_of_range_limits_are_one_line_errors(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    for text, msg in [('{"id": "a", "program": "x", "timeout": 1e12}\n', "in.jsonl:1: field 'timeout'"),
+                      ('{"id": "a", "program": "x", "timeout": NaN}\n', "in.jsonl:1: field 'timeout'"),
+                      ('{"id": "a", "program": "x"}\n{"id": "b", "program": "x", "timeout": 3e6}\n', "in.jsonl:2: field 'timeout'"),
+                      ('{"id": "a", "program": "x", "memory_mb": 99999999999}\n', "in.jsonl:1: field 'memory_mb'")]:
+        inp.write_text(text)
+        p = _cli(inp, tmp_path / "o.jsonl", "--no-progress")
+        assert p.returncode == 2 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+    inp.write_text('{"id": "a", "program": "x"}\n')
+    for flag in (["--timeout", "1e12"], ["--timeout", "nan"], ["--memory-mb", "0"]):
+        p = _cli(inp, tmp_path / "o.jsonl", "--no-progress", *flag)
+        assert p.returncode == 2 and flag[0] in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_lone_surrogates_never_lose_a_batch(tmp_path):
+    """Surrogates in an id, meta, captured value or message are escaped; the cached rerun works too."""
+    inp, out, cache = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "c.jsonl"
+    recs = [{"id": "ok", "program": PROG, "tests": "assert add(1, 2) == 3"},
+            {"id": "s\ud800", "program": "x = 1", "meta": {"m": "\udfff"},
+             "capture": "__leti_capture__ = [chr(0xd800)]"},
+            {"id": "e", "program": "raise ValueError(chr(0xdc80))"}]
+    inp.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    for _ in range(2):  # the second run comes from the cache
+        p = _cli(inp, out, "--no-progress", "--cache", cache)
+        assert p.returncode == 0, p.stderr
+        rs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [r["status"] for r in rs] == ["pass", "pass", "error"]
+        assert rs[1]["id"] == "s\\ud800" and rs[1]["captured"] == ["\\ud800"] and rs[1]["meta"] == {"m": "\\udfff"}
+        assert rs[2]["exc_type"] == "ValueError"  # the worker already replaced the surrogate in the message
+
+
+def test_cgroup_v2_setup_on_a_fake_hierarchy(tmp_path):
+    """The v2 path (not mounted on this machine): controllers enabled in the parent, limits written."""
+    from leti.execution.executor import cgroup as cg
+
+    root = tmp_path / "cg"
+    (root / "leti-exec-7").mkdir(parents=True)  # a real cgroupfs creates the interface files on mkdir
+    for f in ("memory.max", "memory.swap.max", "pids.max", "cgroup.procs", "memory.events"):
+        (root / "leti-exec-7" / f).write_text("")
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (root / "cgroup.subtree_control").write_text("")
+    (tmp_path / "mountinfo").write_text(f"30 20 0:26 / {root} rw,nosuid - cgroup2 cgroup2 rw\n")
+    (tmp_path / "cgroup").write_text("0::/\n")
+    spec = cg.setup(64, name="leti-exec-7", mountinfo=str(tmp_path / "mountinfo"), cgroup_file=str(tmp_path / "cgroup"))
+    assert spec is not None and spec["version"] == 2
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (root / "leti-exec-7" / "pids.max").read_text() == "64"
+    assert (root / "leti-exec-7" / "memory.swap.max").read_text() == "0"
+    assert cg.set_memory(spec, 300 << 20) and (root / "leti-exec-7" / "memory.max").read_text() == str(300 << 20)
+    (root / "leti-exec-7" / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n")
+    assert cg.oom_kills(spec) == 2
+
+
+def test_cleanup_removes_deep_trees_without_following_links(tmp_path):
+    from leti.execution.executor import cleanup as cl
+
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "f").write_text("x")
+    os.chmod(host, 0o755)
+    top = tmp_path / "scratch"
+    top.mkdir()
+    d = str(top)
+    for _ in range(1100):
+        d = os.path.join(d, "d")
+        os.mkdir(d) if len(d) < 4000 else None
+        if len(d) >= 4000:
+            break
+    os.symlink(host, os.path.join(os.path.dirname(d) if len(d) >= 4000 else d, "link"))
+    assert cl.run_cleaner(None, [(str(top), set(), False)], False)
+    assert os.listdir(top) == [] and (host / "f").read_text() == "x" and oct(os.stat(host).st_mode & 0o777) == "0o755"
