@@ -236,6 +236,10 @@ CORPUS += [
          "        b = b'x' * (120 << 20)\n        time.sleep(5)\n        os._exit(0)\ntime.sleep(0.5)\n"
          "bs = []\nfor i in range(12):\n    bs.append(b'y' * (20 << 20))", limits={"memory_mb": 300, "timeout": 8},
          expect={"memory", "pass", "error"}, requires={"cgroup"}, check="cgroup_level"),
+    dict(name="cgroup_oom_kill_is_memory", program="import os, time\nfor i in range(2):\n    if os.fork() == 0:\n"
+         "        b = b'x' * (100 << 20)\n        time.sleep(5)\n        os._exit(0)\ntime.sleep(0.5)\nbs = []\n"
+         "for i in range(25):\n    bs.append(b'y' * (10 << 20))", limits={"memory_mb": 300, "timeout": 8},
+         expect={"memory"}, requires={"cgroup"}, check="cgroup_level"),
     dict(name="pids_budget", program="import os, time\nn = 0\ntry:\n    for i in range(200):\n        if os.fork() == 0:\n"
          "            time.sleep(3)\n            os._exit(0)\n        n += 1\nexcept OSError:\n    pass",
          tests="assert n < 200, n", expect={"pass"}, requires={"cgroup"}),
