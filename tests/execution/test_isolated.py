@@ -196,3 +196,21 @@ def test_the_forgery_corpus_has_teeth():
     recs = run([dict(id=e["name"], program=e["program"], tests=e["tests"], timeout=5.0) for e in known], "in_child")
     fooled = [r["id"] for r in recs if r["status"] == "pass"]
     assert len(fooled) >= len(known) - 2, [(r["id"], r["status"]) for r in recs]
+
+
+def test_crafted_hash_collisions_are_refused_not_built():
+    """Ints that share a hash (multiples of 2**61 - 1) would make building a set quadratic in the parent."""
+    m = (1 << 61) - 1
+    line = json.dumps([0, [{"s": [i * m for i in range(1, 5001)]}]])
+    assert plaindata.loads_event(line) is None
+    assert plaindata.loads_event(json.dumps([0, [{"s": list(range(5000))}]])) is not None
+
+
+def test_the_trusted_side_refuses_huge_work():
+    plan = isolated.split("def f(x):\n    return x", "assert list(range(f(1), 3)) == [1, 2]\nassert f(1) * 'ab' == 'x'")
+    assert plan is not None
+    res = isolated.judge(plan, 2, {"status": "pass"}, {0: [10 ** 12], 1: [10 ** 12]})
+    assert res["status"] == "memory" and "too large" in res["message"]
+    # a math function outside the list is probed whole (the child pays for it), never run here
+    plan = isolated.split("def f(x):\n    return x", "import math\nassert math.factorial(f(1)) == 120")
+    assert "120" not in plan.child_tests.split("\n")[1].split(")", 1)[0] and "factorial" in plan.child_tests

@@ -34,8 +34,12 @@ TRUSTED_BUILTINS = frozenset(
     "abs all any bin bool chr complex dict divmod enumerate float frozenset hex int isinstance len list "
     "max min oct ord range repr reversed round set sorted str sum tuple type zip".split())
 TRUSTED_MODULES = {"math": math}
+# what the trusted side may call on a module (math.factorial(10**7) of a hostile value would hang it)
+TRUSTED_ATTRS = {"math": frozenset(
+    "isclose fabs sqrt floor ceil trunc pi e tau inf nan isnan isinf isfinite log log2 log10 exp pow copysign "
+    "hypot sin cos tan asin acos atan atan2 radians degrees gcd fsum dist".split())}
 # the sizes a trusted operation may build from candidate values (a hostile value cannot make it allocate more)
-MAX_BUILT = 10_000_000
+MAX_BUILT = 1_000_000
 
 _SKELETON_ALWAYS = (ast.Compare, ast.BoolOp)
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -235,7 +239,8 @@ class _Splitter:
         if isinstance(func, ast.Name):
             return self.trusted_name(func.id) and func.id not in self.constants
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            return func.value.id in self.modules and self.trusted_name(func.value.id)
+            return (func.value.id in self.modules and self.trusted_name(func.value.id)
+                    and func.attr in TRUSTED_ATTRS.get(func.value.id, ()))
         return False
 
     def _probe(self, node: ast.expr, probes: list[ast.expr]) -> ast.expr:
@@ -247,7 +252,8 @@ class _Splitter:
         for n in ast.walk(node):
             if not isinstance(n, _EVALUABLE):
                 raise Unsplittable(f"cannot evaluate {type(n).__name__} outside the program")
-            if isinstance(n, ast.Attribute) and not (isinstance(n.value, ast.Name) and n.value.id in self.modules):
+            if isinstance(n, ast.Attribute) and not (isinstance(n.value, ast.Name) and n.value.id in self.modules
+                                                     and n.attr in TRUSTED_ATTRS.get(n.value.id, ())):
                 raise Unsplittable("attribute of a value")
 
 
@@ -422,17 +428,23 @@ class _Evaluator:
         raise Unsplittable(n.id)
 
     def _Attribute(self, n):
-        base = self.eval(n.value)
-        if base not in TRUSTED_MODULES.values() or n.attr.startswith("_"):
+        if not (isinstance(n.value, ast.Name) and n.attr in TRUSTED_ATTRS.get(n.value.id, ())):
             raise Unsplittable("attribute")
-        return getattr(base, n.attr)
+        return getattr(self.eval(n.value), n.attr)
 
     def _Call(self, n):
         fn = self.eval(n.func)
         args = [self.eval(a) for a in n.args]
         kw = {k.arg: self.eval(k.value) for k in n.keywords}
-        if fn in (range,) and any(isinstance(a, int) and abs(a) > MAX_BUILT for a in args):
+        if fn is range and any(isinstance(a, int) and abs(a) > MAX_BUILT for a in args):
             raise MemoryError("range too large")
+        if fn in (set, frozenset, dict) and args:
+            try:
+                plaindata.check_hashes(args[0].keys() if isinstance(args[0], dict) else
+                                       (x[0] if fn is dict and isinstance(x, (list, tuple)) and x else x
+                                        for x in args[0]))
+            except ValueError as exc:
+                raise MemoryError(str(exc)) from None
         return fn(*args, **kw)
 
     def _Compare(self, n):

@@ -22,6 +22,7 @@ PROBE = "__leti_probe__"  # the function the rewritten tests call in the child (
 MAX_DEPTH = 100
 MAX_NODES = 1_000_000
 MAX_ENCODED = 8 * 1024 * 1024  # characters of one encoded value
+MAX_HASH_COLLISIONS = 1000  # members of one set/dict sharing a hash with another (crafted ints make sets quadratic)
 BIG_INT_BITS = 12_000  # JSON ints beyond this would hit int<->str conversion limits: sent as hex
 
 
@@ -157,12 +158,14 @@ def decode(obj, depth: int = 0):
         return tuple(decode(x, d) for x in items)
     if tag in ("s", "fs"):
         members = [decode(x, d) for x in items]
+        check_hashes(members)
         try:
             return set(members) if tag == "s" else frozenset(members)
         except TypeError as exc:
             raise ValueError(f"unhashable set member: {exc}") from None
     if tag == "d":
         out = {}
+        check_hashes([decode(p[0], d) for p in items if type(p) is list and len(p) == 2])
         for pair in items:
             if type(pair) is not list or len(pair) != 2:
                 raise ValueError("bad dict item")
@@ -172,6 +175,20 @@ def decode(obj, depth: int = 0):
                 raise ValueError(f"unhashable dict key: {exc}") from None
         return out
     raise ValueError(f"unknown tag {tag!r}")
+
+
+def check_hashes(members) -> None:
+    """ValueError if building a set or dict of `members` would be quadratic: equal hashes of distinct
+    values are cheap to craft for ints (multiples of 2**61 - 1), and the trusted side must not hang."""
+    members = list(members)
+    if len(members) <= MAX_HASH_COLLISIONS:
+        return
+    try:
+        hashes = {hash(m) for m in members}
+    except TypeError as exc:
+        raise ValueError(f"unhashable member: {exc}") from None
+    if len(members) - len(hashes) > MAX_HASH_COLLISIONS:
+        raise ValueError("too many members with equal hashes")
 
 
 def _text(body) -> str:
