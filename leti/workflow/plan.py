@@ -148,6 +148,9 @@ PATHS = {
     "heldout_loss": "{results}/{ek}/iter{it}/heldout_loss.json",
     "metrics": "{results}/{ek}/iter{it}/{cond}/metrics.json",
     "per_problem": "{results}/{ek}/iter{it}/{cond}/per_problem.json",
+    # a run's results, checked against the plan and listed with their records (leti.workflow.freshness)
+    "iteration_manifest": "{results}/runs/{rid}/iter{it}/manifest.json",
+    "run_manifest": "{results}/runs/{rid}/manifest.json",
 }
 
 

@@ -1,0 +1,388 @@
+"""Self-verifying results: every job of the plan, what it reads, and the record its outputs carry.
+
+`Catalog(plan)` lists the jobs the rules in rules/*.smk run (one `Job` per rule and wildcards: its
+named inputs, its outputs and its own parameters, as dotted keys such as `train.steps`). It is the
+rules' single source of inputs (`input: unpack(fresh_inputs("train"))` in rules/common.smk), so the
+catalog and the DAG cannot drift apart.
+
+Each job's record (leti.core.records) holds
+  - `params`: its own parameters and every upstream job's (what the result depends on), and
+  - `hash`: a Merkle hash over its own parameters and its inputs' hashes, so a change anywhere
+    upstream changes the hash of everything downstream.
+The commands write it beside their outputs (`--record`); planning compares it with the plan's
+(`Catalog.stale`): a job whose existing output carries another hash, or none, is given a marker
+input that makes Snakemake rerun it. Inputs are `ancient()`, so file times never trigger a job:
+`snakemake report` schedules nothing upstream when the results exist and match, and on a fresh
+clone a changed parameter reruns exactly the jobs that depend on it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from leti.core.errors import UserError
+from leti.core.io import atomic_write_json, stable_hash
+from leti.core.provenance import config_hash
+from leti.core.records import differing_keys, read_record, record_path
+from leti.workflow import specs
+from leti.workflow.plan import Plan, Run
+
+SYNTH_FILES = ("train", "test", "transfer", "retention", "corpus", "heldout")
+# how a job is scheduled, not what it computes: left out of records (the executor pool's size)
+SCHEDULING_PARAMS = frozenset({"execute.workers"})
+
+
+@dataclass
+class Job:
+    rule: str
+    wildcards: dict              # the rule's wildcards (strings)
+    inputs: dict                 # the rule's named inputs: a path or a list of paths each
+    outputs: list                # paths (a directory output: its path)
+    own: dict                    # dotted parameters this job is told
+    merge_params: bool = True    # False: record only its own parameters (the report: every run's differ)
+    _record: dict | None = field(default=None, repr=False)
+    _stale: bool | None = field(default=None, repr=False)
+
+    def input_paths(self) -> list[str]:
+        out = []
+        for v in self.inputs.values():
+            out.extend([v] if isinstance(v, str) else v)
+        return out
+
+
+def flatten(prefix: str, obj) -> dict:
+    """{'a': {'b': 1}} under 'x' -> {'x.a.b': 1}."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            out.update(flatten(f"{prefix}.{k}", v))
+        return out
+    return {prefix: obj}
+
+
+def report_dir(plan: Plan) -> str:
+    return (plan.config.get("report_dir") or f"{plan.results}/report").rstrip("/")
+
+
+def report_stamp(plan: Plan) -> str:
+    """One stamp per report directory, in the git-ignored work dir (a fresh clone always rebuilds)."""
+    return f"{plan.work}/report-{re.sub(r'[^A-Za-z0-9]+', '_', report_dir(plan))}.done"
+
+
+class Catalog:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.config = plan.config
+        self.lookup = plan.lookups()
+        self.threads = int(self.config.get("threads", 1))
+        self.heldout = bool(self.config.get("heldout_loss", True))
+        self.jobs: dict[tuple, Job] = {}
+        self.producer: dict[str, Job] = {}
+        self._build()
+
+    # ------------------------------------------------------------ lookups
+    def job(self, rule: str, wildcards) -> Job:
+        """The job of `rule` for these wildcards (a dict, or Snakemake's Wildcards object)."""
+        wc = dict(wildcards.items()) if hasattr(wildcards, "items") else dict(wildcards)
+        key = (rule, tuple(sorted((k, str(v)) for k, v in wc.items())))
+        if key not in self.jobs:
+            raise UserError(f"no {rule} job for {wc} in this plan")
+        return self.jobs[key]
+
+    def of_rule(self, rule: str) -> list[Job]:
+        return [j for (r, _), j in self.jobs.items() if r == rule]
+
+    def run_manifests(self) -> list[str]:
+        return [self.plan.path("run_manifest", rid=r.id) for r in self.plan.runs]
+
+    # ------------------------------------------------------------ records
+    def _portable(self, path: str) -> str:
+        """A path with the work and results directories as placeholders (moving them changes no hash)."""
+        for root, name in sorted(((self.plan.results, "{results}"), (self.plan.work, "{work}")),
+                                 key=lambda x: -len(x[0])):
+            if path == root or path.startswith(root + "/"):
+                return name + path[len(root):]
+        return path
+
+    def record(self, job_or_path) -> dict:
+        """The record the outputs of a job (or of the job writing `path`) must carry: rule, hash, params."""
+        job = self.producer[job_or_path] if isinstance(job_or_path, str) else job_or_path
+        if job._record is None:
+            stack, order = [job], []
+            while stack:  # upstream first, without recursion (a 30-iteration loop is a deep chain)
+                j = stack.pop()
+                if j._record is not None or j in order:
+                    continue
+                order.append(j)
+                stack.extend(self.producer[p] for p in j.input_paths()
+                             if p in self.producer and self.producer[p]._record is None)
+            for j in reversed(order):
+                self._compute(j)
+        return job._record
+
+    def _compute(self, job: Job) -> None:
+        ups, params = {}, {}
+        for p in job.input_paths():
+            prod = self.producer.get(p)
+            if prod is None:  # a file from outside the workflow (the data root, a user's corpus)
+                ups[self._portable(p)] = None
+                continue
+            if prod._record is None:
+                self._compute(prod)
+            ups[self._portable(p)] = prod._record["hash"]
+            if job.merge_params:
+                params.update(prod._record["params"])
+        params.update(job.own)
+        job._record = {"rule": job.rule, "hash": stable_hash({"rule": job.rule, "own": job.own, "inputs": ups}, 24),
+                       "params": dict(sorted(params.items())) if job.merge_params else dict(job.own)}
+
+    def record_arg(self, job: Job) -> dict:
+        """What the rule passes as `leti <command> --record`: the record and the outputs to put it beside."""
+        return {"outputs": list(job.outputs), **self.record(job)}
+
+    def stale(self, job: Job) -> bool:
+        """Does an existing output of `job` carry another record than the plan's (or none)?
+
+        Missing outputs are Snakemake's own business (it reruns the job); this finds the ones that
+        exist but were computed with other parameters, or before results recorded theirs."""
+        if job._stale is None:
+            expected = self.record(job)["hash"]
+            job._stale = False
+            for out in job.outputs:
+                if os.path.exists(out):
+                    rec = read_record(out)
+                    if rec is None or rec["hash"] != expected:
+                        job._stale = True
+                        break
+        return job._stale
+
+    def trusted(self, path: str) -> bool:
+        """May the rule take input `path` as ancient (its time never triggering a job)? Yes unless the
+        job writing it is stale: then Snakemake must pass that job's rerun on to the jobs reading it
+        (it does not for ancient inputs, and does not look at their own markers either)."""
+        prod = self.producer.get(path)
+        return prod is None or not self.stale(prod)
+
+    def stale_marker(self, job: Job) -> str | None:
+        """For a stale job: a marker file, touched now, newer than every output, which the rule takes as
+        one more (not ancient) input so that Snakemake reruns the job; None when the job is fresh.
+
+        A missing marker made by a rule would not do: Snakemake runs a job whose output is missing only
+        when a job downstream needs it, and these jobs' consumers are fresh by their own times."""
+        if not self.stale(job):
+            return None
+        marker = f"{self.plan.work}/.stale/{job.rule}/{stable_hash(job.outputs[0], 20)}"
+        newest = max((_mtime(o) for o in job.outputs), default=0)
+        when = max(time.time_ns(), newest + 1_000_000_000)
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(f"{job.outputs[0]}: its record differs from the plan's ({self.record(job)['hash']})\n")
+        os.utime(marker, ns=(when, when))
+        return marker
+
+    def explain(self, path: str, run_id: str | None = None) -> str | None:
+        """One line saying why result `path` does not match the plan, or None when it does."""
+        expected = self.record(path)
+        rec = read_record(path)
+        who = f" ({run_id})" if run_id else ""
+        if rec is None:
+            return (f"{path}{who}: no parameter record beside it (written before results recorded their "
+                    f"parameters, or by hand); rerun `snakemake` to recompute it")
+        if rec["hash"] == expected["hash"]:
+            return None
+        keys = differing_keys(rec.get("params") or {}, expected["params"])
+        if not keys:
+            return (f"{path}{who}: computed from other upstream results than the plan's (same parameters); "
+                    f"rerun `snakemake` to recompute it")
+        shown = ", ".join(f"{k} (recorded {_short(rec.get('params', {}).get(k, '<unset>'))}, plan "
+                          f"{_short(expected['params'].get(k, '<unset>'))})" for k in keys[:4])
+        more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
+        return (f"{path}{who}: computed with other parameters than the plan: {shown}{more}; "
+                f"rerun `snakemake` to recompute it")
+
+    def write_manifest(self, job: Job) -> None:
+        """Check every result a manifest lists against the plan, then write the manifest (its own record)."""
+        files = {}
+        for p in job.input_paths():
+            why = self.explain(p, job.wildcards.get("rid"))
+            if why:
+                raise UserError(why)
+            files[self._portable(p)] = self.record(p)["hash"]
+        atomic_write_json(job.outputs[0], {**self.record(job), "files": files})
+
+    # ------------------------------------------------------------ the jobs
+    def _add(self, rule: str, wildcards: dict, inputs: dict, outputs: list, own: dict, merge: bool = True) -> None:
+        own = {k: v for k, v in own.items() if k not in SCHEDULING_PARAMS}
+        job = Job(rule, {k: str(v) for k, v in wildcards.items()}, inputs, [o.rstrip("/") for o in outputs],
+                  dict(sorted(own.items())), merge)
+        key = (rule, tuple(sorted(job.wildcards.items())))
+        if key in self.jobs:
+            return
+        self.jobs[key] = job
+        for out in job.outputs:
+            self.producer.setdefault(out, job)
+
+    def _build(self) -> None:
+        plan, cfg, look = self.plan, self.config, self.lookup
+        # ---- data
+        seeds = {plan.params["task"]["synth_seed"]} | {r.params["task"]["synth_seed"] for r in plan.runs}
+        for s in sorted(seeds):
+            d = plan.synth_dir(s)
+            self._add("synth", {"s": s}, {}, [f"{d}/{f}.jsonl" for f in SYNTH_FILES], {"task.synth_seed": s})
+        for name, b in cfg["benchmarks"].items():
+            if b["problems"]["source"] != "synth":
+                self._add("bench_data", {"bench": name}, {}, [plan.bench_problems(name)],
+                          {f"benchmarks.{name}.problems": b["problems"]})
+        for task in sorted({r.params["task"]["train"] for r in plan.runs} - {"synth"}):
+            own = {"task.train": task}
+            if task == "eae":
+                own["task.eae_style"] = cfg["params"]["task"].get("eae_style", "full")
+            self._add("train_data", {"task": task}, {}, [plan.path("train_problems", task=task)], own)
+        for slug, (source, run) in plan.hub_corpora().items():
+            t = run.params["task"]
+            self._add("pretrain_corpus", {"slug": slug}, {},
+                      [plan.path("pretrain_corpus", slug=slug), plan.path("heldout_corpus", slug=slug)],
+                      {"corpus": source, "task.pretrain_data_dir": t["pretrain_data_dir"],
+                       "task.pretrain_files": t["pretrain_files"]})
+        # ---- the base models
+        for bk, run in look["base"].items():
+            m = run.params["model"]
+            if m["source"] == "tiny":
+                tok, corpus = plan.path("tokenizer", bk=bk), plan.pretrain_corpus(run)
+                self._add("tokenizer", {"bk": bk}, {"corpus": corpus}, [tok],
+                          {"model.tokenizer.vocab_size": m["tokenizer"]["vocab_size"]})
+                self._add("pretrain", {"bk": bk}, {"tokenizer": tok, "corpus": corpus}, [plan.base_ckpt(run)],
+                          {**flatten("model.pretrain", m["pretrain"]), "model.pretrain_seed": m["pretrain_seed"],
+                           "threads": self.threads})
+            else:
+                self._add("init_model", {"bk": bk}, {}, [plan.base_ckpt(run)], {"model.source": m["source"]})
+        # ---- the loop: training samples, programs, executions (iteration 1 shared)
+        for (lk, it), run in look["loop"].items():
+            wc = {"lk": lk, "it": it}
+            problems, samples = plan.train_problems(run), plan.train_samples(run, it)
+            if samples == plan.path("train_samples", lk=lk, it=it):  # else drawn with checkpoint it-1's evaluation
+                self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems}, [samples],
+                          self._train_sample_own(run, it))
+            programs = plan.path("train_programs", lk=lk, it=it)
+            self._add("programs_train", wc, {"problems": problems, "samples": samples}, [programs],
+                      self._postprocess_own(run))
+            self._add("execute_train", wc, {"programs": programs, "problems": problems}, [plan.train_exec(run, it)],
+                      {k: v for k, v in flatten("execute", run.params["execute"]).items()})
+        for run in plan.runs:
+            for it in range(1, plan.iterations(run) + 1):
+                wc = {"rid": run.id, "it": it}
+                if plan.draws_together(run, it):
+                    draws = plan.checkpoint_draws(run, it)
+                    self._add("sample_checkpoint", wc,
+                              {"ckpt": plan.ckpt(run, it),
+                               "problems": [plan.train_problems(run)] + specs.eval_bench_problems(plan, run, it)},
+                              [draws["train"], draws["eval"]],
+                              {**self._eval_sample_own(run, it), **self._train_sample_own(run, it + 1)})
+                examples = plan.path("fcft_examples", rid=run.id, it=it)
+                fcft_own = {"fcft.feedback_type": run.params["fcft"]["feedback_type"], **self._postprocess_own(run)}
+                if run.params["sample"]["postprocess"]:
+                    fcft_own["fcft.postprocess_feedback"] = run.params["fcft"]["postprocess_feedback"]
+                self._add("fcft_data", wc,
+                          {"problems": plan.train_problems(run), "samples": plan.train_samples(run, it),
+                           "executions": plan.train_exec(run, it)},
+                          [examples, plan.train_stats(run, it)], fcft_own)
+                outputs = [plan.ckpt(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
+                if self.heldout:
+                    outputs.append(plan.heldout_loss(run, it))
+                self._add("train", wc,
+                          {"init": plan.ckpt(run, it - 1), "examples": examples, "pretrain": plan.pretrain_corpus(run),
+                           "heldout": plan.heldout_corpus(run) if self.heldout else []},
+                          outputs, {**flatten("train", run.params["train"]), "seed": run.seed, "threads": self.threads,
+                                    "heldout_loss": self.heldout})
+        # ---- evaluation
+        for (ek, it), run in look["eval_any"].items():
+            wc = {"ek": ek, "it": it}
+            if plan.conditionings(run, it) and not plan.draws_together(run, it):
+                self._add("eval_sample", wc, {"ckpt": plan.ckpt(run, it),
+                                              "problems": specs.eval_bench_problems(plan, run, it)},
+                          [plan.eval_samples(run, it)], self._eval_sample_own(run, it))
+            if it == 0 and self.heldout:
+                self._add("heldout_loss", wc, {"ckpt": plan.ckpt(run, 0), "data": plan.heldout_corpus(run)},
+                          [plan.heldout_loss(run, 0)], {"threads": self.threads})
+        for (ek, it, cond), run in look["eval"].items():
+            self._add("eval_score", {"ek": ek, "it": it, "cond": cond},
+                      {"problems": [plan.bench_problems(b) for b in plan.benchmarks_at(run, it, cond)],
+                       "samples": plan.eval_samples(run, it)},
+                      [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)],
+                      self._eval_score_own(run, it, cond))
+        # ---- manifests: one per run and iteration, one per run; the report reads the run manifests
+        for run in plan.runs:
+            its = []
+            for it in range(plan.iterations(run) + 1):
+                files = []
+                for cond in plan.conditionings(run, it):
+                    files += [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)]
+                if self.heldout:
+                    files.append(plan.heldout_loss(run, it))
+                if it >= 1:
+                    files += [plan.train_stats(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
+                path = plan.path("iteration_manifest", rid=run.id, it=it)
+                self._add("manifest", {"rid": run.id, "it": it}, {"results": files}, [path], {})
+                its.append(path)
+            self._add("run_manifest", {"rid": run.id}, {"iterations": its}, [plan.path("run_manifest", rid=run.id)], {})
+        self._add("report", {}, {"manifests": self.run_manifests()}, [report_stamp(plan), report_dir(plan)],
+                  {"config": config_hash({k: v for k, v in cfg.items() if k != "data_root"})}, merge=False)
+
+    # ------------------------------------------------------------ own parameters, as dotted config keys
+    def _train_sample_own(self, run: Run, it: int) -> dict:
+        item = specs.train_sample_item(self.plan, run, it)
+        own = {"seed": run.seed, "threads": self.threads, "task.limit": item["limit"]}
+        for k, v in item.items():
+            if k not in ("problems", "out", "seed", "limit", "conditioning"):
+                own[f"sample.{k}"] = v
+        if it >= 2:  # iteration 1 samples the base without a reward token, whatever sample.conditioning says
+            own["sample.conditioning"] = item["conditioning"]
+        return own
+
+    def _eval_sample_own(self, run: Run, it: int) -> dict:
+        own, conds = {"seed": run.seed, "threads": self.threads}, {}
+        for item in specs.eval_sample_spec(self.plan, run, it):
+            name = item["benchmark"]
+            conds.setdefault(name, []).append(item["conditioning"])
+            for k, v in item.items():
+                if k == "clean_up_spaces":
+                    own["sample.clean_up_spaces"] = v
+                elif k not in ("benchmark", "problems", "out", "seed", "conditioning"):
+                    own[f"benchmarks.{name}.{k}"] = v
+        own.update({f"benchmarks.{n}.conditionings@{it}": c for n, c in conds.items()})
+        return own
+
+    def _eval_score_own(self, run: Run, it: int, cond: str) -> dict:
+        names = {"strip_mode": "eval.strip_mode", "timeout": "execute.timeout", "memory_mb": "execute.memory_mb",
+                 "eae_occurrence": "execute.eae_occurrence", "python": "execute.python", "workers": "execute.workers"}
+        own = {"execute.python": None}
+        for item in specs.eval_score_spec(self.plan, run, it, cond):
+            name = item["benchmark"]
+            for k, v in item.items():
+                if k in names:
+                    own[names[k]] = v
+                elif k == "benchmark_timeout":
+                    own[f"benchmarks.{name}.timeout"] = v
+                elif k not in ("benchmark", "problems"):
+                    own[f"benchmarks.{name}.{k}"] = v
+        return own
+
+    @staticmethod
+    def _postprocess_own(run: Run) -> dict:
+        s = run.params["sample"]
+        return {"sample.postprocess": s["postprocess"], **({"sample.postprocess_mode": s["postprocess_mode"]}
+                                                             if s["postprocess"] else {})}
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
