@@ -70,13 +70,34 @@ def run_command(argv: list[str]) -> int:
     fn = name.replace("-", "_")
     sub = argparse.ArgumentParser(prog=f"leti {name}", description=COMMANDS[name][1])
     getattr(module, f"configure_{fn}")(sub)
+    sub.add_argument("--record", default=None, metavar="JSON",
+                     help="on success, write this parameter record beside each of its 'outputs' (leti.core.records)")
     args = sub.parse_args(argv[1:])
     try:
+        record = _parse_record(args.record)
         rc = getattr(module, f"run_{fn}")(args)
     except UserError as exc:  # bad input: one line, no traceback
         print(f"leti {name}: error: {exc}", file=sys.stderr)
         return 2
+    if not rc and record is not None:
+        from leti.core.records import write_records
+
+        write_records(record)
     return int(rc or 0)
+
+
+def _parse_record(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    import json
+
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--record: not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("outputs"), list) or "hash" not in record:
+        raise UserError("--record: expected an object with 'outputs' (a list) and 'hash'")
+    return record
 
 
 if __name__ == "__main__":
