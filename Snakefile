@@ -31,6 +31,6 @@ include: "rules/report.smk"
 
 rule all:
     input:
-        PLAN.all_metrics(),
+        RUN_MANIFESTS,
         REPORT_OUTPUTS,
     default_target: True

@@ -7,13 +7,24 @@ import sys
 
 from leti.core.errors import UserError
 from leti.report import output_files
+from snakemake.settings.types import RerunTrigger
+
 from leti.workflow import specs
+from leti.workflow.freshness import SYNTH_FILES, Catalog, report_dir, report_stamp
 from leti.workflow.plan import Plan
 
 try:
     PLAN = Plan(config)
+    CATALOG = Catalog(PLAN)  # every job: its inputs, outputs and parameter record (leti.workflow.freshness)
 except UserError as exc:
     sys.exit(f"config error: {exc}")
+
+# Results verify themselves: every output carries a parameter record, and a job reruns when an
+# existing output's record differs from the plan's (fresh_inputs below). File times never trigger
+# a job (every input is ancient), and Snakemake's own provenance triggers (params, input set, code,
+# software env, kept in .snakemake/ and absent on a fresh clone) are off unless --rerun-triggers is given.
+if getattr(workflow, "dag_settings", None) is not None and set(workflow.dag_settings.rerun_triggers) == set(RerunTrigger.all()):
+    workflow.dag_settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
 
 # rules call the `leti` command installed beside this snakemake (works without activating the venv)
 shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
@@ -64,11 +75,36 @@ def eval_any_run(wc):
     return LOOKUP["eval_any"][(wc.ek, int(wc.it))]
 
 
+def _ancient(paths):
+    """Inputs from fresh jobs are ancient: their file times never trigger a job."""
+    if isinstance(paths, str):
+        return ancient(paths) if CATALOG.trusted(paths) else paths
+    return [_ancient(p) for p in paths]
+
+
+def fresh_inputs(rule):
+    """Input function of `rule`: its job's inputs from the catalog, ancient (file times never trigger
+    it), plus a fresh marker file when an existing output records other parameters than the plan's."""
+    def inputs(wc):
+        job = CATALOG.job(rule, wc)
+        out = {k: _ancient(v) for k, v in job.inputs.items()}
+        marker = CATALOG.stale_marker(job)
+        if marker:
+            out["stale"] = marker
+        return out
+    return inputs
+
+
+def record(rule):
+    """`leti <command> --record`: the parameter record to write beside the job's outputs."""
+    return lambda wc: as_json(CATALOG.record_arg(CATALOG.job(rule, wc)))
+
+
 # ---- report outputs (rules/report.smk)
 
-REPORT_DIR = config.get("report_dir") or f"{PLAN.results}/report"
-# one stamp per report directory, in the git-ignored work dir (a fresh clone always rebuilds)
-REPORT_STAMP = f"{W}/report-{re.sub(r'[^A-Za-z0-9]+', '_', REPORT_DIR)}.done"
+REPORT_DIR = report_dir(PLAN)
+REPORT_STAMP = report_stamp(PLAN)  # in the git-ignored work dir: a fresh clone always rebuilds the report
+RUN_MANIFESTS = CATALOG.run_manifests()  # what the report and `rule all` depend on: one small file per run
 _REPORT_FILES = output_files(REPORT_DIR)
 _CAPTIONS = "../leti/report/captions"
 # what goes into `snakemake --report`: (list, file suffix, caption, category)

@@ -5,24 +5,20 @@
 
 rule eval_sample:
     conda: "../envs/train.yaml"
-    input:
-        ckpt=lambda wc: PLAN.ckpt(eval_any_run(wc), int(wc.it)),
-        problems=lambda wc: specs.eval_bench_problems(PLAN, eval_any_run(wc), int(wc.it)),
+    input: unpack(fresh_inputs("eval_sample")),
     output: PLAN.pattern("eval_samples"),
-    params: spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))),
+    params: spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))), record=record("eval_sample"),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     resources: **GPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
 
 
 rule eval_score:
     conda: "../envs/exec.yaml"
-    input:
-        problems=lambda wc: [PLAN.bench_problems(b) for b in PLAN.benchmarks_at(eval_run(wc), int(wc.it), wc.cond)],
-        samples=lambda wc: PLAN.eval_samples(eval_run(wc), int(wc.it)),
+    input: unpack(fresh_inputs("eval_score")),
     output:
         metrics=PLAN.pattern("metrics"),
         per_problem=PLAN.pattern("per_problem"),
@@ -31,6 +27,7 @@ rule eval_score:
         meta=lambda wc: as_json(specs.eval_meta(PLAN, eval_run(wc), wc.ek, int(wc.it), wc.cond)),
         per_sample=lambda wc: PLAN.path("per_sample", ek=wc.ek, it=wc.it, cond=wc.cond),
         cache=lambda wc: PLAN.path("score_cache", ek=wc.ek, it=wc.it, cond=wc.cond),
+        record=record("eval_score"),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/{{cond}}/score.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/{{cond}}/score.tsv",
     threads: lambda wc: eval_run(wc).params["execute"]["workers"],  # the executor pool's size
@@ -39,18 +36,17 @@ rule eval_score:
     shell:
         "leti score --spec {params.spec} --samples {input.samples} --conditioning {wildcards.cond} --meta {params.meta} "
         "--per-sample {params.per_sample} --cache {params.cache} "
-        "--per-problem {output.per_problem} --out {output.metrics} > {log} 2>&1"
+        "--per-problem {output.per_problem} --out {output.metrics} --record {params.record} > {log} 2>&1"
 
 
 # Held-out LM loss of the base (iteration 0); `leti train` measures every checkpoint it writes itself.
 rule heldout_loss:
     conda: "../envs/train.yaml"
-    input:
-        ckpt=lambda wc: PLAN.ckpt(eval_any_run(wc), int(wc.it)),
-        data=lambda wc: PLAN.heldout_corpus(eval_any_run(wc)),
+    input: unpack(fresh_inputs("heldout_loss")),
     output: PLAN.pattern("heldout_loss"),
+    params: record=record("heldout_loss"),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
     resources: **CPU,
     wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
-    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
+    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"

@@ -2,24 +2,23 @@
 
 rule tokenizer:
     conda: "../envs/train.yaml"
-    input: lambda wc: PLAN.pretrain_corpus(base_run(wc)),
+    input: unpack(fresh_inputs("tokenizer")),
     output: directory(PLAN.pattern("tokenizer")),
-    params: vocab=lambda wc: base_run(wc).params["model"]["tokenizer"]["vocab_size"],
+    params: vocab=lambda wc: base_run(wc).params["model"]["tokenizer"]["vocab_size"], record=record("tokenizer"),
     log: f"{W}/logs/base/{{bk}}/tokenizer.log",
     resources: **CPU,
     wildcard_constraints: bk=_alt(TINY_BASES),
-    shell: "leti tokenizer --corpus {input} --vocab-size {params.vocab} --out {output} > {log} 2>&1"
+    shell: "leti tokenizer --corpus {input.corpus} --vocab-size {params.vocab} --out {output} --record {params.record} > {log} 2>&1"
 
 
 rule pretrain:
     conda: "../envs/train.yaml"
-    input:
-        tokenizer=PLAN.pattern("tokenizer"),
-        corpus=lambda wc: PLAN.pretrain_corpus(base_run(wc)),
+    input: unpack(fresh_inputs("pretrain")),
     output: directory(PLAN.pattern("base_ckpt")),
     params:
         cfg=lambda wc: as_json(base_run(wc).params["model"]["pretrain"]),
         seed=lambda wc: base_run(wc).params["model"]["pretrain_seed"],
+        record=record("pretrain"),
     log: f"{W}/logs/base/{{bk}}/pretrain.log",
     benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
     threads: max(THREADS, 2),  # nothing else can run before the base exists
@@ -27,14 +26,15 @@ rule pretrain:
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell:
         "leti pretrain --tokenizer {input.tokenizer} --corpus {input.corpus} --config {params.cfg} "
-        "--seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"
+        "--seed {params.seed} --threads {threads} --out {output} --record {params.record} > {log} 2>&1"
 
 
 rule init_model:
     conda: "../envs/train.yaml"
+    input: unpack(fresh_inputs("init_model")),
     output: directory(PLAN.pattern("base_ckpt")),
-    params: source=lambda wc: base_run(wc).params["model"]["source"],
+    params: source=lambda wc: base_run(wc).params["model"]["source"], record=record("init_model"),
     log: f"{W}/logs/base/{{bk}}/init.log",
     resources: **CPU,
     wildcard_constraints: bk=_alt(HUB_BASES),
-    shell: "leti init-model --model {params.source} --out {output} > {log} 2>&1"
+    shell: "leti init-model --model {params.source} --out {output} --record {params.record} > {log} 2>&1"

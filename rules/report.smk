@@ -1,12 +1,18 @@
-# Tables, figures and the claims check, from results/ only. `snakemake report` never schedules an
-# upstream job when the metrics are present, even with checkpoints and samples deleted: every input
-# below is a results/ file, written by a rule whose outputs all lie under results/. The stamp lives
-# in the git-ignored work dir, so a fresh clone always rebuilds the report (force it elsewhere with
+# Tables, figures and the claims check, from results/ only. The report depends on one manifest per
+# run (results/runs/<run>/manifest.json), itself on one per iteration, which lists that iteration's
+# result files with their parameter records after checking them against the plan. Every input is
+# ancient and every job reruns only when an output's record differs from the plan's
+# (leti.workflow.freshness), so `snakemake report` schedules no upstream job when the results exist
+# and match, whatever the file times, even with checkpoints and samples deleted. The stamp lives in
+# the git-ignored work dir, so a fresh clone always rebuilds the report (force it elsewhere with
 # `--forcerun report`). `snakemake --report report.html` bundles the flagged outputs into one
 # self-contained HTML file. Output lists and captions: rules/common.smk.
 
+localrules: manifest, run_manifest
+
+
 rule report:
-    input: PLAN.all_metrics(),
+    input: unpack(fresh_inputs("report")),
     output:
         _report_outputs(),
         stamp=REPORT_STAMP,
@@ -14,7 +20,32 @@ rule report:
     params:
         cfg=lambda wc: shlex.quote(json.dumps(config)),
         out=lambda wc, output: os.path.dirname(next(f for f in output if f.endswith("claims.md"))),
+        record=record("report"),
     log: f"{W}/logs/report.log",
     conda: "../envs/report.yaml"
     resources: **CPU,
-    shell: "leti report --config {params.cfg} --out {params.out} --stamp {output.stamp} > {log} 2>&1"
+    shell:
+        "leti report --config {params.cfg} --out {params.out} --stamp {output.stamp} --verify-records "
+        "--record {params.record} > {log} 2>&1"
+
+
+# One iteration's results of one run, checked against the plan (one line naming the file, the run
+# and the differing parameters when one does not match), then listed with their records.
+rule manifest:
+    input: unpack(fresh_inputs("manifest")),
+    output: PLAN.pattern("iteration_manifest"),
+    log: f"{W}/logs/manifest/{{rid}}/iter{{it}}.log",
+    conda: "../envs/report.yaml"
+    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
+    run:
+        CATALOG.write_manifest(CATALOG.job("manifest", wildcards))
+
+
+rule run_manifest:
+    input: unpack(fresh_inputs("run_manifest")),
+    output: PLAN.pattern("run_manifest"),
+    log: f"{W}/logs/manifest/{{rid}}/run.log",
+    conda: "../envs/report.yaml"
+    wildcard_constraints: rid=_alt(RUN_IDS),
+    run:
+        CATALOG.write_manifest(CATALOG.job("run_manifest", wildcards))
