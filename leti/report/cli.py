@@ -18,6 +18,8 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default=None, help="read results from here instead of config['results']")
     parser.add_argument("--no-figures", action="store_true", help="tables and claims only")
     parser.add_argument("--stamp", default=None, help="touch this file when done")
+    parser.add_argument("--verify-records", action="store_true",
+                        help="refuse result files whose parameter record differs from the plan's (the workflow's report)")
 
 
 def load_config(text: str) -> dict:
@@ -36,13 +38,13 @@ def load_config(text: str) -> dict:
         return yaml.safe_load(fh)
 
 
-def build(config: dict, out: str, figures: bool = True, results: str | None = None) -> list[str]:
+def build(config: dict, out: str, figures: bool = True, results: str | None = None, verify: bool = False) -> list[str]:
     from leti.report.claims import Claims, claims_markdown
     from leti.report.collect import Results
     from leti.report.frame import metrics_csv
     from leti.report.tables import Builder
 
-    res = Results(config, results)
+    res = Results(config, results, verify=verify)
     builder = Builder(res)
     tables = builder.all_tables()
     assert tuple(t.name for t in tables) == TABLE_NAMES, [t.name for t in tables]
@@ -83,7 +85,8 @@ def run_report(args) -> int:
     config = load_config(args.config)
     if not isinstance(config, dict) or "axes" not in config:
         raise UserError("--config: not a workflow config (no 'axes')")
-    written = build(config, args.out.rstrip("/"), figures=not args.no_figures, results=args.results)
+    written = build(config, args.out.rstrip("/"), figures=not args.no_figures, results=args.results,
+                    verify=args.verify_records)
     if args.stamp:
         atomic_write_text(args.stamp, "done\n")
     print(f"leti report: {len(written)} files in {args.out} (config {config_hash(config)})")

@@ -45,11 +45,18 @@ class Arm:
 
 
 class Results:
-    def __init__(self, config: dict, results: str | None = None):
+    def __init__(self, config: dict, results: str | None = None, verify: bool = False):
         """`results` overrides config['results'] (the config hash is that of `config` as given, output
-        locations and scheduling keys left out: leti.core.provenance.EXECUTION_KEYS)."""
+        locations and scheduling keys left out: leti.core.provenance.EXECUTION_KEYS). `verify`: refuse,
+        in one line naming the run and the differing parameters, a result file whose parameter record
+        (leti.core.records) differs from the plan's or is missing."""
         self.config = config
         self.plan = Plan({**config, "results": results} if results else config)
+        self._catalog = None
+        if verify:
+            from leti.workflow.freshness import Catalog
+
+            self._catalog = Catalog(self.plan)
         self.max_last = max(self.plan.iterations(r) for r in self.plan.runs)
         self.config_hash = config_hash(config)
         self._json: dict[str, object] = {}
@@ -65,12 +72,18 @@ class Results:
         self.arms = self._arms()
 
     # ------------------------------------------------------------ loading
-    def _read(self, path: str):
+    def _read(self, path: str, run_id: str | None = None):
         if path not in self._json:
             if not os.path.exists(path):
                 raise UserError(f"{path}: missing result file (run the workflow first; the report reads results/ only)")
+            self._verify(path, run_id)
             self._json[path] = read_json(path)
         return self._json[path]
+
+    def _verify(self, path: str, run_id: str | None) -> None:
+        why = self._catalog.explain(path, run_id) if self._catalog is not None else None
+        if why:
+            raise UserError(why)
 
     def _load(self) -> None:
         plan = self.plan
@@ -78,18 +91,19 @@ class Results:
             for it in range(plan.iterations(run) + 1):
                 for cond in plan.conditionings(run, it):
                     path = plan.metrics(run, it, cond)
-                    data = self._read(path)
+                    data = self._read(path, run.id)
                     self._check_metrics(path, data, it, cond)
                     self.metrics[(run.id, it, cond)] = data
                     pp = plan.per_problem(run, it, cond)
                     if os.path.exists(pp):  # optional: older results have none
-                        self.per_problem[(run.id, it, cond)] = self._read(pp)
+                        self.per_problem[(run.id, it, cond)] = self._read(pp, run.id)
                 if self.config.get("heldout_loss", True):
-                    self.heldout[(run.id, it)] = self._read(plan.heldout_loss(run, it))
+                    self.heldout[(run.id, it)] = self._read(plan.heldout_loss(run, it), run.id)
                 if it >= 1:
-                    self.train_stats[(run.id, it)] = self._read(plan.train_stats(run, it))
-                    self.train_summary[(run.id, it)] = self._read(plan.train_summary(run, it))
+                    self.train_stats[(run.id, it)] = self._read(plan.train_stats(run, it), run.id)
+                    self.train_summary[(run.id, it)] = self._read(plan.train_summary(run, it), run.id)
                     self.loss_rows[(run.id, it)] = self._read_csv(plan.loss_csv(run, it))
+                    self._verify(plan.loss_csv(run, it), run.id)
 
     def _read_csv(self, path: str) -> list[dict]:
         if not os.path.exists(path):
