@@ -138,7 +138,7 @@ def register(here: dict | None = None) -> Path:
     """Record this process as a possible lock owner until it exits."""
     here = here or me()
     OWNERS_DIR.mkdir(parents=True, exist_ok=True)
-    path = OWNERS_DIR / f"{here['host']}.{here['pid']}.json"
+    path = (OWNERS_DIR / f"{here['host']}.{here['pid']}.json").absolute()  # Snakemake changes directory
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(here))
     os.replace(tmp, path)
