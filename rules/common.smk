@@ -19,12 +19,18 @@ try:
 except UserError as exc:
     sys.exit(f"config error: {exc}")
 
-# Results verify themselves: every output carries a parameter record, and a job reruns when an
-# existing output's record differs from the plan's (fresh_inputs below). File times never trigger
-# a job (every input is ancient), and Snakemake's own provenance triggers (params, input set, code,
-# software env, kept in .snakemake/ and absent on a fresh clone) are off unless --rerun-triggers is given.
-if getattr(workflow, "dag_settings", None) is not None and set(workflow.dag_settings.rerun_triggers) == set(RerunTrigger.all()):
-    workflow.dag_settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+
+
+def _records_decide():
+    """Results verify themselves: every output carries a parameter record, and a job reruns when an
+    existing output's record differs from the plan's (fresh_inputs below); file times never trigger a
+    job (inputs from fresh jobs are ancient). Snakemake's own provenance triggers (params, input set,
+    code, software env: kept in .snakemake/, absent on a fresh clone) are turned off unless
+    --rerun-triggers is given. Called from the input functions: the DAG settings are only set once
+    this file has been read, and are read when the DAG is checked, after the input functions ran."""
+    settings = getattr(workflow, "dag_settings", None)
+    if settings is not None and set(settings.rerun_triggers) == set(RerunTrigger.all()):
+        settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
 
 # rules call the `leti` command installed beside this snakemake (works without activating the venv)
 shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
@@ -86,6 +92,7 @@ def fresh_inputs(rule):
     """Input function of `rule`: its job's inputs from the catalog, ancient (file times never trigger
     it), plus a fresh marker file when an existing output records other parameters than the plan's."""
     def inputs(wc):
+        _records_decide()
         job = CATALOG.job(rule, wc)
         out = {k: _ancient(v) for k, v in job.inputs.items()}
         marker = CATALOG.stale_marker(job)
@@ -104,7 +111,7 @@ def record(rule):
 
 REPORT_DIR = report_dir(PLAN)
 REPORT_STAMP = report_stamp(PLAN)  # in the git-ignored work dir: a fresh clone always rebuilds the report
-RUN_MANIFESTS = CATALOG.run_manifests()  # what the report and `rule all` depend on: one small file per run
+RUN_MANIFESTS = CATALOG.run_manifests()  # what the report and the default target depend on (one file per run)
 _REPORT_FILES = output_files(REPORT_DIR)
 _CAPTIONS = "../leti/report/captions"
 # what goes into `snakemake --report`: (list, file suffix, caption, category)
