@@ -80,6 +80,37 @@ def test_micro_preset_runs_end_to_end(ci_run):
     assert claims and (results / "report" / "tables.md").stat().st_size > 0
 
 
+def test_records_decide_what_reruns_with_metadata_and_any_file_times(ci_run, tmp_path):
+    """After a real run (.snakemake metadata present): nothing to do, whatever the file times; a changed
+    evaluation parameter reruns that evaluation and what follows, then nothing again."""
+    import random
+
+    import yaml
+
+    def planned(*args):
+        r = snakemake(*args, "-n", "--cores", "1", "--directory", str(ci_run), "--config", f"data_root={data_root()}")
+        assert r.returncode == 0, r.stderr[-3000:]
+        return sorted(re.findall(r"^(?:local)?rule (\w+):", r.stdout, re.M))
+
+    rng = random.Random(0)
+    for p in (ci_run / "work-ci").rglob("*"):
+        t = 1_600_000_000 + rng.randrange(10**8)
+        os.utime(p, (t, t))
+    assert planned("--configfile", CI) == [] and planned("report", "--configfile", CI) == []
+    cfg = yaml.safe_load(open(CI))
+    cfg["benchmarks"]["gsm8k"]["max_new_tokens"] = 12
+    changed = tmp_path / "ci.yaml"
+    changed.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    assert set(planned("--configfile", str(changed))) == {"eval_sample", "eval_score", "manifest", "run_manifest",
+                                                          "report", "all"}
+    r = snakemake("--configfile", str(changed), "--cores", "2", "--directory", str(ci_run),
+                  "--config", f"data_root={data_root()}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert planned("--configfile", str(changed)) == []
+    r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(ci_run), "--config", f"data_root={data_root()}")
+    assert r.returncode == 0, r.stderr[-3000:]  # back to the preset, for the tests below
+
+
 def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
     report = ci_run / "work-ci" / "results" / "report"
     before = {p.relative_to(report): p.read_bytes() for p in sorted(report.rglob("*")) if p.is_file()}
