@@ -234,7 +234,9 @@ def setup_mount_namespace(tmp_size_mb: int = 512, sockets: list[str] = ()) -> di
             mount(None, point, None, flags)
         except OSError:
             pass  # e.g. a mount point hidden under another mount; the uid level still protects it
-    return {"scratch": scratch, "mqueue": mq, "rw": rw}
+    # entries of the writable points that are the worker's own (the interpreter or repository re-bound there)
+    keep = sorted({d.rstrip("/") + "/" + p[len(d.rstrip("/")) + 1:].split("/")[0] for p in covered for d in rw if _under(p, [d])})
+    return {"scratch": scratch, "mqueue": mq, "rw": rw, "keep": keep}
 
 
 def probe_uid(uid: int, paths: list[str]) -> bool:

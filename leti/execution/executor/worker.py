@@ -117,7 +117,7 @@ def bootstrap() -> None:
     os.chmod(base, 0o711)
     private = [p for p in mnt.get("rw", []) if p != base] + ([mnt["mqueue"]] if mnt.get("mqueue") else [])
     state = {"features": features, "uid": uid, "mntns": mntns, "base": base, "ipcns": ipcns, "private": private,
-             "keep": [sb.PRIVATE_ROOT, "/tmp/.leti-stage"] if mntns else [], "cgroup": cgroup}
+             "keep": [sb.PRIVATE_ROOT, "/tmp/.leti-stage"] + mnt.get("keep", []) if mntns else [], "cgroup": cgroup}
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "leti.execution.executor.worker", "--booted", json.dumps(state)])
 
