@@ -33,6 +33,8 @@ pass@k keys exist only for k with n >= k for every problem (k in 1, 10, 100).
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 
 from leti.core.errors import UserError
@@ -136,7 +138,7 @@ def score_variant(problem_ids: list[str], keys_by_task: dict, results: dict, ks)
             passed += ok
             rows.append({"task_id": tid, "sample_idx": key[1], "status": r.get("status"),
                          "exc_type": r.get("exc_type"), "bucket": paper_bucket(fine), "bucket_fine": fine,
-                         "passed": ok})
+                         "passed": ok, "verdict": r.get("verdict")})
         n.append(len(keys))
         c.append(passed)
     paper, fine = bucket_counts(results[k] for tid in problem_ids for k in keys_by_task[tid])
@@ -146,6 +148,10 @@ def score_variant(problem_ids: list[str], keys_by_task: dict, results: dict, ks)
         "solve_rate": solve_rate(c),
         "n_pass": int(sum(c)), "n_samples": int(sum(n)),
         "buckets": paper, "buckets_fine": fine,
+        # where each verdict was taken (leti.execution.executor.isolated): outside the program's process
+        # ("isolated") or inside it ("in_child", tests that cannot be split)
+        "verdicts": dict(sorted(Counter(results[k].get("verdict") or "unrecorded" for tid in problem_ids
+                                        for k in keys_by_task[tid]).items())),
         "postprocessed": uniform(m.get("postprocessed") for m in metas),
         "postprocess_mode": uniform(m.get("postprocess_mode") for m in metas),
         "tests_variant": uniform(m.get("tests_variant") for m in metas),

@@ -57,6 +57,8 @@ def configure_execute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--problems", default=None,
                         help="the programs' Problem JSONL: EAE results get their final verdict (rule-based verifier) here")
     parser.add_argument("--python", default=None, help="interpreter that runs the programs (default: this one)")
+    parser.add_argument("--verdict", default="isolated", choices=["isolated", "in_child"],
+                        help="judge assert-style tests outside the program's process (default) or inside it")
     parser.add_argument("--eae-occurrence", default="nearest", choices=["nearest", "gold"],
                         help="EAE: a repeated string is the occurrence nearest the trigger (the original) or a gold one")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -122,7 +124,8 @@ def run_execute(args: argparse.Namespace) -> int:
     problems = read_jsonl(args.problems, ("task_id",)) if args.problems else None  # fail before any program runs
     programs = read_programs(args.input, defaults)
     results = execute_with_verdicts(programs, problems, args.eae_occurrence, workers=args.workers, cache_path=args.cache,
-                                    progress=not args.no_progress, defaults=defaults, python=args.python)
+                                    progress=not args.no_progress, defaults=defaults, python=args.python,
+                                    verdict=args.verdict)
     atomic_write_jsonl(args.output, results)
     counts = collections.Counter(r["status"] for r in results)
     sandbox = next((r["sandbox"] for r in results if r.get("sandbox")), "-")

@@ -498,6 +498,33 @@ class Builder:
             t.notes.insert(0, "Not recorded: these results predate prompt-budget counting.")
         return t
 
+    def verdicts(self) -> Table:
+        """Where the evaluator took its verdicts: outside the program's process or inside it."""
+        t = self.table("verdicts", "Where verdicts were taken: scored samples per benchmark, all runs and iterations",
+                       ["benchmark", "isolated", "in the program's process", "isolated (%)"], digits=1)
+        t.notes.append("isolated: the assert's comparison ran in the trusted parent on plain-data values the program "
+                       "computed (leti.execution.executor.isolated); in the program's process: tests that cannot be "
+                       "split (loops, helpers) ran as the original ran them, where a program written against the "
+                       "harness could forge its verdict (docs/executor.md). First variant of each benchmark; "
+                       "benchmarks that execute no program (BBH) are not listed.")
+        counts: dict[str, dict[str, int]] = {}
+        for run in self.res.plan.runs:
+            for it in range(self.res.last(run) + 1):
+                for cond in self.res.plan.conditionings(run, it):
+                    for bench in self.res.config.get("benchmarks", {}):
+                        m = _dig(self.res.bench(run, it, bench, cond), "metrics")
+                        v = next((x["verdicts"] for x in (m or {}).values() if isinstance(x, dict) and "verdicts" in x), None)
+                        if v:
+                            c = counts.setdefault(bench, {})
+                            for k, n in v.items():
+                                c[k] = c.get(k, 0) + n
+        for bench, c in counts.items():
+            iso, inside = c.get("isolated", 0), c.get("in_child", 0)
+            t.rows.append([bench, iso, inside, 100.0 * iso / (iso + inside) if iso + inside else None])
+        if not t.rows:
+            t.notes.insert(0, "Not recorded: these results predate isolated verdicts.")
+        return t
+
     def humaneval_sources(self) -> list[str]:
         have = self.res.config.get("benchmarks", {})
         return [next((n for n in (f"humaneval_t0{t}", "humaneval") if n in have), "humaneval") for t in (2, 6, 8)]
@@ -528,6 +555,7 @@ class Builder:
             self.sample_efficiency(),
             self.eae_correlation(),
             self.prompt_budget(),
+            self.verdicts(),
         ]
 
 

@@ -14,14 +14,17 @@ from leti.core.errors import UserError
 from leti.core.vocab import FINE_BUCKETS as BUCKETS  # noqa: F401 (re-exported)
 from leti.core.vocab import error_bucket
 
-EVALUATOR_VERSION = "leti-exec-2"  # 2: library frames kept, SyntaxError lines joined with "\n" (the original)
+# 2: library frames kept, SyntaxError lines joined with "\n" (the original); 3: isolated verdicts, sandbox v2
+EVALUATOR_VERSION = "leti-exec-3"
+VERDICTS = ("isolated", "in_child")
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MEMORY_MB = 1024
 MAX_TIMEOUT_S = 3600.0  # limits above these are input errors (params.execute has the same bounds)
 MAX_MEMORY_MB = 1 << 20
 STATUSES = ("pass", "fail", "error", "syntax_error", "timeout", "memory", "output_limit", "harness_error")
 RESULT_FIELDS = ("id", "key", "status", "exc_type", "message", "feedback", "failed_test", "stdout_tail",
-                 "stderr_tail", "wall_s", "cpu_s", "peak_rss_mb", "sandbox", "captured", "evaluator_version", "meta")
+                 "stderr_tail", "wall_s", "cpu_s", "peak_rss_mb", "sandbox", "verdict", "captured", "evaluator_version",
+                 "meta")
 
 __all__ = ["EVALUATOR_VERSION", "execute_one", "execute_many", "error_bucket", "content_key", "normalize_program"]
 
@@ -62,11 +65,14 @@ def normalize_program(p: dict, where: str = "program", defaults: dict | None = N
     return job
 
 
-def content_key(job: dict, python: str | None = None) -> str:
-    """Hash of program + tests + header + capture + limits + evaluator version (+ the interpreter, if not ours)."""
+def content_key(job: dict, python: str | None = None, verdict: str = "isolated") -> str:
+    """Hash of program + tests + header + capture + limits + evaluator version + verdict mode (+ the
+    interpreter, if not ours)."""
     import hashlib
 
     extra = {"python": python} if python else {}
+    if verdict != "isolated":
+        extra["verdict"] = verdict
     blob = json.dumps({k: job[k] for k in ("program", "tests", "header", "timeout", "memory_mb", "capture")}
                       | {"evaluator_version": EVALUATOR_VERSION} | extra, sort_keys=True, ensure_ascii=True,
                       separators=(",", ":"))
@@ -123,19 +129,25 @@ def _finish(result: dict, p: dict, key: str) -> dict:
 
 
 def execute_many(programs: Iterable[dict], workers: int | None = None, cache_path: str | None = None,
-                 progress: bool = True, defaults: dict | None = None, python: str | None = None) -> list[dict]:
+                 progress: bool = True, defaults: dict | None = None, python: str | None = None,
+                 verdict: str = "isolated") -> list[dict]:
     """Run program records (docs/contracts.md); results come back in input order.
 
     `cache_path`: append-only JSONL keyed by content key; programs already there are not re-run, so a
-    killed run resumes. `defaults`: timeout / memory_mb for records that lack them."""
+    killed run resumes. `defaults`: timeout / memory_mb for records that lack them. `verdict`:
+    "isolated" (default) judges assert-style tests outside the program's process wherever they can be
+    split (`leti.execution.executor.isolated`), "in_child" runs every test inside it."""
     import threading
 
     from leti.execution.executor.pool import get_pool
 
+    if verdict not in VERDICTS:
+        raise UserError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+
     programs = list(programs)
     jobs = [normalize_program(p, f"program #{i} (id={p.get('id')!r})" if isinstance(p, dict) else f"program #{i}",
                               defaults) for i, p in enumerate(programs)]
-    keys = [content_key(j, python) for j in jobs]
+    keys = [content_key(j, python, verdict) for j in jobs]
     cache = _load_cache(cache_path) if cache_path else {}
     todo: dict[str, int] = {}
     for i, k in enumerate(keys):
@@ -143,6 +155,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
             todo[k] = i
     done: dict[str, dict] = dict(cache)
     order = list(todo.items())
+    plans = _plans(jobs, [i for _k, i in order], verdict)
     if order:
         n = workers or _default_workers()
         n = min(n, len(order))
@@ -157,6 +170,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
         try:
             def on_result(j: int, result: dict) -> None:
                 key, i = order[j]
+                result = _apply_verdict(result, plans.get(i), jobs[i])
                 rec = _finish(result, programs[i], key)
                 with lock:
                     done[key] = rec
@@ -166,13 +180,39 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
                     if bar is not None:
                         bar.update(1)
 
-            pool.run([jobs[i] for _k, i in order], on_result)
+            pool.run([_to_worker(jobs[i], plans.get(i)) for _k, i in order], on_result)
         finally:
             if fh is not None:
                 fh.close()
             if bar is not None:
                 bar.close()
     return [_finish(done[k], p, k) for p, k in zip(programs, keys)]
+
+
+def _plans(jobs: list[dict], indices: list[int], verdict: str) -> dict:
+    """Isolated-verdict plans (None where the tests cannot be split) of the jobs that will run."""
+    if verdict != "isolated":
+        return {}
+    from leti.execution.executor.isolated import split
+
+    return {i: split(jobs[i]["program"], jobs[i]["tests"], jobs[i]["header"]) for i in indices}
+
+
+def _to_worker(job: dict, plan) -> dict:
+    """What the worker gets: with a plan, the probe-only tests (no expected value leaves this process)."""
+    if plan is None:
+        return job
+    return dict(job, tests=plan.child_tests, probe=True)
+
+
+def _apply_verdict(result: dict, plan, job: dict) -> dict:
+    probes = result.pop("probes", None)
+    if plan is None:
+        return dict(result, verdict="in_child")
+    from leti.execution.executor.isolated import judge, read_events
+
+    events = read_events(probes or [])
+    return dict(judge(plan, job["program"].count("\n") + 1, result, events), verdict="isolated")
 
 
 def execute_one(program: dict) -> dict:
