@@ -214,3 +214,10 @@ def test_the_trusted_side_refuses_huge_work():
     # a math function outside the list is probed whole (the child pays for it), never run here
     plan = isolated.split("def f(x):\n    return x", "import math\nassert math.factorial(f(1)) == 120")
     assert "120" not in plan.child_tests.split("\n")[1].split(")", 1)[0] and "factorial" in plan.child_tests
+
+
+@pytest.mark.parametrize("verdict", ["isolated", "in_child"])
+def test_a_program_cannot_launder_itself_into_a_harness_error(verdict):
+    entry = next(e for e in FORGERY if e["name"] == "forge_harness_error_record")
+    rec = run([dict(id="x", program=entry["program"], tests=entry["tests"])], verdict)[0]
+    assert rec["status"] == "error" and "invalid status" in rec["message"]

@@ -36,6 +36,10 @@ FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
 RESULT_FD = 3
+SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
+# what a child that ran program code may report (`harness_error` only before, `timeout`/`output_limit` by the worker)
+CHILD_STATUSES = frozenset({"pass", "fail", "error", "memory", "syntax_error"})
+CHILD_FIELDS = ("status", "exc_type", "message", "feedback", "failed_test", "captured")
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "sandbox",
              "LOGNAME": "sandbox", "HOME": "/nonexistent", "TMPDIR": "/nonexistent"}
 
@@ -230,6 +234,9 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
             report({"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc)})
         finally:
             os._exit(70)
+    # Isolation is complete and no program code has run yet: say so first on the result pipe. Whatever
+    # the program writes comes after this line, so it cannot pass itself off as a failed setup.
+    write(RESULT_FD, SETUP_DONE)
 
     if code is None:  # too large to compile in the worker: compile here, under the rlimits
         code, rec = compile_program(job)
@@ -498,10 +505,13 @@ def run_job(job: dict, st: State) -> dict:
             rec = cand
             break
     result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None}
+    setup_done = bytes(bufs[res_r][:len(SETUP_DONE)]) == SETUP_DONE
     if rec is not None:
-        rec.pop("nonce", None)
-        rec.pop("pid", None)
-        result.update(rec)
+        result.update({k: rec[k] for k in CHILD_FIELDS if k in rec})
+        if setup_done and result["status"] not in CHILD_STATUSES:  # forged by the program: never laundered
+            result.update(status="error", exc_type="RuntimeError", feedback=fb.HEADER + "RuntimeError: invalid result\n",
+                          message=f"the program reported an invalid status ({_clean_str(str(result['status']))[:40]!r})",
+                          captured=None)
     elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
         result.update(status="timeout", exc_type=None, feedback=fb.TIMEOUT_FEEDBACK,
                       message=f"the program did not finish within {float(job['timeout']):g} s")
