@@ -353,3 +353,16 @@ def test_cleanup_removes_deep_trees_without_following_links(tmp_path):
     os.symlink(host, os.path.join(os.path.dirname(d) if len(d) >= 4000 else d, "link"))
     assert cl.run_cleaner(None, [(str(top), set(), False)], False)
     assert os.listdir(top) == [] and (host / "f").read_text() == "x" and oct(os.stat(host).st_mode & 0o777) == "0o755"
+
+
+def test_workers_import_the_parents_leti_not_another_install():
+    """The worker's PYTHONPATH is the directory holding this `leti` package, so a checkout that is not the
+    installed one (an old worktree, a bench baseline) runs its own executor code in its workers."""
+    from pathlib import Path
+
+    import leti
+    from leti.execution.executor.pool import _package_root, _worker_env
+
+    holder = str(Path(leti.__file__).resolve().parents[1])
+    assert _worker_env()["PYTHONPATH"] == holder
+    assert str(Path(_package_root()).resolve()) == holder

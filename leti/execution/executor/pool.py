@@ -21,7 +21,7 @@ PIPELINE = 2  # requests in flight per worker  # on top of the program's own tim
 
 
 def _worker_env() -> dict[str, str]:
-    root = str(Path(__file__).resolve().parents[2])  # directory that holds the `leti` package
+    root = str(Path(__file__).resolve().parents[3])  # directory that holds the `leti` package
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
