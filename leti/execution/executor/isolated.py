@@ -263,17 +263,48 @@ _EVALUABLE = (ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Call, ast.key
 
 
 def split(program: str, tests: str, header: str = "") -> Plan | None:
-    """The isolated-verdict plan of these tests for this program, or None (run them in the child)."""
+    """The isolated-verdict plan of these tests for this program, or None (run them in the child).
+
+    A plan depends on the program only through which of the tests' names it binds, so plans are
+    cached by (tests, that set): the samples of one problem share one split."""
     if not tests.strip():
         return None
+    parsed = _parsed_tests(tests)
+    if parsed is None:
+        return None
+    tree, names = parsed
+    binds = program_names(program, header)
+    key = (tests, None if binds is None else frozenset(binds & names))
+    if key in _PLANS:
+        return _PLANS[key]
+    try:
+        plan = _split(tree, tests, binds)
+    except (Unsplittable, RecursionError):
+        plan = None
+    if len(_PLANS) >= _CACHE_SIZE:
+        _PLANS.pop(next(iter(_PLANS)))
+    _PLANS[key] = plan
+    return plan
+
+
+_CACHE_SIZE = 4096
+_PLANS: dict = {}
+_TREES: dict = {}
+
+
+def _parsed_tests(tests: str):
+    """(tree, every name the tests mention) or None if they do not parse; cached per tests text."""
+    if tests in _TREES:
+        return _TREES[tests]
     try:
         tree = _parse(tests)
+        out = (tree, frozenset({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {"check", PROBE}))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    try:
-        return _split(tree, tests, program_names(program, header))
-    except (Unsplittable, RecursionError):
-        return None
+        out = None
+    if len(_TREES) >= _CACHE_SIZE:
+        _TREES.pop(next(iter(_TREES)))
+    _TREES[tests] = out
+    return out
 
 
 def _split(tree: ast.Module, tests: str, binds: set[str] | None) -> Plan:
