@@ -356,7 +356,8 @@ class Catalog:
 
     def _eval_score_own(self, run: Run, it: int, cond: str) -> dict:
         names = {"strip_mode": "eval.strip_mode", "timeout": "execute.timeout", "memory_mb": "execute.memory_mb",
-                 "eae_occurrence": "execute.eae_occurrence", "python": "execute.python", "workers": "execute.workers"}
+                 "eae_occurrence": "execute.eae_occurrence", "python": "execute.python", "workers": "execute.workers",
+                 "verdict": "execute.verdict"}
         own = {"execute.python": None}
         for item in specs.eval_score_spec(self.plan, run, it, cond):
             name = item["benchmark"]
