@@ -221,3 +221,18 @@ def test_a_program_cannot_launder_itself_into_a_harness_error(verdict):
     entry = next(e for e in FORGERY if e["name"] == "forge_harness_error_record")
     rec = run([dict(id="x", program=entry["program"], tests=entry["tests"])], verdict)[0]
     assert rec["status"] == "error" and "invalid status" in rec["message"]
+
+
+@pytest.mark.parametrize("program", [
+    "def f(x):",                       # the IndentationError points at the first test line
+    "def f(x):\n    return 2 * x + \\",  # a continuation would join the (rewritten) first test line
+    "def f(x):\n    return (2 * x",     # an open bracket swallows the tests
+    'def f(x):\n    return 2 * x\ns = """',
+])
+def test_programs_that_do_not_parse_alone_are_judged_on_the_original_text(program):
+    """Their syntax error is decided by compiling the original text in the parent: the same feedback as
+    an in-child run, nothing forked, and no rewritten test line can complete the program."""
+    iso, child = run([dict(id="x", program=program, tests=SEQ)]), run([dict(id="x", program=program, tests=SEQ)], "in_child")
+    assert iso[0]["status"] == child[0]["status"] == "syntax_error"
+    assert iso[0]["feedback"] == child[0]["feedback"] and iso[0]["message"] == child[0]["message"]
+    assert iso[0]["verdict"] == "isolated" and iso[0]["sandbox"] == "none"

@@ -155,7 +155,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
             todo[k] = i
     done: dict[str, dict] = dict(cache)
     order = list(todo.items())
-    plans = _plans(jobs, [i for _k, i in order], verdict)
+    plans, decided = _plans(jobs, [i for _k, i in order], verdict, python)
     if order:
         n = workers or _default_workers()
         n = min(n, len(order))
@@ -170,7 +170,7 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
         try:
             def on_result(j: int, result: dict) -> None:
                 key, i = order[j]
-                result = _apply_verdict(result, plans.get(i), jobs[i])
+                result = result if i in decided else _apply_verdict(result, plans.get(i), jobs[i])
                 rec = _finish(result, programs[i], key)
                 with lock:
                     done[key] = rec
@@ -180,7 +180,13 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
                     if bar is not None:
                         bar.update(1)
 
-            pool.run([_to_worker(jobs[i], plans.get(i)) for _k, i in order], on_result)
+            run_here = [j for j, (_k, i) in enumerate(order) if i in decided]
+            for j in run_here:
+                on_result(j, decided[order[j][1]])
+            rest = [j for j, (_k, i) in enumerate(order) if i not in decided]
+            if rest:
+                pool.run([_to_worker(jobs[order[j][1]], plans.get(order[j][1])) for j in rest],
+                         lambda n, result: on_result(rest[n], result))
         finally:
             if fh is not None:
                 fh.close()
@@ -189,13 +195,24 @@ def execute_many(programs: Iterable[dict], workers: int | None = None, cache_pat
     return [_finish(done[k], p, k) for p, k in zip(programs, keys)]
 
 
-def _plans(jobs: list[dict], indices: list[int], verdict: str) -> dict:
-    """Isolated-verdict plans (None where the tests cannot be split) of the jobs that will run."""
+def _plans(jobs: list[dict], indices: list[int], verdict: str, python: str | None) -> tuple[dict, dict]:
+    """Isolated-verdict plans (None where the tests cannot be split) of the jobs that will run, and the
+    results already decided here: syntax errors of programs that do not parse on their own."""
     if verdict != "isolated":
-        return {}
-    from leti.execution.executor.isolated import split
+        return {}, {}
+    from leti.execution.executor.isolated import Incomplete, compile_in_parent, split
 
-    return {i: split(jobs[i]["program"], jobs[i]["tests"], jobs[i]["header"]) for i in indices}
+    plans, decided = {}, {}
+    for i in indices:
+        j = jobs[i]
+        try:
+            plans[i] = split(j["program"], j["tests"], j["header"])
+        except Incomplete:
+            plans[i] = None
+            rec = compile_in_parent(j) if python is None else None  # another interpreter: its own messages
+            if rec is not None:
+                decided[i] = dict(rec, verdict="isolated")
+    return plans, decided
 
 
 def _to_worker(job: dict, plan) -> dict:

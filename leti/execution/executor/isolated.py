@@ -91,8 +91,13 @@ def _parse(text: str) -> ast.Module:
         return ast.parse(text)
 
 
-def program_names(program: str, header: str) -> set[str] | None:
-    """Names the program (or header) may bind; None = unknown (then no built-in is trusted by name)."""
+class Incomplete(Exception):
+    """The program (or header) does not parse on its own: its last line may run into the tests."""
+
+
+def program_names(program: str, header: str, strict: bool = False) -> set[str] | None:
+    """Names the program (or header) may bind; None = unknown (then no built-in is trusted by name).
+    `strict`: raise Incomplete if it does not parse on its own."""
     names: set[str] = set()
     for text in (header, program):
         if not text:
@@ -100,6 +105,8 @@ def program_names(program: str, header: str) -> set[str] | None:
         try:
             tree = _parse(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
+            if strict:
+                raise Incomplete from None
             names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
             continue
         for node in ast.walk(tree):
@@ -128,6 +135,23 @@ def program_names(program: str, header: str) -> set[str] | None:
 
 
 # ---------------------------------------------------------------- splitting
+
+def compile_in_parent(job: dict) -> dict | None:
+    """The syntax_error result of a program that does not parse on its own, decided here by compiling
+    the original text (compiling runs no program code; the tests' expected values stay in this
+    process); None if the whole text compiles after all (then the tests run in the child)."""
+    import time
+
+    from leti.execution.executor.worker import compile_program
+
+    t0 = time.monotonic()
+    code, rec = compile_program(job)
+    if rec is None:
+        return None
+    rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", wall_s=round(time.monotonic() - t0, 4),
+               cpu_s=None, peak_rss_mb=None, sandbox="none")
+    return rec
+
 
 def free_names(node: ast.AST) -> set[str]:
     """Names `node` reads that it does not bind itself (comprehension targets, lambda parameters, :=)."""
@@ -263,7 +287,8 @@ _EVALUABLE = (ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.Call, ast.key
 
 
 def split(program: str, tests: str, header: str = "") -> Plan | None:
-    """The isolated-verdict plan of these tests for this program, or None (run them in the child).
+    """The isolated-verdict plan of these tests for this program, or None (run them in the child);
+    raises Incomplete if the program does not parse on its own (see compile_in_parent).
 
     A plan depends on the program only through which of the tests' names it binds, so plans are
     cached by (tests, that set): the samples of one problem share one split."""
@@ -273,7 +298,12 @@ def split(program: str, tests: str, header: str = "") -> Plan | None:
     if parsed is None:
         return None
     tree, names = parsed
-    binds = program_names(program, header)
+    try:
+        binds = program_names(program, header, strict=True)
+    except Incomplete:
+        # an unfinished last line (an open bracket, a backslash) would run into the rewritten tests and
+        # could parse differently there: the caller compiles the original text instead (compile_in_parent)
+        raise
     key = (tests, None if binds is None else frozenset(binds & names))
     if key in _PLANS:
         return _PLANS[key]
