@@ -145,7 +145,9 @@ def compile_in_parent(job: dict) -> dict | None:
     from leti.execution.executor.worker import compile_program
 
     t0 = time.monotonic()
-    code, rec = compile_program(job)
+    with warnings.catch_warnings():  # SyntaxWarnings of model output are not the harness's to print
+        warnings.simplefilter("ignore")
+        code, rec = compile_program(job)
     if rec is None:
         return None
     rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", wall_s=round(time.monotonic() - t0, 4),
