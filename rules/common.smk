@@ -88,12 +88,23 @@ def _ancient(paths):
     return [_ancient(p) for p in paths]
 
 
+def _may_prune():
+    """Jobs whose results exist and match may drop their inputs, unless the user forces jobs or cuts the
+    DAG by rule (--forceall, -R, --until, --omit-from need the whole graph)."""
+    s = getattr(workflow, "dag_settings", None)
+    return s is not None and not (s.forceall or s.forcetargets or s.forcerun or s.until or s.omit_from)
+
+
 def fresh_inputs(rule):
     """Input function of `rule`: its job's inputs from the catalog, ancient (file times never trigger
-    it), plus a fresh marker file when an existing output records other parameters than the plan's."""
+    it), plus a fresh marker file when an existing output records other parameters than the plan's.
+    A job whose outputs all exist and match the plan needs nothing: no inputs at all, so that a fresh
+    clone (no work/ directory) does not rebuild what those results were computed from."""
     def inputs(wc):
         _records_decide()
         job = CATALOG.job(rule, wc)
+        if _may_prune() and CATALOG.complete_and_fresh(job):
+            return {}
         out = {k: _ancient(v) for k, v in job.inputs.items()}
         marker = CATALOG.stale_marker(job)
         if marker:

@@ -103,7 +103,9 @@ rule train:
     input: unpack(fresh_inputs("train")),
     output: **TRAIN_OUTPUTS,
     params:
-        heldout=lambda wc, input, output: f"--heldout {input.heldout} --heldout-out {output.heldout}" if HELDOUT else "",
+        # (a job whose results exist and match has no inputs: fresh_inputs)
+        heldout=lambda wc, input, output: (f"--heldout {input.heldout} --heldout-out {output.heldout}"
+                                           if HELDOUT and hasattr(input, "heldout") else ""),
         cfg=lambda wc: as_json(the_run(wc).params["train"]),
         meta=lambda wc: as_json(specs.train_meta(the_run(wc))),
         record=record("train"),

@@ -158,6 +158,10 @@ class Catalog:
                         break
         return job._stale
 
+    def complete_and_fresh(self, job: Job) -> bool:
+        """Every output exists and carries the plan's record: nothing upstream is needed to keep it."""
+        return all(os.path.exists(o) for o in job.outputs) and not self.stale(job)
+
     def trusted(self, path: str) -> bool:
         """May the rule take input `path` as ancient (its time never triggering a job)? Yes unless the
         job writing it is stale: then Snakemake must pass that job's rerun on to the jobs reading it

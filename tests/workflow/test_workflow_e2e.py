@@ -89,7 +89,7 @@ def test_records_decide_what_reruns_with_metadata_and_any_file_times(ci_run, tmp
 
     def planned(*args):
         r = snakemake(*args, "-n", "--cores", "1", "--directory", str(ci_run), "--config", f"data_root={data_root()}")
-        assert r.returncode == 0, r.stderr[-3000:]
+        assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-3000:]
         return sorted(re.findall(r"^(?:local)?rule (\w+):", r.stdout, re.M))
 
     rng = random.Random(0)
