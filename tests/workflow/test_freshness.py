@@ -236,3 +236,22 @@ def test_dry_run_of_the_paper_grid_prints_no_huge_path_lists():
     assert r.returncode == 0, r.stderr[-2000:]
     longest = max(len(line) for line in r.stdout.splitlines())
     assert longest < 8000, longest  # was ~98k: `all` and `report` listed every metrics file
+
+
+def test_a_fresh_clone_keeps_unaffected_results_when_a_parameter_changes(clone, tmp_path):
+    """Only results/ is committed: the intermediates under work/ are missing. Changing train.steps rebuilds
+    the ones the new training reads (base checkpoint, iteration-1 samples), but no result that does not
+    depend on the change (the base model's evaluation and held-out loss) is recomputed."""
+    import shutil
+
+    root, cfg = clone
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, symlinks=True)
+    results = (fresh / cfg["results"]).resolve()
+    for p in (fresh / cfg["workdir"]).iterdir():  # (the CI preset keeps its results inside its work dir)
+        if p.resolve() != results:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    assert dry_run(fresh, cfg) == []  # unchanged: nothing, although work/ is gone
+    counts = rule_counts(jobs := dry_run(fresh, ci_config(**{"params.train.steps": 5})))
+    assert counts["train"] == 6 and counts.get("pretrain") == 1
+    assert not any(rule in ("eval_score", "heldout_loss") and "it=0" in wc for rule, wc in jobs)
