@@ -88,11 +88,20 @@ def _ancient(paths):
     return [_ancient(p) for p in paths]
 
 
-def _may_prune():
-    """Jobs whose results exist and match may drop their inputs, unless the user forces jobs or cuts the
-    DAG by rule (--forceall, -R, --until, --omit-from need the whole graph)."""
+def _may_prune(outputs):
+    """Jobs whose results exist and match may drop their inputs, unless Snakemake could still decide to
+    run them: forced jobs or a DAG cut by rule (--forceall, -R, --until, --omit-from), its own rerun
+    triggers switched back on (--rerun-triggers), or outputs it marked incomplete (a run killed after
+    the job wrote them, before Snakemake noted its end: --rerun-incomplete reruns it)."""
     s = getattr(workflow, "dag_settings", None)
-    return s is not None and not (s.forceall or s.forcetargets or s.forcerun or s.until or s.omit_from)
+    if s is None or s.forceall or s.forcetargets or s.forcerun or s.until or s.omit_from:
+        return False
+    if set(s.rerun_triggers) != {RerunTrigger.MTIME}:
+        return False
+    try:
+        return not workflow.persistence._filter_incomplete_keys([str(o) for o in outputs])
+    except Exception:  # noqa: BLE001 - unknown persistence API: keep the inputs (always correct)
+        return False
 
 
 def fresh_inputs(rule):
@@ -103,7 +112,7 @@ def fresh_inputs(rule):
     def inputs(wc):
         _records_decide()
         job = CATALOG.job(rule, wc)
-        if _may_prune() and CATALOG.complete_and_fresh(job):
+        if CATALOG.complete_and_fresh(job) and _may_prune(job.outputs):
             return {}
         out = {k: _ancient(v) for k, v in job.inputs.items()}
         marker = CATALOG.stale_marker(job)
