@@ -79,21 +79,27 @@ def _sweep(parent: str) -> None:
                 pass
 
 
+def _make(parent: str, name: str) -> str | None:
+    """This worker's group `name` under `parent` (groups of dead workers swept first); None if refused."""
+    _sweep(parent)
+    d = os.path.join(parent, name)
+    try:
+        os.mkdir(d, 0o755)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    return d
+
+
 def _v1(name: str, pids_max: int, mounts, own) -> dict | None:
     dirs = {}
     for ctl in ("memory", "pids"):
         for root, point, fstype, sopts in mounts:
             if fstype == "cgroup" and ctl in sopts.split(","):
-                parent = _join(point, root, own.get(ctl, "/"))
-                _sweep(parent)
-                d = os.path.join(parent, name)
-                try:
-                    os.mkdir(d, 0o755)
-                except FileExistsError:
-                    pass
-                except OSError:
-                    break
-                dirs[ctl] = d
+                d = _make(_join(point, root, own.get(ctl, "/")), name)
+                if d is not None:
+                    dirs[ctl] = d
                 break
     if "memory" not in dirs:
         for d in dirs.values():
@@ -133,13 +139,8 @@ def _v2(name: str, pids_max: int, mounts, own) -> dict | None:
                     _write(os.path.join(parent, "cgroup.subtree_control"), " ".join("+" + c for c in want))
             except OSError:
                 continue  # e.g. EBUSY: the parent holds processes (the no-internal-process rule)
-            _sweep(parent)
-            d = os.path.join(parent, name)
-            try:
-                os.mkdir(d, 0o755)
-            except FileExistsError:
-                pass
-            except OSError:
+            d = _make(parent, name)
+            if d is None:
                 continue
             if not os.path.exists(os.path.join(d, "memory.max")):
                 _rmdir(d)

@@ -95,9 +95,9 @@ class Incomplete(Exception):
     """The program (or header) does not parse on its own: its last line may run into the tests."""
 
 
-def program_names(program: str, header: str, strict: bool = False) -> set[str] | None:
+def program_names(program: str, header: str) -> set[str] | None:
     """Names the program (or header) may bind; None = unknown (then no built-in is trusted by name).
-    `strict`: raise Incomplete if it does not parse on its own."""
+    Raises Incomplete if either does not parse on its own."""
     names: set[str] = set()
     for text in (header, program):
         if not text:
@@ -105,10 +105,7 @@ def program_names(program: str, header: str, strict: bool = False) -> set[str] |
         try:
             tree = _parse(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
-            if strict:
-                raise Incomplete from None
-            names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
-            continue
+            raise Incomplete from None
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 names.add(node.id)
@@ -147,7 +144,7 @@ def compile_in_parent(job: dict) -> dict | None:
     t0 = time.monotonic()
     with warnings.catch_warnings():  # SyntaxWarnings of model output are not the harness's to print
         warnings.simplefilter("ignore")
-        code, rec = compile_program(job)
+        _code, rec = compile_program(job)
     if rec is None:
         return None
     rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", wall_s=round(time.monotonic() - t0, 4),
@@ -167,8 +164,7 @@ def free_names(node: ast.AST) -> set[str]:
     return loads - bound
 
 class _Splitter:
-    def __init__(self, program_binds: set[str] | None, tests_tree: ast.Module, tests: str):
-        self.tests = tests
+    def __init__(self, program_binds: set[str] | None):
         self.binds = program_binds
         self.modules: set[str] = set()
         self.constants: dict[str, object] = {}
@@ -300,12 +296,9 @@ def split(program: str, tests: str, header: str = "") -> Plan | None:
     if parsed is None:
         return None
     tree, names = parsed
-    try:
-        binds = program_names(program, header, strict=True)
-    except Incomplete:
-        # an unfinished last line (an open bracket, a backslash) would run into the rewritten tests and
-        # could parse differently there: the caller compiles the original text instead (compile_in_parent)
-        raise
+    # raises Incomplete: an unfinished last line (an open bracket, a backslash) would run into the
+    # rewritten tests and could parse differently there; the caller compiles the original text instead
+    binds = program_names(program, header)
     key = (tests, None if binds is None else frozenset(binds & names))
     if key in _PLANS:
         return _PLANS[key]
@@ -340,7 +333,7 @@ def _parsed_tests(tests: str):
 
 
 def _split(tree: ast.Module, tests: str, binds: set[str] | None) -> Plan:
-    sp = _Splitter(binds, tree, tests)
+    sp = _Splitter(binds)
     lines = tests.split("\n")
     child = list(lines)
     checks: list[Check] = []

@@ -197,24 +197,6 @@ def _text(body) -> str:
     return body
 
 
-def contains_rejected(value, depth: int = 0) -> Rejected | None:
-    if isinstance(value, Rejected):
-        return value
-    if depth > MAX_DEPTH + 2:
-        return None
-    if type(value) in (list, tuple, set, frozenset):
-        for x in value:
-            r = contains_rejected(x, depth + 1)
-            if r is not None:
-                return r
-    elif type(value) is dict:
-        for k, x in value.items():
-            r = contains_rejected(k, depth + 1) or contains_rejected(x, depth + 1)
-            if r is not None:
-                return r
-    return None
-
-
 def loads_event(line: str):
     """(probe index, [decoded values]) from one probe line the child wrote, or None if malformed."""
     try:
