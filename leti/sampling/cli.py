@@ -3,6 +3,10 @@
 One job may draw several sets from one model load (`--spec`): each item names its problems,
 decoding, conditioning and output file, so a loop checkpoint draws its evaluation samples and
 the next iteration's training samples together.
+
+`--engine hf` samples with TorchSampler in this process; `--engine vllm` with vLLM, in the separate
+vLLM environment when this one has no vLLM (leti.sampling.vllm_env: the arguments are checked here,
+then handed over; the record is written here once the child succeeded).
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from collections import defaultdict
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_jsonl, read_jsonl
 from leti.core.vocab import CONDITIONS
+
+ENGINES = ("hf", "vllm")
 
 SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "max_length", "clean_up_spaces",
              "seed", "limit", "stop",
@@ -39,6 +45,12 @@ def configure_sample(p):
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--engine", choices=ENGINES, default="hf",
+                   help="hf: the project's TorchSampler; vllm: vLLM (same semantics, its own random streams)")
+    p.add_argument("--vllm-env", default=None, help="stamp file of the vLLM environment (`leti vllm-env --out`), "
+                   "used when this environment has no vLLM")
+    p.add_argument("--vllm-model", default=None, help="the checkpoint as vLLM loads it (`leti vllm-model`; default: "
+                   "--model, converted on the fly when it is CodeGen)")
 
 
 def spec_items(args) -> list[dict]:
@@ -78,27 +90,52 @@ def spec_items(args) -> list[dict]:
     return items
 
 
-def run_sample(args):
+def _vllm_here() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None
+
+
+def make_sampler(args, device):
+    """The engine of `args.engine` for checkpoint `args.model` (its tokenizer encodes and decodes for both)."""
+    from leti.model.loading import load_model, load_tokenizer
+
+    tok = load_tokenizer(args.model)
+    if args.engine == "vllm":
+        from leti.sampling.vllm_sampler import VllmSampler, vllm_model_dir
+
+        return VllmSampler(vllm_model_dir(args.model, args.vllm_model), tok, device.type, threads=args.threads)
     import torch
 
-    from leti.core.provenance import environment
-    from leti.model.checkpoint import read_meta
-    from leti.model.loading import load_model, load_tokenizer, pick_device
-    from leti.sampling.driver import sample_problems
-    from leti.sampling.sampler import DecodingConfig, TorchSampler
+    from leti.sampling.sampler import TorchSampler
 
+    model = load_model(args.model, device)
+    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    return TorchSampler(model, tok, device, autocast_dtype=autocast)
+
+
+def run_sample(args):
     items = spec_items(args)
     problem_sets = []
     for item in items:  # read every problem file before the model loads: a bad file fails fast
         problems = read_jsonl(item["problems"], required=("task_id", "prompt"))
         problem_sets.append(problems[: item["limit"]] if item["limit"] else problems)
-    if args.threads:
+    if getattr(args, "engine", "hf") == "vllm" and not _vllm_here():
+        from leti.sampling.vllm_env import handoff
+
+        return handoff(args)  # the same command, in the vLLM environment
+    import torch
+
+    from leti.core.provenance import environment
+    from leti.model.checkpoint import read_meta
+    from leti.model.loading import pick_device
+    from leti.sampling.driver import sample_problems
+    from leti.sampling.sampler import DecodingConfig
+
+    if args.threads:  # (vLLM keeps it: OMP_NUM_THREADS is set too, leti.sampling.vllm_sampler)
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    tok = load_tokenizer(args.model)
-    model = load_model(args.model, device)
-    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
-    sampler = TorchSampler(model, tok, device, autocast_dtype=autocast)
+    sampler = make_sampler(args, device)
     meta = read_meta(args.model)
     env = environment()  # once per job: it asks importlib.metadata for every pinned package
     parts_by_out: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
@@ -109,7 +146,7 @@ def run_sample(args):
                                 stop=item["stop"], seed=item["seed"],
                                 batch_size=item["batch_size"])
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
-                      "decoding": config.to_dict(), "conditioning": item["conditioning"],
+                      "decoding": config.to_dict(), "conditioning": item["conditioning"], "engine": sampler.info,
                       "versions": env["versions"], "slurm": env.get("slurm")}
         part = f"{item['out']}.part{k}"
         sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
