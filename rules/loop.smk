@@ -7,14 +7,17 @@ rule sample_train:
     conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("sample_train")),
     output: PLAN.pattern("train_samples"),
-    params: spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]), record=record("sample_train"),
+    params:
+        spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]),
+        engine=lambda wc, input: specs.engine_args(loop_run(wc), input),
+        record=record("sample_train"),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} {params.engine} --record {params.record} > {log} 2>&1"
 
 
 # A loop checkpoint that is evaluated and trained on again: one job, one model load, both sets of samples.
@@ -26,6 +29,7 @@ rule sample_checkpoint:
         evals=PLAN.pattern("draws_eval"),
     params:
         spec=lambda wc, output: as_json(specs.checkpoint_draw_spec(PLAN, the_run(wc), int(wc.it), output.train, output.evals)),
+        engine=lambda wc, input: specs.engine_args(the_run(wc), input),
         record=record("sample_checkpoint"),
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/draws.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/draws.tsv",
@@ -33,7 +37,7 @@ rule sample_checkpoint:
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} {params.engine} --record {params.record} > {log} 2>&1"
 
 
 rule programs_train:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import defaultdict
 
 from leti.core.errors import UserError
@@ -135,7 +136,9 @@ def run_sample(args):
     if args.threads:  # (vLLM keeps it: OMP_NUM_THREADS is set too, leti.sampling.vllm_sampler)
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
+    t0 = time.perf_counter()
     sampler = make_sampler(args, device)
+    load_s, sample_s, n_samples = time.perf_counter() - t0, 0.0, 0
     meta = read_meta(args.model)
     env = environment()  # once per job: it asks importlib.metadata for every pinned package
     parts_by_out: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
@@ -149,8 +152,10 @@ def run_sample(args):
                       "decoding": config.to_dict(), "conditioning": item["conditioning"], "engine": sampler.info,
                       "versions": env["versions"], "slurm": env.get("slurm")}
         part = f"{item['out']}.part{k}"
-        sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
-                        progress=not args.no_progress)
+        t0 = time.perf_counter()
+        n_samples += sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
+                                     progress=not args.no_progress)
+        sample_s += time.perf_counter() - t0
         parts_by_out[item["out"]].append((item["benchmark"], part))
     for out, parts in parts_by_out.items():  # each file whole, written atomically
         rows = [({"benchmark": bench, **row} if bench is not None else row)
@@ -159,4 +164,8 @@ def run_sample(args):
         for _, part in parts:
             os.unlink(part)
         print(f"wrote {len(rows)} samples to {out}")
+    # one line a benchmark reads (bench/sampling.py): what the engine did and what starting it cost
+    print(f"leti sample: engine {sampler.info['name']}: {n_samples} samples, {sampler.new_tokens} new tokens in "
+          f"{sample_s:.2f} s ({sampler.new_tokens / max(sample_s, 1e-9):.0f} tokens/s); model load and engine "
+          f"start {load_s:.2f} s", flush=True)
     return 0

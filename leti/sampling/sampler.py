@@ -89,6 +89,7 @@ class TorchSampler:
 
     info = {"name": "hf"}
     rows_per_call = None  # the driver's batches are its batches (their keys seed its random streams)
+    new_tokens = 0  # tokens decoded so far, EOS not counted (the job's throughput line)
 
     def __init__(self, model, tokenizer, device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None):
         self.model = model.eval()
@@ -198,6 +199,9 @@ class TorchSampler:
                                          position_ids=next_pos)
             next_pos = next_pos + 1
         gen_ids = out[:, :n_steps].cpu()
+        ended = (gen_ids == self.eos_id) | (gen_ids == self.pad_id)
+        lengths = torch.where(ended.any(1), ended.int().argmax(1), torch.tensor(n_steps))
+        self.new_tokens += int(lengths[row_budget.cpu() > 0].sum())
         results: list[str] = []
         for r in range(rows):
             if row_budget[r] <= 0:

@@ -37,11 +37,9 @@ FLAVORS = ("cpu", "cuda")
 REQUIREMENTS = {"cpu": "envs/vllm-cpu.txt", "cuda": "envs/vllm-cuda.txt"}
 VISION = ("torchvision", "torchaudio", "torchcodec")
 COMPLETE = ".complete"
-# printed by the smoke check inside the new environment
-_PROBE = ("import json, importlib.metadata as m, vllm, torch, transformers; "
-          "print(json.dumps({p: m.version(p) for p in ('vllm', 'torch', 'transformers') if _has(p)}))")
-_HAS = "def _has(p):\n    import importlib.metadata as m\n    try:\n        m.version(p); return True\n" \
-       "    except m.PackageNotFoundError:\n        return False\n"
+# printed by the smoke check inside the environment (vLLM's distribution is vllm-cpu or vllm: ask the module)
+_PROBE = ("import json, vllm, torch, transformers; print(json.dumps({'vllm': vllm.__version__, "
+          "'torch': torch.__version__, 'transformers': transformers.__version__}))")
 
 
 def source_root() -> Path:
@@ -90,7 +88,7 @@ def _imports(python: Path, module: str) -> bool:
 
 def probe(python: str | os.PathLike) -> dict:
     """Versions of vLLM, torch and transformers in the environment of `python` (UserError if vLLM is missing)."""
-    r = subprocess.run([str(python), "-c", _HAS + _PROBE], capture_output=True, text=True,
+    r = subprocess.run([str(python), "-c", _PROBE], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": ""})
     if r.returncode:
         last = (r.stderr.strip().splitlines() or ["?"])[-1]

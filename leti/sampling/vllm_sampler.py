@@ -71,6 +71,7 @@ class VllmSampler:
     """Samples with a vLLM engine that lives as long as this object (one engine start per job)."""
 
     rows_per_call = 4096  # the driver hands over this many rows at once: vLLM schedules its own batches
+    new_tokens = 0  # tokens decoded so far, EOS not counted (the job's throughput line)
 
     def __init__(self, model_dir: str, tokenizer, device: str = "cpu", threads: int | None = None, seed: int = 0):
         config_path = Path(model_dir) / "config.json"
@@ -128,6 +129,7 @@ class VllmSampler:
         toks = list(token_ids)
         if self.eos_id is not None and self.eos_id in toks:
             toks = toks[: toks.index(self.eos_id)]
+        self.new_tokens += len(toks)
         kw = {} if config.clean_up_spaces is None else {"clean_up_tokenization_spaces": config.clean_up_spaces}
         return _cut_at_stop(self.tok.decode(toks, skip_special_tokens=True, **kw), config.stop)
 

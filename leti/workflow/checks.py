@@ -152,6 +152,10 @@ def check_config(config: dict, name: str = "config") -> None:
     for where, python in pythons:
         if python and not Path(python).is_file():
             raise UserError(f"{name}: {where}: {python} does not exist (the interpreter that runs programs)")
+    vllm_env = config.get("vllm_env", "auto")
+    if vllm_env not in ("auto", "cpu", "cuda") and not Path(vllm_env).is_file():
+        raise UserError(f"{name}: vllm_env: {vllm_env} is neither auto, cpu, cuda nor an existing Python "
+                        "(the interpreter of an environment that has vLLM)")
     for field, rel in needed:
         if rel and not (root / rel).exists():
             raise UserError(f"{name}: {field} needs {root / rel}, which does not exist (check data_root)")

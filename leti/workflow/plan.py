@@ -21,7 +21,7 @@ STAGE_NAMESPACES = {
     "base": ("model",),
     "train_problems": ("task",),
     "samples1": ("model", "task", "sample", "execute"),  # sample.postprocess also shapes execution
-    "eval0": ("model", "eval", "execute"),
+    "eval0": ("model", "eval", "execute", "sample.engine"),  # a dotted key: that one parameter
 }
 # parameters a stage's namespaces contain but that cannot change it
 STAGE_IGNORES = {
@@ -100,7 +100,7 @@ def axes_touching(config: dict, namespaces: tuple[str, ...], ignore: set[str] = 
     out = []
     for name, values in config["axes"].items():
         keys = [k for v in values.values() for k in (v or {}) if k not in ignore]
-        if any(k.split(".")[0] in namespaces for k in keys):
+        if any(k.split(".")[0] in namespaces or k in namespaces for k in keys):
             out.append(name)
     return out
 

@@ -1,0 +1,26 @@
+# params.sample.engine: vllm - the sampling environment (built once, shared by every work dir of this
+# checkout under .envs/) and each hub checkpoint as vLLM loads it (CodeGen rewritten exactly as GPT-J).
+VLLM_CKPTS = [j.wildcards["ckpt"] for j in CATALOG.of_rule("vllm_model")]
+
+
+# Runs where the workflow runs (the login node under SLURM: it installs from the package index).
+rule vllm_env:
+    input: unpack(fresh_inputs("vllm_env")),
+    output: specs.vllm_env_stamp(PLAN),
+    params:
+        env=shlex.quote(str(config.get("vllm_env", "auto"))),
+        env_dir=shlex.quote(os.path.join(workflow.basedir, ".envs")),
+        record=record("vllm_env"),
+    log: f"{W}/logs/vllm_env.log",
+    localrule: True,
+    shell: "leti vllm-env --env {params.env} --env-dir {params.env_dir} --out {output} --record {params.record} > {log} 2>&1"
+
+
+rule vllm_model:
+    input: unpack(fresh_inputs("vllm_model")),
+    output: temp(directory("{ckpt}-vllm")),  # deleted once its sampling jobs are done (a copy of the weights)
+    params: record=record("vllm_model"),
+    log: "{ckpt}-vllm.log",
+    resources: **CPU,
+    wildcard_constraints: ckpt=_alt(VLLM_CKPTS),
+    shell: "leti vllm-model --model {input.ckpt} --out {output} --record {params.record} > {log} 2>&1"

@@ -1,0 +1,179 @@
+"""`--engine vllm`: the same semantics as TorchSampler (tests/sampling/vllm_checks.py, run inside the vLLM
+environment), the hand-over from the project's environment, and the workflow end to end on CPU (the CI
+preset, and the paper-grid rehearsal on the hub stand-ins), without SLURM.
+
+The vLLM environment is built once per checkout (`leti vllm-env`, under .envs/: about 2 minutes and
+3.5 GB the first time); every test here is in the slow lane."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MICRO_TEXTS, REPO, data_root
+
+pytestmark = pytest.mark.slow
+LETI = str(Path(sys.executable).with_name("leti"))
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+@pytest.fixture(scope="session")
+def vllm_stamp(tmp_path_factory) -> Path:
+    stamp = tmp_path_factory.mktemp("vllm-env") / "vllm.json"
+    r = subprocess.run([LETI, "vllm-env", "--env", "cpu", "--out", str(stamp)], capture_output=True, text=True,
+                       timeout=1500)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    return stamp
+
+
+@pytest.fixture(scope="session")
+def peaked_checkpoint(tmp_path_factory) -> Path:
+    """A 1-layer GPT-2 with one 32-channel head (vLLM's smallest on CPU) and a peaked next-token
+    distribution (scaled embedding), so that sampling-distribution checks have power."""
+    import torch
+
+    from leti.model.checkpoint import save_checkpoint
+    from leti.model.pretrain import tiny_gpt2
+    from leti.model.tokenizer import train_bpe_tokenizer
+
+    tok = train_bpe_tokenizer(MICRO_TEXTS, vocab_size=300)
+    torch.manual_seed(0)
+    model = tiny_gpt2(len(tok), n_layer=1, n_embd=32, n_head=1, eos_id=tok.eos_token_id)
+    with torch.no_grad():
+        model.transformer.wte.weight.mul_(12)
+    return save_checkpoint(tmp_path_factory.mktemp("peaked") / "ckpt", model, tok, meta={"global_step": 0})
+
+
+@pytest.fixture(scope="session")
+def checks(vllm_stamp, peaked_checkpoint) -> dict:
+    python = json.loads(vllm_stamp.read_text())["python"]
+    r = subprocess.run([python, str(REPO / "tests" / "sampling" / "vllm_checks.py"), str(peaked_checkpoint)],
+                       capture_output=True, text=True, timeout=600, cwd=REPO,
+                       env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-4000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_greedy_decoding_equals_torch_sampler(checks):
+    assert checks["greedy_vllm"] == checks["greedy_hf"]
+    assert all(len(set(row)) == 1 and len(row) == 3 for row in checks["greedy_vllm"])  # n copies of one decode
+    assert checks["top_p_tiny_vllm"] == [row[:2] for row in checks["greedy_hf"]]  # top-p keeps only the best
+
+
+def test_samples_depend_on_seed_and_key_not_on_batch(checks):
+    hot = checks["hot"]
+    assert len(hot) == 3 and all(len(row) == 4 and len(set(row)) > 1 for row in hot)
+    assert checks["hot_again"] == hot
+    assert checks["hot_regrouped"] == [hot[2], hot[0]]
+    assert checks["hot_seed8"] != hot
+
+
+def test_stop_sequences_cut_the_same_draws(checks):
+    stops = checks["stops"]
+    assert stops
+    for full_row, cut_row in zip(checks["hot"], checks["hot_stopped"]):
+        for full, cut in zip(full_row, cut_row):
+            ends = [full.find(s) for s in stops if s in full]
+            assert cut == (full[: min(ends)] if ends else full)
+
+
+def test_total_length_budget_and_no_room(checks):
+    assert checks["budgets_vllm"] == checks["budgets_hf"]
+    (short_tokens, short_budget), (long_tokens, long_budget) = checks["budgets_vllm"]
+    assert short_budget == 160 - 128 and long_tokens > 160 and long_budget == 0
+    assert checks["budget_samples"][1] == ["", ""]  # no room: empty samples, the prompt never cut
+    assert 8 * short_budget / 2 < checks["budget_new_tokens"] <= 8 * short_budget
+
+
+def test_sampling_distribution_matches_the_model(checks):
+    """The first new token, 4,000 draws per engine, against the exact tempered / top-p distribution."""
+    for name, d in checks["distribution"].items():
+        assert d["vllm"]["cells"] > 5, name  # a real distribution, not a point mass
+        for engine in ("vllm", "hf"):
+            assert abs(d[engine]["z"]) < 5, (name, engine, d)
+            assert d[engine]["outside"] == 0, (name, engine, d)  # top-p: nothing outside the nucleus
+
+
+def test_handoff_runs_leti_sample_in_the_vllm_environment(vllm_stamp, peaked_checkpoint, tmp_path):
+    problems = tmp_path / "p.jsonl"
+    problems.write_text("".join(json.dumps({"task_id": f"p{i}", "prompt": p}) + "\n"
+                                for i, p in enumerate(["def f(x):", '"""\nWrite'])))
+    out = tmp_path / "s.jsonl"
+    record = {"outputs": [str(out)], "rule": "t", "hash": "h", "params": {}}
+    r = subprocess.run([LETI, "sample", "--model", str(peaked_checkpoint), "--problems", str(problems), "--n", "3",
+                        "--max-new-tokens", "8", "--engine", "vllm", "--vllm-env", str(vllm_stamp), "--out", str(out),
+                        "--threads", "1", "--no-progress", "--record", json.dumps(record)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 6 and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+    assert rows[0]["provenance"]["versions"]["transformers"].startswith("5.19")  # drawn inside the vLLM env
+    assert json.loads(out.with_name("s.params.json").read_text())["hash"] == "h"  # the parent wrote the record
+    assert "engine vllm: 6 samples" in r.stdout
+
+
+def test_no_vllm_and_no_environment_is_a_one_line_error(peaked_checkpoint, tmp_path, capsys):
+    from leti.cli import main
+
+    problems = tmp_path / "p.jsonl"
+    problems.write_text(json.dumps({"task_id": "a", "prompt": "x"}) + "\n")
+    assert main(["sample", "--model", str(peaked_checkpoint), "--problems", str(problems), "--engine", "vllm",
+                 "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert "leti vllm-env" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the workflow, end to end on CPU
+def _snakemake(workdir: Path, *args, env=None, timeout=900):
+    return subprocess.run(["timeout", "-s", "INT", str(timeout), SNAKEMAKE, "-s", str(REPO / "Snakefile"),
+                           "--directory", str(workdir), "--cores", "2", *args], capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                               **(env or {})})
+
+
+def _samples(root: Path) -> list[dict]:
+    rows = []
+    for f in list(root.rglob("samples.jsonl")) + list(root.rglob("draws/*.jsonl")):
+        rows += [json.loads(line) for line in f.read_text().splitlines()]
+    return rows
+
+
+def test_ci_preset_end_to_end_with_vllm(vllm_stamp, tmp_path):
+    if not (data_root() / "mbpp").exists():
+        pytest.skip("benchmark data not found")
+    # one arm of the CI grid (two iterations, every benchmark): every kind of sampling job runs under vLLM
+    r = _snakemake(tmp_path, "--configfile", str(REPO / "presets" / "ci.yaml"), "--config",
+                   f"data_root={data_root()}", "vllm_env=cpu", 'params={"sample": {"engine": "vllm"}}',
+                   'include=[{"feedback": "textual", "task": "synth"}]')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    rows = _samples(tmp_path / "work-ci")
+    assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+    results = tmp_path / "work-ci" / "results"
+    metrics = results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter2/good/metrics.json"
+    assert metrics.exists()
+    record = json.loads(metrics.with_name("metrics.params.json").read_text())
+    assert record["params"]["sample.engine"] == "vllm" and record["params"]["vllm_env"] == "cpu"
+    assert (results / "report" / "claims.json").exists()
+
+
+def test_rehearsal_standins_end_to_end_with_vllm(vllm_stamp, tmp_path):
+    """The paper grid's rehearsal (CodeGen stand-ins, converted to GPT-J per checkpoint) on one arm, locally."""
+    if not (data_root() / "mbpp").exists():
+        pytest.skip("benchmark data not found")
+    hf = tmp_path / "hf"
+    subprocess.run([LETI, "hub-standin", "--out", str(hf), "--files", "120"], check=True, capture_output=True,
+                   timeout=300)
+    env = {"HF_HOME": str(hf), "HF_HUB_OFFLINE": "1", "LETI_DATASETS_MIRROR": str(hf / "datasets")}
+    include = ('include=[{"model": "350M", "feedback": "textual", "reg": "on", "postprocess": "off", '
+               '"task": "mbpp"}]')
+    r = _snakemake(tmp_path, "--configfile", str(REPO / "presets" / "rehearsal.yaml"), "--config",
+                   f"data_root={data_root()}", "vllm_env=cpu", 'params={"sample": {"engine": "vllm"}}', include, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    rows = _samples(tmp_path / "work-rehearsal")
+    assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+    logs = list((tmp_path / "work-rehearsal").rglob("ckpt-vllm.log"))
+    assert len(logs) == 2 and all("codegen->gptj" in f.read_text() for f in logs)  # base and iteration 1
+    assert not list((tmp_path / "work-rehearsal").rglob("ckpt-vllm"))  # temporary: deleted after sampling
+    assert list((tmp_path / "results").rglob("metrics.json"))
