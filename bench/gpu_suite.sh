@@ -24,3 +24,8 @@ step bench-350m        ${T350:-190} --shape 350m
 step bench-350m-micro32 ${T350M32:-80} --shape 350m --skip-sampling --micro 32 --fused-gelu
 step bench-2b          ${T2B:-150} --shape 2b --skip-sampling
 step bench-2b-sample   ${T2BS:-90} --shape 2b --skip-train
+# Sampling engines (issue 25): TorchSampler vs vLLM at 350M (and 2B with MODELS=350m,2b), goals printed as
+# ratios (vLLM >= 10x TorchSampler, >= 30k new tokens/s at 350M). vLLM comes from VLLM_PY (a Python that has
+# vllm, e.g. a site image) or is installed by `leti vllm-env --env cuda` (needs the package index).
+timeout -s INT ${TSAMP:-420} $PY bench/sampling.py --device cuda --models ${MODELS:-350m} --reps ${REPS:-2} \
+    --vllm-env ${VLLM_PY:-cuda} --out "$OUT/sampling.json" 2>&1 | tee "$OUT/sampling.log"

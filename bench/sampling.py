@@ -46,14 +46,15 @@ GPU_SHAPES = {  # CodeGen-mono configurations (bench/gpu.py)
 GOAL_RATIO, GOAL_TOKENS_350M = 10.0, 30_000
 
 
-def leti() -> str:
-    return str(Path(sys.executable).with_name("leti"))
+def leti() -> list[str]:
+    """`leti` of this interpreter (also where only PYTHONPATH points at the repository, as on a GPU node)."""
+    return [sys.executable, "-m", "leti.cli"]
 
 
 def run_job(model: str, problems: str, engine: str, args, out_dir: Path, vllm_model: str | None = None,
             n: int | None = None, limit: int | None = None) -> dict:
     out = out_dir / f"{engine}-{time.monotonic_ns()}.jsonl"
-    cmd = [leti(), "sample", "--model", model, "--problems", problems, "--n", str(n or args.n),
+    cmd = [*leti(), "sample", "--model", model, "--problems", problems, "--n", str(n or args.n),
            "--max-new-tokens", str(args.max_new_tokens), "--temperature", str(args.temperature),
            "--batch-size", str(args.batch_size), "--seed", "0", "--out", str(out), "--no-progress",
            "--engine", engine, "--device", args.device]
@@ -64,11 +65,13 @@ def run_job(model: str, problems: str, engine: str, args, out_dir: Path, vllm_mo
     if engine == "vllm":
         cmd += ["--vllm-env", args.stamp] + (["--vllm-model", vllm_model] if vllm_model else [])
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "LETI_WARM": "0"})
+    r = subprocess.run(cmd, capture_output=True, text=True,
+                       env={**os.environ, "LETI_WARM": "0",
+                            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
     wall = time.perf_counter() - t0
     m = LINE.search(r.stdout + r.stderr)
     if r.returncode or not m:
-        raise SystemExit(f"{' '.join(cmd[:8])} ... failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
+        raise SystemExit(f"{' '.join(cmd[:10])} ... failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
     samples, tokens, sample_s, start_s = int(m[2]), int(m[3]), float(m[4]), float(m[5])
     out.unlink(missing_ok=True)
     return {"engine": engine, "wall_s": round(wall, 2), "start_s": start_s, "sample_s": sample_s, "samples": samples,
@@ -165,7 +168,7 @@ def main(argv=None) -> int:
     try:
         args.stamp = str(tmp / "vllm.json")
         t0 = time.perf_counter()
-        subprocess.run([leti(), "vllm-env", "--env", args.vllm_env, "--out", args.stamp], check=True)
+        subprocess.run([*leti(), "vllm-env", "--env", args.vllm_env, "--out", args.stamp], check=True)
         env_s = time.perf_counter() - t0
         models = gpu_models(args, tmp) if gpu else cpu_models(args, tmp)
         runs = []

@@ -97,24 +97,6 @@ def test_sampling_distribution_matches_the_model(checks):
             assert d[engine]["outside"] == 0, (name, engine, d)  # top-p: nothing outside the nucleus
 
 
-def test_handoff_runs_leti_sample_in_the_vllm_environment(vllm_stamp, peaked_checkpoint, tmp_path):
-    problems = tmp_path / "p.jsonl"
-    problems.write_text("".join(json.dumps({"task_id": f"p{i}", "prompt": p}) + "\n"
-                                for i, p in enumerate(["def f(x):", '"""\nWrite'])))
-    out = tmp_path / "s.jsonl"
-    record = {"outputs": [str(out)], "rule": "t", "hash": "h", "params": {}}
-    r = subprocess.run([LETI, "sample", "--model", str(peaked_checkpoint), "--problems", str(problems), "--n", "3",
-                        "--max-new-tokens", "8", "--engine", "vllm", "--vllm-env", str(vllm_stamp), "--out", str(out),
-                        "--threads", "1", "--no-progress", "--record", json.dumps(record)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 6 and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
-    assert rows[0]["provenance"]["versions"]["transformers"].startswith("5.19")  # drawn inside the vLLM env
-    assert json.loads(out.with_name("s.params.json").read_text())["hash"] == "h"  # the parent wrote the record
-    assert "engine vllm: 6 samples" in r.stdout
-
-
 def test_no_vllm_and_no_environment_is_a_one_line_error(peaked_checkpoint, tmp_path, capsys):
     from leti.cli import main
 
@@ -150,6 +132,10 @@ def test_ci_preset_end_to_end_with_vllm(vllm_stamp, tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = _samples(tmp_path / "work-ci")
     assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+    # drawn in the vLLM environment (its transformers), recorded by the job in the project's environment
+    assert {row["provenance"]["versions"]["transformers"][:4] for row in rows} == {"5.19"}
+    logs = "".join(f.read_text() for f in (tmp_path / "work-ci" / "logs").rglob("*.log"))
+    assert "engine vllm:" in logs and "engine hf:" not in logs
     results = tmp_path / "work-ci" / "results"
     metrics = results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter2/good/metrics.json"
     assert metrics.exists()
@@ -159,21 +145,27 @@ def test_ci_preset_end_to_end_with_vllm(vllm_stamp, tmp_path):
 
 
 def test_rehearsal_standins_end_to_end_with_vllm(vllm_stamp, tmp_path):
-    """The paper grid's rehearsal (CodeGen stand-ins, converted to GPT-J per checkpoint) on one arm, locally."""
+    """The paper grid's rehearsal on the CodeGen stand-ins, locally, up to one arm's iteration-1 evaluation
+    samples: the base from the hub cache, both checkpoints converted to GPT-J, training samples drawn from
+    the base and evaluation samples from the trained checkpoint, all with vLLM. (Scoring is the engine-free
+    part, left to the SLURM rehearsal, which runs the whole grid with vLLM too.)"""
     if not (data_root() / "mbpp").exists():
         pytest.skip("benchmark data not found")
     hf = tmp_path / "hf"
     subprocess.run([LETI, "hub-standin", "--out", str(hf), "--files", "120"], check=True, capture_output=True,
                    timeout=300)
     env = {"HF_HOME": str(hf), "HF_HUB_OFFLINE": "1", "LETI_DATASETS_MIRROR": str(hf / "datasets")}
+    run = "model=350M/feedback=textual/reg=on/postprocess=off/task=mbpp/seed=42"
     include = ('include=[{"model": "350M", "feedback": "textual", "reg": "on", "postprocess": "off", '
                '"task": "mbpp"}]')
-    r = _snakemake(tmp_path, "--configfile", str(REPO / "presets" / "rehearsal.yaml"), "--config",
-                   f"data_root={data_root()}", "vllm_env=cpu", 'params={"sample": {"engine": "vllm"}}', include, env=env)
+    target = f"work-rehearsal/eval/runs/{run}/iter1/samples.jsonl"
+    r = _snakemake(tmp_path, target, "--configfile", str(REPO / "presets" / "rehearsal.yaml"), "--config",
+                   f"data_root={data_root()}", "vllm_env=cpu", include, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = _samples(tmp_path / "work-rehearsal")
     assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
     logs = list((tmp_path / "work-rehearsal").rglob("ckpt-vllm.log"))
     assert len(logs) == 2 and all("codegen->gptj" in f.read_text() for f in logs)  # base and iteration 1
     assert not list((tmp_path / "work-rehearsal").rglob("ckpt-vllm"))  # temporary: deleted after sampling
-    assert list((tmp_path / "results").rglob("metrics.json"))
+    evals = [json.loads(line) for line in (tmp_path / target).read_text().splitlines()]
+    assert {row["benchmark"] for row in evals} >= {"mbpp", "humaneval_t02", "gsm8k", "bbh_cot"}
