@@ -97,16 +97,6 @@ def test_sampling_distribution_matches_the_model(checks):
             assert d[engine]["outside"] == 0, (name, engine, d)  # top-p: nothing outside the nucleus
 
 
-def test_no_vllm_and_no_environment_is_a_one_line_error(peaked_checkpoint, tmp_path, capsys):
-    from leti.cli import main
-
-    problems = tmp_path / "p.jsonl"
-    problems.write_text(json.dumps({"task_id": "a", "prompt": "x"}) + "\n")
-    assert main(["sample", "--model", str(peaked_checkpoint), "--problems", str(problems), "--engine", "vllm",
-                 "--out", str(tmp_path / "o.jsonl")]) == 2
-    assert "leti vllm-env" in capsys.readouterr().err
-
-
 # ------------------------------------------------------------------ the workflow, end to end on CPU
 def _snakemake(workdir: Path, *args, env=None, timeout=900):
     return subprocess.run(["timeout", "-s", "INT", str(timeout), SNAKEMAKE, "-s", str(REPO / "Snakefile"),
