@@ -100,7 +100,11 @@ def build(env_dir: str | os.PathLike, flavor: str, say=print) -> Path:
     """The complete environment of `flavor` under `env_dir`, built if needed; returns its python."""
     req = requirements_file(flavor)
     env_dir = Path(env_dir).resolve()
-    env_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        env_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{env_dir}: cannot create the vLLM environments' directory ({exc.strerror}); "
+                        "set vllm_env to the path of a Python that has vLLM instead") from None
     env = env_dir / env_name(flavor, req)
     python = env / "bin" / "python"
     with open(env.with_name(env.name + ".lock"), "w") as lock:

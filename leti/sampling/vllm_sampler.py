@@ -93,8 +93,9 @@ class VllmSampler:
             # one process: no engine-core/worker processes to spawn (about 2x faster to start here), and
             # threads as the job was given (vLLM reads OMP_NUM_THREADS; it refuses set_num_threads later)
             os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-            if threads:
-                os.environ["OMP_NUM_THREADS"] = str(threads)
+            import torch
+
+            os.environ["OMP_NUM_THREADS"] = str(threads or torch.get_num_threads())  # else vLLM drops to 1
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
         t0 = time.time()
         from vllm import LLM
