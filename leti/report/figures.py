@@ -274,7 +274,7 @@ class Figures:
                                                          f"steps x {P.SAMPLE_EFFICIENCY_RATIO:g})")
                 ax.plot([P.SAMPLE_EFFICIENCY_RATIO * x for x in bx], [100 * y for y in by], **REF)
                 handles[ref] = Line2D([], [], **REF, label=ref)
-            ax.set_title(title)
+            ax.set_title("\n".join(wrap(line, 60) for line in title.split("\n")))
             ax.set_xlabel("cumulative FCFT gradient steps (0 = pre-trained)")
             ax.set_ylabel("pass@1 (%)")
             ax.grid(alpha=0.3)

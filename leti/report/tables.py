@@ -248,6 +248,8 @@ class Builder:
             model, exact = self.paper_model(ctx)
             for name, arm, row in self._curve_rows(ctx):
                 evald = self.res.evaluated(bench, arm)
+                if evald == [0] and self.res.last(arm) > 0:  # only the shared base: another task's arm
+                    continue
                 for variant, _, compared in self.postprocessing_variants(arm, bench):
                     vals = [self.stat(arm, i, bench, pass_at(1, variant)) if i in evald else None for i in its]
                     if all(v is None for v in vals):
