@@ -28,8 +28,8 @@ import numpy as np
 
 from leti.report import paper as P
 from leti.report.collect import Results
-from leti.report.efficiency import LEVELS, log_step_ratio
-from leti.report.stats import (BOOTSTRAP_SEED, INCONCLUSIVE, MIN_CLUSTERS, NOT_TESTED, SEED_LEVEL_MIN, Interval,
+from leti.report.efficiency import RATIO_BOOTSTRAP_B, step_ratio_interval  # noqa: F401 (cli)
+from leti.report.stats import (INCONCLUSIVE, MIN_CLUSTERS, NOT_TESTED, SEED_LEVEL_MIN, Interval,
                                at_floor, binomial_difference, degradation_verdict, level_text, paired_interval,
                                pass_at_k, seed_t_interval, tolerance_verdict, verdict)
 from leti.report.tables import IN_DOMAIN, Builder
@@ -44,7 +44,6 @@ OUT_OF_DOMAIN = ("synth_retention", "gsm8k", "bbh_direct", "bbh_cot")
 VARIANT = {"synth_test": "raw", "mbpp": "raw", "synth_retention": "postprocessed", "gsm8k": "postprocessed",
            "bbh_direct": "lenient", "bbh_cot": "lenient", "synth_transfer": "raw", "humaneval": "postprocessed",
            "eae": "postprocessed"}
-RATIO_BOOTSTRAP_B = 1000
 MARGIN = P.NONINFERIORITY_MARGIN
 
 
@@ -419,51 +418,21 @@ class Claims:
         return out
 
     def _ratio_interval(self, pairs, bench: str, variant: str):
-        """Interval of log(step ratio): over seeds with >= 3 seeds, else a bootstrap over problems."""
+        """(interval of log step ratio, mean final pass@1 textual, binary, reason): efficiency.step_ratio_interval
+        on the two arms' per-problem curves."""
         (x0, y0) = pairs[0]
         ta, tb = self._curve(x0.runs, bench, variant), self._curve(y0.runs, bench, variant)
         if not ta or not tb:
             return None, None, None, "no per-problem pass counts or FCFT step counts for these curves"
         seeds = sorted(set(ta) & set(tb))
         tasks = sorted(set.intersection(*(set(ta[s][1]) & set(tb[s][1]) for s in seeds)))
-        idx_a = {s: [ta[s][1].index(t) for t in tasks] for s in seeds}
-        idx_b = {s: [tb[s][1].index(t) for t in tasks] for s in seeds}
-
-        def per_seed(s, pick=None):
-            ma, mb = ta[s][2][:, idx_a[s]], tb[s][2][:, idx_b[s]]
-            if pick is None:
-                return log_step_ratio(ta[s][0], ma.mean(axis=1)[None], tb[s][0], mb.mean(axis=1)[None])[0]
-            ca, cb = ma[:, pick].mean(axis=2).T, mb[:, pick].mean(axis=2).T   # B x K
-            return log_step_ratio(ta[s][0], ca, tb[s][0], cb)
-
-        logs = [per_seed(s) for s in seeds]
-        xs = float(np.mean([np.mean(ta[s][2][:, idx_a[s]], axis=1)[-1] for s in seeds]))
-        ys = float(np.mean([np.mean(tb[s][2][:, idx_b[s]], axis=1)[-1] for s in seeds]))
-        where = f"{len(tasks)} problems x {len(seeds)} seed(s)"
-        if any(not np.isfinite(v) for v in logs):
-            return (Interval(float("nan"), None, None, f"no step ratio ({where})", len(tasks), len(seeds)), xs, ys,
-                    "an arm does not improve on the pre-trained model in some seed: no common level to reach")
-        if len(seeds) >= SEED_LEVEL_MIN:
-            iv = seed_t_interval(logs)
-            return (Interval(iv.effect, iv.lo, iv.hi, f"{iv.method} of log(step ratio), levels {list(LEVELS)} of the "
-                             f"common gain ({len(tasks)} problems)", len(tasks), len(seeds), iv.se, iv.df, "seeds"),
-                    xs, ys, None)
-        effect = float(np.mean(logs))
-        if len(tasks) < MIN_CLUSTERS:
-            return (Interval(effect, None, None, f"no interval: {where}, fewer than {MIN_CLUSTERS} problems",
-                             len(tasks), len(seeds)), xs, ys, None)
-        rng = np.random.default_rng(BOOTSTRAP_SEED)
-        pick = rng.integers(0, len(tasks), size=(RATIO_BOOTSTRAP_B, len(tasks)))
-        draws = np.mean([per_seed(s, pick) for s in seeds], axis=0)
-        ok = np.isfinite(draws)
-        method = (f"bootstrap over problems of log(step ratio) ({where}; seeds fixed), levels {list(LEVELS)} of the "
-                  f"common gain, B={RATIO_BOOTSTRAP_B}")
-        if ok.mean() < 0.975:
-            return (Interval(effect, None, None, method + f": {100 * (1 - ok.mean()):.1f} % of resamples show no gain",
-                             len(tasks), len(seeds)), xs, ys, None)
-        lo, hi = np.percentile(draws[ok], [2.5, 97.5])
-        return (Interval(effect, float(lo), float(hi), method, len(tasks), len(seeds), float(draws[ok].std(ddof=1)),
-                         None, "run"), xs, ys, None)
+        pick = {s: ([ta[s][1].index(t) for t in tasks], [tb[s][1].index(t) for t in tasks]) for s in seeds}
+        ca = {s: (ta[s][0], ta[s][2][:, pick[s][0]]) for s in seeds}
+        cb = {s: (tb[s][0], tb[s][2][:, pick[s][1]]) for s in seeds}
+        iv, reason = step_ratio_interval(ca, cb)
+        xs = float(np.mean([ca[s][1].mean(axis=1)[-1] for s in seeds]))
+        ys = float(np.mean([cb[s][1].mean(axis=1)[-1] for s in seeds]))
+        return iv, xs, ys, reason
 
     # ---------------------------------------------------------------- rows
     def benches_for(self, spec: Claim) -> list[str]:

@@ -57,3 +57,47 @@ def log_step_ratio(steps_t, curve_t: np.ndarray, steps_b, curve_b: np.ndarray, l
     out = r.mean(axis=1)
     bad = (gain <= 0) | ~np.isfinite(out)
     return np.where(bad, np.nan, out)
+
+
+RATIO_BOOTSTRAP_B = 1000
+
+
+def step_ratio_interval(textual: dict, binary: dict, b: int = RATIO_BOOTSTRAP_B):
+    """(Interval of log step ratio, reason or None) from per-seed curves.
+
+    `textual[seed]` / `binary[seed]` = (steps, matrix points x problems of pass@1), the problems in the
+    same order in both arms, the first point the pre-trained model. With >= SEED_LEVEL_MIN seeds: a t
+    interval over the seeds' log ratios (the claim about the method). With fewer: a percentile bootstrap
+    over problems, seeds fixed (this run); no interval below MIN_CLUSTERS problems or when more than
+    2.5 % of the resamples show no gain."""
+    from leti.report.stats import BOOTSTRAP_SEED, MIN_CLUSTERS, SEED_LEVEL_MIN, Interval, seed_t_interval
+
+    seeds = sorted(set(textual) & set(binary))
+    n_prob = min(textual[s][1].shape[1] for s in seeds)
+    where = f"{n_prob} problems x {len(seeds)} seed(s)"
+    logs = [float(log_step_ratio(textual[s][0], textual[s][1].mean(axis=1)[None],
+                                 binary[s][0], binary[s][1].mean(axis=1)[None])[0]) for s in seeds]
+    if any(not np.isfinite(v) for v in logs):
+        return (Interval(float("nan"), None, None, f"no step ratio ({where})", n_prob, len(seeds)),
+                "an arm does not improve on the pre-trained model in some seed: no common level to reach")
+    levels = f"levels {list(LEVELS)} of the common gain"
+    if len(seeds) >= SEED_LEVEL_MIN:
+        iv = seed_t_interval(logs)
+        return (Interval(iv.effect, iv.lo, iv.hi, f"{iv.method} of log(step ratio), {levels} ({n_prob} problems)",
+                         n_prob, len(seeds), iv.se, iv.df, "seeds"), None)
+    effect = float(np.mean(logs))
+    if n_prob < MIN_CLUSTERS:
+        return Interval(effect, None, None, f"no interval: {where}, fewer than {MIN_CLUSTERS} problems", n_prob,
+                        len(seeds)), None
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    pick = rng.integers(0, n_prob, size=(b, n_prob))
+    draws = np.mean([log_step_ratio(textual[s][0], textual[s][1][:, pick].mean(axis=2).T,
+                                    binary[s][0], binary[s][1][:, pick].mean(axis=2).T) for s in seeds], axis=0)
+    ok = np.isfinite(draws)
+    method = f"bootstrap over problems of log(step ratio) ({where}; seeds fixed), {levels}, B={b}"
+    if ok.mean() < 0.975:
+        return Interval(effect, None, None, method + f": {100 * (1 - ok.mean()):.1f} % of resamples show no gain",
+                        n_prob, len(seeds)), None
+    lo, hi = np.percentile(draws[ok], [2.5, 97.5])
+    return Interval(effect, float(lo), float(hi), method, n_prob, len(seeds), float(draws[ok].std(ddof=1)), None,
+                    "run"), None
