@@ -70,7 +70,9 @@ def build(config: dict, out: str, figures: bool = True, results: str | None = No
     atomic_write_text(f"{out}/metrics.csv", metrics_csv(res))
     atomic_write_json(f"{out}/provenance.json", {
         "config_hash": res.config_hash, "preset": config.get("preset"),
-        "config": config,  # what the report was built with: tests/report/test_committed_reports.py rebuilds from it
+        # the config it was built from, as a JSON string: its key order (the axes') makes the run ids, and
+        # this file's keys are sorted (tests/report/test_committed_reports.py rebuilds the report from it)
+        "config_json": json.dumps(config),
         "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
         "benchmarks": {k: v[0] for k, v in sorted(res.signatures.items())},
         "runs": {r.id: res.last(r) for r in res.plan.runs}})

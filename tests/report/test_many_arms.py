@@ -131,7 +131,7 @@ def test_twelve_arm_figures_are_readable(twelve):
 
 def test_committed_rehearsal_figures_are_readable():
     prov = json.loads((REPO / "results" / "rehearsal" / "report" / "provenance.json").read_text())
-    cfg = prov.get("config") or yaml.safe_load((REPO / "presets" / "rehearsal.yaml").read_text())
+    cfg = json.loads(prov["config_json"])
     res = Results(cfg, str(REPO / cfg["results"]))
     assert len(res.arms) >= 8
     assert _check_figures(res) == {}
