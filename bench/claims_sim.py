@@ -221,9 +221,12 @@ def simulate_ratio(tau, seeds, reps, rng, rho_null=1.0, rho_power=0.5, b=400):
     for _ in range(reps):
         iv = run(rho_null)
         stats["null"] += verdict(iv, -1) == REPRODUCED
-        if seeds < 3:
-            stats["null_run"] += verdict(run(rho_null, same=True), -1) == REPRODUCED
-        stats["cover"] += iv.lo is not None and iv.lo <= math.log(rho_null) <= iv.hi
+        if seeds < 3:   # the run level: this run's own ratio is 1 when its two arms learn alike
+            iv_run = run(rho_null, same=True)
+            stats["null_run"] += verdict(iv_run, -1) == REPRODUCED
+            stats["cover"] += iv_run.lo is not None and iv_run.lo <= math.log(rho_null) <= iv_run.hi
+        else:
+            stats["cover"] += iv.lo is not None and iv.lo <= math.log(rho_null) <= iv.hi
         iv = run(rho_power)
         stats["power"] += verdict(iv, -1) == REPRODUCED
         stats["within"] += tolerance_verdict(iv, lo_tol, hi_tol) == WITHIN

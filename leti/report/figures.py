@@ -267,7 +267,7 @@ class Figures:
                                                label=f"common levels ({', '.join(f'{f:g}' for f in LEVELS)} of the "
                                                      "gain both arms reach)")
                     if len(ratios) == len(levels):
-                        title += f"\nstep ratio textual/binary at common levels: {np.exp(np.mean(np.log(ratios))):.2f}"
+                        title += f"\nstep ratio textual/binary at common levels (mean curves): {np.exp(np.mean(np.log(ratios))):.2f}"
                 bx, by = zip(*means["--"])
                 ref = _ref_label("poster", size, exact, f"textual reaches binary's levels at "
                                                          f"{P.SAMPLE_EFFICIENCY_RATIO:g}x its steps (binary's curve, "
