@@ -1,7 +1,9 @@
 """The README's summary of the claims, generated from the committed reports' claims.json (so it says
 nothing they do not; tests/report/test_committed_reports.py checks it is current).
 
-    python -m leti.report.summary          # rewrite the block between the markers in README.md
+    python -m leti.report.summary            # rewrite the block between the markers in README.md
+    python -m leti.report.summary --rebuild  # first rebuild every committed report (results/**/provenance.json)
+                                             # from the committed results, with the config it records
 """
 from __future__ import annotations
 
@@ -77,8 +79,25 @@ def readme_block(repo: Path) -> str:
     return "\n".join(lines)
 
 
+def committed_reports(repo: Path) -> list[Path]:
+    return sorted(p.parent for p in (Path(repo) / "results").rglob("provenance.json") if (p.parent / "claims.json").exists())
+
+
+def rebuild(repo: Path) -> None:
+    """Every committed report, from the committed results and the config its provenance.json records."""
+    from leti.report.cli import build
+
+    for report in committed_reports(repo):
+        config = json.loads(json.loads((report / "provenance.json").read_text())["config_json"])
+        build(config, str(report), results=str(Path(repo) / config["results"]))
+        print(f"{report.relative_to(repo)}: rebuilt")
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     repo = Path(__file__).resolve().parents[2]
+    if "--rebuild" in argv:
+        rebuild(repo)
     readme = repo / "README.md"
     text = readme.read_text()
     if README_BEGIN not in text or README_END not in text:

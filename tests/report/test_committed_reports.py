@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from leti.report.cli import build
-from leti.report.summary import README_BEGIN, README_END, readme_block
+from leti.report.summary import README_BEGIN, README_END, committed_reports, readme_block
 
 REPO = Path(__file__).parents[2]
-REPORTS = sorted(p.parent for p in (REPO / "results").rglob("provenance.json") if (p.parent / "claims.json").exists())
+REPORTS = committed_reports(REPO)
 WORKFLOW_RECORDS = {"params.json"}  # the workflow's record of the report job, not an output of `leti report`
 
 
@@ -32,7 +32,7 @@ def test_committed_report_is_what_the_code_builds_from_the_committed_results(rep
     assert committed == rebuilt
     stale = [str(p) for p in sorted(rebuilt) if (report / p).read_bytes() != (tmp_path / "out" / p).read_bytes()]
     assert not stale, (f"{report.relative_to(REPO)} is stale ({len(stale)} files differ, e.g. {stale[:3]}): rebuild "
-                       f"it with `leti report --config <its provenance.json config> --out {report.relative_to(REPO)}`")
+                       "the committed reports with `python -m leti.report.summary --rebuild`")
 
 
 def test_readme_summary_of_the_claims_is_generated_from_the_committed_reports():
