@@ -498,7 +498,7 @@ class Claims:
         model, exact = self.b.paper_model(ctx)
         row = {
             "id": spec.id, "claim": spec.claim, "context": ctx, "arm": label or None, "benchmark": bench,
-            "variant": None if loss or ratio and not variant else variant, "metric": spec.metric,
+            "variant": None if loss else variant, "metric": spec.metric,
             "x": _side(x, means[0] if means else None, scale if not ratio else 100.0),
             "y": _side(y, means[1] if means else None, scale if not ratio else 100.0),
             "iterations": sorted({p[0].iteration for p in pairs}) if pairs and len(pairs) > 1 else None,
@@ -626,12 +626,14 @@ def _ci(r: dict) -> str:
 
 
 def _compared(r: dict) -> str:
+    """"LeTI it 6 <|good|>: 28.1 vs pre-trained it 0 no token: 4.6" (curves and loss: no token to name)."""
     x, y = r["x"], r["y"]
     if not x:
         return ""
+
     def one(s):
         it = "" if r["iterations"] else f" it {s['iteration']}"
-        cond = "" if s["conditioning"] in (None,) or r["id"] == "no_regularization_raises_heldout_loss" else f" {_tok(s['conditioning'])}"
+        cond = "" if s["conditioning"] is None else f" {_tok(s['conditioning'])}"
         mean = "" if s["mean"] is None else f": {_fmt(s['mean'])}"
         return f"{s['label']}{it}{cond}{mean}"
     return f"{one(x)} vs {one(y)}"

@@ -344,8 +344,10 @@ class Builder:
                     src = None
                     if ref:
                         src = P.SOURCE_CODEGEN if when == "base" else P.SOURCE_POSTER
-                        if analogue or not exact:
-                            src += f" ({model}, HumanEval: an analogue, not comparable)"
+                        if analogue:
+                            src += f" (CodeGen-{model}-mono on HumanEval; this is an analogue benchmark: not comparable)"
+                        elif not exact:
+                            src += f" (CodeGen-{model}-mono; not this model: not comparable)"
                     out.append(src)
                     t.rows.append(out)
         if self.model_note():
@@ -402,8 +404,10 @@ class Builder:
                     src = None
                     if ref:
                         src = P.SOURCE_POSTER + ("" if when == "base" else "; " + P.ASSUMED_NO_TOKEN)
-                        if gsm.startswith("synth") or not exact:
-                            src += f" ({model}, GSM8K: an analogue, not comparable)"
+                        if gsm.startswith("synth"):
+                            src += f" (CodeGen-{model}-mono on GSM8K; this is an analogue benchmark: not comparable)"
+                        elif not exact:
+                            src += f" (CodeGen-{model}-mono; not this model: not comparable)"
                     out.append(src)
                     t.rows.append(out)
         if self.model_note():

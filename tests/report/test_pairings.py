@@ -69,6 +69,10 @@ def test_the_paper_preset_stops_each_arm_where_the_original_evaluated_it(grid):
     assert pp.runs[0].params["fcft"]["postprocess_feedback"] is False
     assert lf.runs[0].params["fcft"]["postprocess_feedback"] is True
     assert pp.runs[0].params["sample"]["postprocess_mode"] == lf.runs[0].params["sample"]["postprocess_mode"] == "leti"
+    # the EAE arm post-processes its generations as the original did: that is its task, not "trained w/
+    # post-processing"; it is named for what it is
+    (eae,) = [a for a in res.arms.values() if a.axes["task"] == "eae"]
+    assert b.arm_names[eae.id] == "LeTI on EAE, w/o regularization" and b.poster_row(eae) is None
 
 
 def test_humaneval_rows_read_no_token_at_the_codex_temperatures(grid):
