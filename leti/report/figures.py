@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -93,6 +94,15 @@ def fit(fig, panels_width: float) -> None:
     lh = max((lg.get_window_extent(r).height for lg in fig.legends), default=0) / fig.dpi
     fig.set_size_inches(panels_width + lw + 0.3, max(fig.get_figheight(), lh + 0.3))
     fig.canvas.draw()
+
+
+def _iteration_ticks(ax, ticks) -> None:
+    """Every iteration as a tick up to 16 of them; beyond, integer ticks matplotlib spaces out."""
+    ticks = sorted(set(ticks))
+    if len(ticks) <= 16:
+        ax.set_xticks(ticks)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _note(ax, text: str) -> None:
@@ -188,7 +198,7 @@ class Figures:
             ax.set_title(wrap(f"{benchmark_label(bench)}: pass@1 (raw)"))
             ax.set_xlabel("iteration (0 = pre-trained)")
             ax.set_ylabel("pass@1 (%)")
-            ax.set_xticks(list(self.res.evaluated(bench)))
+            _iteration_ticks(ax, self.res.evaluated(bench))
             ax.grid(alpha=0.3)
             self._flag("pass1_iterations", bench, ax, every, lines=len(arms))
         extra = list(refs.values())
@@ -390,7 +400,7 @@ class Figures:
             row[0].set_title(wrap(f"{label}: EAE test metrics"))
             row[0].set_xlabel("iteration (0 = pre-trained)")
             row[0].set_ylabel("%")
-            row[0].set_xticks(sorted(set(its) | {0, P.EAE_F1_ITERATIONS}))
+            _iteration_ticks(row[0], set(its) | {0, P.EAE_F1_ITERATIONS})
             self._flag("eae", f"{label}: metrics", row[0], every)
             every = []
             for key, name, col in (("train_pass", "train pass@1", "#e7298a"), ("test_pass", "test pass@1", "#66a61e")):
@@ -402,7 +412,7 @@ class Figures:
             row[1].set_title(wrap(f"{label}: pass rates"))
             row[1].set_xlabel("iteration (0 = pre-trained)")
             row[1].set_ylabel("%")
-            row[1].set_xticks(its)
+            _iteration_ticks(row[1], its)
             self._flag("eae", f"{label}: pass rates", row[1], every)
         legend_outside(fig, list(handles.values()))
         fit(fig, width)
