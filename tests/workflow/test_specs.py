@@ -101,9 +101,13 @@ def test_leti_data_arguments(plan, paper):
 
 def test_fcft_and_programs_flags(paper):
     pp = next(r for r in paper.runs if r.axes.get("postprocess") == "on")
-    # the paper's "trained w/ post-processing" arm cuts its solutions with the original's regex
-    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-mode leti --postprocess-feedback"
+    # the paper's "trained w/ post-processing" runs cut their solutions with the original's regex; the
+    # +postprocess+langfb one also turns what was cut off into feedback
+    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-mode leti"
     assert specs.programs_args(pp) == "--postprocess --postprocess-mode leti"
+    langfb = next(r for r in paper.runs if r.axes.get("postprocess") == "langfb")
+    assert specs.fcft_args(langfb) == ("--feedback-type textual --postprocess mbpp --postprocess-mode leti "
+                                       "--postprocess-feedback")
     binary = next(r for r in paper.runs if r.axes["feedback"] == "binary")
     assert specs.fcft_args(binary) == "--feedback-type binary" and specs.programs_args(binary) == ""
 

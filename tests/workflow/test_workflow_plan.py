@@ -146,19 +146,19 @@ def test_paper_preset_plans_the_expected_jobs():
     elapsed = time.time() - t0
     assert r.returncode == 0, r.stderr[-2000:]
     counts = _job_counts(r.stdout)
-    # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 4 arms x 6 (+ trained w/ post-processing);
-    # LeTI on EAE: one 350M arm x 30 iterations
-    assert counts["train"] == 3 * 14 + 4 * 6 + 30
+    # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 3 arms x 6, and the two runs trained w/
+    # post-processing stopped where the original evaluated them (2 and 3); LeTI on EAE: one 350M arm x 30
+    assert counts["train"] == 3 * 14 + 3 * 6 + 2 + 3 + 30
     assert counts["fcft_data"] == counts["train"] and "train_summary" not in counts  # train writes its summary
     assert counts["init_model"] == 2 and counts["pretrain_corpus"] == 1 and counts["train_data"] == 2
-    # iteration 1 is shared per (model size, post-processing, task): 4 jobs; later iterations per arm
-    assert counts["sample_train"] == 4 + (3 * 13 + 4 * 5 + 29)
+    # iteration 1 is shared per (model size, post-processing, task): 5 jobs; later iterations per arm
+    assert counts["sample_train"] == 5 + (3 * 13 + 3 * 5 + 1 + 2 + 29)
     assert counts["execute_train"] == counts["programs_train"] == counts["sample_train"]
     # checkpoint_sampling: separate: MBPP under good/bad/none at every iteration >= 1 in its own sampling
     # job per checkpoint, the bases once under none; the EAE arm is evaluated on EAE only, under good
     assert "sample_checkpoint" not in counts
-    assert counts["eval_sample"] == 2 + (3 * 14 + 4 * 6 + 30)
-    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6) + 30
+    assert counts["eval_sample"] == 2 + (3 * 14 + 3 * 6 + 2 + 3 + 30)
+    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 3 * 6 + 2 + 3) + 30
     assert counts["heldout_loss"] == 2  # the bases; train measures each checkpoint it writes
     assert counts["bench_data"] == 8 and counts["report"] == 1
     print(f"paper preset dry run: {sum(counts.values())} jobs in {elapsed:.1f} s")
@@ -170,11 +170,11 @@ def test_joint_checkpoint_sampling_draws_evaluation_and_training_samples_in_one_
     assert r.returncode == 0, r.stderr[-2000:]
     counts = _job_counts(r.stdout)
     # every checkpoint that trains a next iteration draws both sets; the loop's other stages are unchanged
-    assert counts["sample_checkpoint"] == 3 * 13 + 4 * 5 + 29
-    assert counts["sample_train"] == 4  # iteration 1, from the shared bases
+    assert counts["sample_checkpoint"] == 3 * 13 + 3 * 5 + 1 + 2 + 29
+    assert counts["sample_train"] == 5  # iteration 1, from the shared bases
     assert counts["programs_train"] == counts["sample_train"] + counts["sample_checkpoint"]
-    assert counts["eval_sample"] == 2 + (3 + 4 + 1)  # the bases and each arm's last checkpoint
-    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 4 * 6) + 30
+    assert counts["eval_sample"] == 2 + (3 + 5 + 1)  # the bases and each arm's last checkpoint
+    assert counts["eval_score"] == 2 + 3 * (3 * 14 + 3 * 6 + 2 + 3) + 30
 
 
 def test_bad_config_fails_before_any_job_with_one_line(tmp_path):
