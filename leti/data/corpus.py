@@ -42,6 +42,11 @@ def mirror_dir(dataset: str) -> Path | None:
 
 def load_texts(source: str, data_dir: str | None, column: str, n: int, revision: str | None = None) -> list[str]:
     from datasets import load_dataset
+    from datasets.utils.logging import disable_progress_bar
+
+    from leti.core.progress import progress
+
+    disable_progress_bar()  # its bars are lines rewritten in place: unreadable in a job log; ours below
 
     if ":" in source and source.split(":", 1)[0] in ("json", "parquet", "csv"):
         kind, path = source.split(":", 1)
@@ -55,12 +60,15 @@ def load_texts(source: str, data_dir: str | None, column: str, n: int, revision:
         else:
             ds = load_dataset(dataset, data_dir=data_dir, split="train", streaming=True, revision=rev)
     texts = []
+    bar = progress(n, "pretrain-corpus", unit="file")
     for row in ds:
         if column not in row:
             raise UserError(f"{source}: rows have no column '{column}' (columns: {sorted(row)})")
         texts.append(row[column])
+        bar.update(1)
         if len(texts) >= n:
             break
+    bar.close()
     return texts
 
 
