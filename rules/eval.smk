@@ -13,7 +13,7 @@ rule eval_sample:
     threads: THREADS,
     resources: **GPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {THREADS} --record {params.record} > {log} 2>&1"
 
 
 rule eval_score:
@@ -49,4 +49,4 @@ rule heldout_loss:
     threads: THREADS,
     resources: **CPU,
     wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
-    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {THREADS} --record {params.record} > {log} 2>&1"

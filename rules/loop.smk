@@ -14,7 +14,7 @@ rule sample_train:
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {THREADS} --record {params.record} > {log} 2>&1"
 
 
 # A loop checkpoint that is evaluated and trained on again: one job, one model load, both sets of samples.
@@ -33,7 +33,7 @@ rule sample_checkpoint:
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {THREADS} --record {params.record} > {log} 2>&1"
 
 
 rule programs_train:
@@ -119,4 +119,4 @@ rule train:
         "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output.ckpt} "
         "--iteration {wildcards.it} --config {params.cfg} --run-meta {params.meta} --loss-csv {output.ckpt}/loss.csv "
         "--summary {output.summary} --summary-loss-csv {output.loss} "
-        "{params.heldout} --threads {threads} --record {params.record} > {log} 2>&1"
+        "{params.heldout} --threads {THREADS} --record {params.record} > {log} 2>&1"
