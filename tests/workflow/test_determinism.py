@@ -43,7 +43,7 @@ def _files(d: Path) -> dict[str, bytes]:
     stats = d / TARGET
     out[TARGET] = stats.read_bytes()
     out[TARGET + " record"] = stats.with_name("train_stats.params.json").read_bytes()
-    samples = d / "work-ci" / "loop" / "shared" / "seed=0" / "iter1" / "samples.jsonl"
+    samples, = (d / "work-ci" / "loop" / "shared").glob("**/seed=0/iter1/samples.jsonl")
     out[str(samples.relative_to(d))] = json.dumps([(r["task_id"], r["sample_idx"], r["completion"])
                                                    for r in map(json.loads, samples.read_text().splitlines())]).encode()
     return out
