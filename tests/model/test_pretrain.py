@@ -93,3 +93,9 @@ def test_pretrain_command_killed_outright_continues_from_its_snapshot(tmp_path):
     pretrain_tiny(texts, tok, str(tmp_path / "full"), threads=1, resume_every=0, **json.loads(cfg))
     wa, wb = load_model(str(tmp_path / "full")).state_dict(), load_model(str(tmp_path / "killed")).state_dict()
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_checkpoint_records_the_numerics_its_bytes_depend_on(tmp_path):
+    out, _ = _pretrain(tmp_path, "run")
+    numerics = json.loads((out / "leti_checkpoint.json").read_text())["environment"]["numerics"]
+    assert numerics["threads"] == 1 and numerics["cpu_capability"] and "cpu" in numerics
