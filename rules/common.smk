@@ -42,6 +42,12 @@ if config.get("warm_start", False):
 
 W = PLAN.work
 THREADS = int(config.get("threads", 1))
+# Torch's thread count in a job is the config's (`threads`, in every record), never Snakemake's
+# `{threads}`: Snakemake caps that at --cores, and a job's numbers depend on its thread count (a base
+# pre-trained under --cores 1 differed from one under --cores 2 with the same record; docs/measurements.md).
+# Rules pass it as `params.torch_threads`; `threads:` only reserves cores. Pre-training takes two threads
+# at least (nothing else can run yet).
+PRETRAIN_THREADS = max(THREADS, 2)
 LOOKUP = PLAN.lookups()
 GPU = specs.gpu_resources(config)
 CPU = specs.cpu_resources(config)

@@ -8,12 +8,13 @@ rule eval_sample:
     input: unpack(fresh_inputs("eval_sample")),
     output: PLAN.pattern("eval_samples"),
     params: spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))), record=record("eval_sample"),
+        torch_threads=THREADS,
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     resources: **GPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"
 
 
 rule eval_score:
@@ -44,9 +45,9 @@ rule heldout_loss:
     conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("heldout_loss")),
     output: PLAN.pattern("heldout_loss"),
-    params: record=record("heldout_loss"),
+    params: record=record("heldout_loss"), torch_threads=THREADS,
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
     resources: **CPU,
     wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
-    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"

@@ -8,13 +8,14 @@ rule sample_train:
     input: unpack(fresh_inputs("sample_train")),
     output: PLAN.pattern("train_samples"),
     params: spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]), record=record("sample_train"),
+        torch_threads=THREADS,
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"
 
 
 # A loop checkpoint that is evaluated and trained on again: one job, one model load, both sets of samples.
@@ -27,13 +28,14 @@ rule sample_checkpoint:
     params:
         spec=lambda wc, output: as_json(specs.checkpoint_draw_spec(PLAN, the_run(wc), int(wc.it), output.train, output.evals)),
         record=record("sample_checkpoint"),
+        torch_threads=THREADS,
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/draws.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/draws.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"
 
 
 rule programs_train:
@@ -109,6 +111,7 @@ rule train:
         cfg=lambda wc: as_json(the_run(wc).params["train"]),
         meta=lambda wc: as_json(specs.train_meta(the_run(wc))),
         record=record("train"),
+        torch_threads=THREADS,
     log: f"{W}/logs/loop/{{rid}}/iter{{it}}/train.log",
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/train.tsv",
     threads: THREADS,
@@ -119,4 +122,4 @@ rule train:
         "leti train --init {input.init} --examples {input.examples} --pretrain {input.pretrain} --out {output.ckpt} "
         "--iteration {wildcards.it} --config {params.cfg} --run-meta {params.meta} --loss-csv {output.ckpt}/loss.csv "
         "--summary {output.summary} --summary-loss-csv {output.loss} "
-        "{params.heldout} --threads {threads} --record {params.record} > {log} 2>&1"
+        "{params.heldout} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"

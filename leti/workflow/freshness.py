@@ -249,7 +249,7 @@ class Catalog:
             self._add("pretrain_corpus", {"slug": slug}, {},
                       [plan.path("pretrain_corpus", slug=slug), plan.path("heldout_corpus", slug=slug)],
                       {"corpus": source, "task.pretrain_data_dir": t["pretrain_data_dir"],
-                       "task.pretrain_files": t["pretrain_files"]})
+                       "task.pretrain_files": t["pretrain_files"], "task.heldout_split": t["heldout_split"]})
         # ---- the base models
         for bk, run in look["base"].items():
             m = run.params["model"]

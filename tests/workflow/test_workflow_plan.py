@@ -32,7 +32,7 @@ def test_default_grid_has_the_four_arms_with_readable_ids():
         "model=tiny/feedback=none/reg=on/seed=0",
     ]
     noreg = plan.by_id["model=tiny/feedback=textual/reg=off/seed=0"]
-    assert noreg.params["train"]["reg_ratio"] == 0 and plan.runs[0].params["train"]["reg_ratio"] == 0.5
+    assert noreg.params["train"]["reg_ratio"] == 0 and plan.runs[0].params["train"]["reg_ratio"] == 1.0
 
 
 def test_iteration_one_work_is_shared_and_later_work_is_not():
