@@ -1,6 +1,8 @@
-"""Parent side: a pool of pre-warmed `leti.execution.executor.worker` processes talking JSON over pipes.
+"""Parent side: a pool of slots, each a judge (`leti.execution.executor.judge`) with its jailed worker,
+talking JSON lines over pipes.
 
-The parent never runs untrusted code; it only sends program records and reads results.
+The parent never runs untrusted code and never decodes a program's values; it sends program records and
+reads the judges' results.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 HELLO_TIMEOUT_S = 120.0
-GRACE_S = 30.0
-PIPELINE = 2  # requests in flight per worker  # on top of the program's own time limit before the worker is declared hung
+GRACE_S = 30.0  # on top of a program's two budgets (hardened, then faithful) before its judge is declared hung
+PIPELINE = 2  # requests in flight per slot
 
 
 def _worker_env() -> dict[str, str]:
@@ -52,10 +54,9 @@ class Worker:
         if python:  # another interpreter (execute.python): it imports the worker from this checkout
             env["PYTHONPATH"] = _package_root()
         self.python = python
-        self.proc = subprocess.Popen(
-            [python or sys.executable, "-m", "leti.execution.executor.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/", close_fds=True,
-        )
+        argv = [sys.executable, "-m", "leti.execution.executor.judge"] + (["--python", python] if python else [])
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
+                                     close_fds=True)
         self.hello: dict | None = None
         self._buf = bytearray()
 
@@ -66,6 +67,8 @@ class Worker:
     def wait_ready(self) -> dict:
         if self.hello is None:
             self.hello = self._read(HELLO_TIMEOUT_S)
+            if not self.hello.get("hello"):
+                raise WorkerDied(f"the judge could not start its worker: {self.hello.get('error')}")
         return self.hello
 
     def _read(self, timeout: float) -> dict:
@@ -101,7 +104,7 @@ class Worker:
 
     def call(self, job: dict) -> dict:
         self.send(job)
-        return self.receive(float(job.get("timeout", 5.0)))
+        return self.receive(2 * float(job.get("timeout", 5.0)))
 
     def close(self) -> None:
         try:
@@ -170,7 +173,7 @@ class Pool:
                             i = retry.pop(0)
                             result = self.workers[slot].call(jobs[i])
                         elif inflight:
-                            wait = sum(float(jobs[j].get("timeout", 5.0)) for j in inflight)
+                            wait = sum(2 * float(jobs[j].get("timeout", 5.0)) for j in inflight)
                             result = self.workers[slot].receive(wait)
                             i = inflight.pop(0)
                         else:

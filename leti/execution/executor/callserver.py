@@ -1,0 +1,193 @@
+"""The program's side of the hardened verdict: a copy of the program's process serving the judge's calls.
+
+After the program's module code ran (and before any test text exists in its process), the program's
+process forks this server. The judge runs the tests; each call of a program callable arrives here as
+typed data (`codec`), runs the program's real function, and goes back as typed data: the result, the
+arguments' post-call state where they changed (tests that check in-place mutation), or the exception
+with its traceback lines. Objects that cannot cross stay here and cross as handles.
+
+This is harness code running inside the program's process: the program can replace any of it, so it
+only has to be right for honest programs. Only the judge's decoding decides what the messages mean.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from leti.execution.executor import codec
+from leti.execution.executor import feedback as fb
+
+REQ_FD = 5    # judge -> program (requests)
+RESP_FD = 6   # program -> judge (answers)
+HEAD = 8      # a frame: 8 hex digits of length, then that many bytes of JSON
+MAX_FRAME = 32 * 1024 * 1024
+
+
+def frame(payload: bytes) -> bytes:
+    return b"%08x" % len(payload) + payload
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    out = bytearray()
+    while len(out) < n:
+        chunk = os.read(fd, n - len(out))
+        if not chunk:
+            return None
+        out += chunk
+    return bytes(out)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class Server:
+    def __init__(self, ns: dict, token: str, offset: int, lines: list[str]):
+        self.ns = ns
+        self.token = token
+        self.offset = offset
+        self.lines = lines
+        self.handles: dict[int, object] = {}
+        self.ids: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ values
+    def _handle(self, v):
+        key = id(v)
+        h = self.ids.get(key)
+        if h is None or self.handles.get(h) is not v:
+            h = len(self.handles) + 1
+            self.handles[h] = v
+            self.ids[key] = h
+        return {"h": h}
+
+    def encode(self, v):
+        enc = codec.Encoder(self._handle, sys.modules.get("numpy"))
+        try:
+            out = enc.encode(v)
+        except codec.CannotCross as exc:
+            return {"x": str(exc)}
+        except RecursionError:
+            return {"x": "nested too deeply"}
+        return out
+
+    def decode(self, wire):
+        def handle(h, why=None):
+            if h is None or h not in self.handles:
+                raise ValueError("the judge sent an unknown handle")
+            return self.handles[h]
+
+        return codec.Decoder(handle, lambda: __import__("numpy")).decode(wire)
+
+    # ------------------------------------------------------------------ requests
+    def names(self, req) -> dict:
+        out = {}
+        for name in req.get("names", []):
+            if type(name) is str and name in self.ns:
+                out[name] = {"v": self.encode(self.ns[name])}
+            else:
+                out[name] = {}
+        return {"names": out}
+
+    def call(self, req) -> dict:
+        target = self.handles[req["h"]]
+        wires = req.get("a", [])
+        kwires = req.get("kw", [])
+        args = [self.decode(w) for w in wires]
+        kwargs = {k: self.decode(w) for k, w in kwires}
+        result = target(*args, **kwargs)
+        out = {"r": self.encode(result)}
+        changed = []
+        for i, (a, w) in enumerate(zip(args, wires)):
+            if type(w) in (list, dict):
+                post = self.encode(a)
+                if post != w:
+                    changed.append([i, post])
+        for k, w in kwires:
+            if type(w) in (list, dict):
+                post = self.encode(kwargs[k])
+                if post != w:
+                    changed.append([k, post])
+        if changed:
+            out["m"] = changed
+        return out
+
+    def getattr(self, req) -> dict:
+        return {"r": self.encode(getattr(self.handles[req["h"]], req["attr"]))}
+
+    def setattr(self, req) -> dict:
+        setattr(self.handles[req["h"]], req["attr"], self.decode(req["v"]))
+        return {"r": None}
+
+    def exception(self, exc: BaseException) -> dict:
+        """What the judge needs to re-raise the program's exception and show its traceback."""
+        try:
+            frames = fb.user_frames(exc.__traceback__, self.offset, self.lines)
+            chunks = fb.format_frames(frames)[-64:]
+            text = fb.exception_only(exc)
+        except BaseException:  # noqa: BLE001
+            chunks, text = [], type(exc).__name__ + "\n"
+        t = type(exc)
+        try:
+            args = codec.Encoder(lambda v: (_ for _ in ()).throw(codec.CannotCross("")), None).encode(exc.args)
+        except BaseException:  # noqa: BLE001
+            args = None
+        return {"e": {"type": t.__name__, "builtin": t.__module__ == "builtins", "args": args,
+                      "text": fb.cap(text, 4 * fb.MAX_MESSAGE), "chunks": [fb.cap(c, 4000) for c in chunks]}}
+
+    def serve(self) -> None:
+        ops = {"names": self.names, "call": self.call, "getattr": self.getattr, "setattr": self.setattr}
+        while True:
+            head = _read_exact(REQ_FD, HEAD)
+            if head is None:
+                os._exit(0)
+            try:
+                n = int(head, 16)
+            except ValueError:
+                os._exit(0)
+            body = _read_exact(REQ_FD, n)
+            if body is None:
+                os._exit(0)
+            try:
+                req = json.loads(body)
+            except ValueError:
+                continue
+            if req.get("k") != self.token:
+                continue  # a request of an earlier program of this worker, never read by its server
+            if req.get("op") == "exit":
+                os._exit(0)
+            try:
+                resp = ops[req["op"]](req)
+            except BaseException as exc:  # noqa: BLE001 - the program's exception, SystemExit included
+                resp = self.exception(exc)
+            resp["n"] = req.get("n")
+            try:
+                data = codec.dumps(resp).encode("ascii")
+            except BaseException as exc:  # noqa: BLE001
+                data = codec.dumps({"n": req.get("n"), "r": {"x": f"cannot send the value ({type(exc).__name__})"}}).encode()
+            if len(data) > MAX_FRAME:
+                data = codec.dumps({"n": req.get("n"), "r": {"x": "the value is too large to send"}}).encode()
+            try:
+                _write_all(RESP_FD, frame(data))
+            except OSError:
+                os._exit(0)
+
+
+def run(ns: dict, token: str, offset: int, lines: list[str]) -> None:
+    """The forked server's body; never returns. Its output goes nowhere (the program's own output is the
+    faithful run's), and it does not keep the faithful process's private descriptors."""
+    try:
+        os.setsid()
+        null = os.open("/dev/null", os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        for fd in (3, 4, null):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        Server(ns, token, offset, lines).serve()
+    finally:
+        os._exit(0)
