@@ -148,9 +148,12 @@ def choose_verdict(rec: dict, verdict: str) -> dict:
     with exc_type `Unverifiable` (the hardened side could not judge a value only the program's code could)."""
     out = dict(rec, verdict=verdict)
     both = rec.get("verdicts") or {}
+    f = both.get("faithful") if isinstance(both.get("faithful"), dict) else None
+    if f is not None:  # the record may already carry another choice: start from the faithful verdict
+        out.update({k: f.get(k) for k in VERDICT_FIELDS})
     if verdict != "hardened" or not isinstance(both.get("hardened"), dict):
         return out
-    h, f = both["hardened"], both.get("faithful") or {}
+    h, f = both["hardened"], f or {}
     if h.get("status") == "unverifiable":
         if f.get("status") != "pass":
             return out  # the faithful failure decides (it is not a pass either way)
@@ -158,7 +161,7 @@ def choose_verdict(rec: dict, verdict: str) -> dict:
         out.update(status="error", exc_type="Unverifiable", message=why, failed_test=None,
                    feedback=f"Traceback (most recent call last):\nUnverifiable: {why}\n", captured=None)
         return out
-    out.update({k: h.get(k) for k in VERDICT_FIELDS})
+    out.update({k: h.get(k) for k in VERDICT_FIELDS if not (k == "message" and h.get("status") == "pass")})
     if h.get("status") != "pass":
         out["captured"] = None
     return out

@@ -131,7 +131,7 @@ class Server:
             chunks, text = [], type(exc).__name__ + "\n"
         t = type(exc)
         try:
-            args = codec.Encoder(lambda v: (_ for _ in ()).throw(codec.CannotCross("")), None).encode(exc.args)
+            args = codec.Encoder(_refuse, None).encode(exc.args)
         except BaseException:  # noqa: BLE001
             args = None
         return {"e": {"type": t.__name__, "builtin": t.__module__ == "builtins", "args": args,
@@ -168,11 +168,17 @@ class Server:
             except BaseException as exc:  # noqa: BLE001
                 data = codec.dumps({"n": req.get("n"), "r": {"x": f"cannot send the value ({type(exc).__name__})"}}).encode()
             if len(data) > MAX_FRAME:
-                data = codec.dumps({"n": req.get("n"), "r": {"x": "the value is too large to send"}}).encode()
+                big = {"x": "the value is too large to send"}
+                resp = ({"names": {k: {"v": big} for k in resp["names"]}} if "names" in resp else {"r": big})
+                data = codec.dumps(dict(resp, n=req.get("n"))).encode()
             try:
                 _write_all(RESP_FD, frame(data))
             except OSError:
                 os._exit(0)
+
+
+def _refuse(v):
+    raise codec.CannotCross(type(v).__name__)
 
 
 def run(ns: dict, token: str, offset: int, lines: list[str]) -> None:

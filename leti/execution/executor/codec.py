@@ -110,7 +110,11 @@ class Encoder:
         if depth > MAX_DEPTH:
             raise CannotCross(f"nested deeper than {MAX_DEPTH} levels")
         t = type(v)
-        if v is None or t is bool or t is str:
+        if v is None or t is bool:
+            return v
+        if t is str:
+            if len(v) > MAX_BYTES:
+                raise CannotCross(f"a string of more than {MAX_BYTES} characters")
             return v
         if t is int:
             return v if -10 ** JSON_INT_DIGITS < v < 10 ** JSON_INT_DIGITS else {"i": hex(v)}
@@ -128,10 +132,10 @@ class Encoder:
             return {"s": [enc(x, d) for x in v]}
         if t is frozenset:
             return {"fs": [enc(x, d) for x in v]}
-        if t is bytes:
-            return {"b": v.hex()}
-        if t is bytearray:
-            return {"ba": v.hex()}
+        if t is bytes or t is bytearray:
+            if len(v) > MAX_BYTES:
+                raise CannotCross(f"more than {MAX_BYTES} bytes")
+            return {"b" if t is bytes else "ba": v.hex()}
         if t is complex:
             return {"c": [v.real, v.imag]}
         if t is range:
@@ -159,6 +163,8 @@ class Encoder:
         np = self.numpy
         if np is not None:
             if t is np.ndarray:
+                if v.nbytes > MAX_BYTES:
+                    raise CannotCross(f"an array of more than {MAX_BYTES} bytes")
                 if v.dtype.kind in "biufcSU" and v.dtype.fields is None and _DTYPE.match(v.dtype.str):
                     return {"nd": [v.dtype.str, list(v.shape), v.tobytes().hex()]}
                 return self.other(v)
@@ -325,7 +331,8 @@ def _dec_set(kind):
 def _dec_dict(kind):
     def f(dec, body, d):
         try:
-            return kind(dec.pairs(body, d))
+            pairs = dec.pairs(body, d)
+            return kind(dict(pairs)) if kind is collections.Counter else kind(pairs)
         except TypeError as exc:
             raise ValueError(f"unhashable key ({exc})") from None
     return f

@@ -153,15 +153,8 @@ def command(python: str, package_root: str, cgroup_dirs: list[str], seccomp_fd: 
     pkg = os.path.join(package_root, "leti")
     if not any(pkg == b or pkg.startswith(b.rstrip("/") + "/") for b in binds):
         binds.add(pkg)
-    ancestors: set[str] = set()
     for p in sorted(binds):
         args += ["--ro-bind", p, p]
-        d = os.path.dirname(p)
-        while d not in ("/", "") and d not in binds:
-            ancestors.add(d)
-            d = os.path.dirname(d)
-    for d in sorted(ancestors):  # bwrap copies a host parent's mode (/root: 0700); the program's uid must pass
-        args += ["--chmod", "0755", d]
     args += ["--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp",
              "--perms", "0711", "--dir", "/tmp/.leti",
              "--perms", "0711", "--size", str(SCRATCH_MB << 20), "--tmpfs", SCRATCH,
@@ -169,6 +162,18 @@ def command(python: str, package_root: str, cgroup_dirs: list[str], seccomp_fd: 
              "--mqueue", "/dev/mqueue"]
     for d in cgroup_dirs:
         args += ["--bind", d, d]
+    # directories bwrap creates on the way to a bind copy the host's mode (/root: 0700): the program's uid
+    # must pass through them (they hold nothing but the way to what is bound)
+    dests = [args[i + 2] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+    bound = set(dests)
+    ancestors: set[str] = set()
+    for p in dests:
+        d = os.path.dirname(p)
+        while d not in ("/", "") and d not in bound:
+            ancestors.add(d)
+            d = os.path.dirname(d)
+    for d in sorted(ancestors):
+        args += ["--chmod", "0755", d]
     if os.geteuid() == 0:  # bwrap keeps root's capabilities unless told: only what the worker needs
         args += ["--cap-drop", "ALL"]
         for cap in CAPS:

@@ -559,8 +559,12 @@ class Slot:
                             or "the tests cannot run after the program (they do not start at column 0)",
                             "feedback": None, "failed_test": None, "reason": info.error or "tests not separable"}
         if final.get("phase") == "program" or final.get("status") == "harness_error":
-            # the program failed before any test could run (or the harness did): the same for both verdicts
-            hardened = _verdict(final) | {"reason": None} if want_hardened else hardened
+            # the program ended before any test could run (or the harness failed): the same for both
+            # verdicts, except that a "pass" claimed before the tests ran is never a hardened pass
+            if want_hardened:
+                hardened = _verdict(final) | {"reason": None}
+                if hardened["status"] == "pass":
+                    hardened = _protocol(ProtocolError("the program's process reported a pass before its tests ran"))
         return _merge(final, hardened)
 
     def await_ready(self, deadline: float) -> None:
@@ -578,6 +582,8 @@ class Slot:
         from leti.execution.executor.worker import COMPILE_IN_WORKER_MAX, compile_text, source
 
         alone = _verdict(final) | {"reason": "the program does not compile on its own"}
+        if not job["program"].strip():  # an empty program is a syntax error for both (issue #2)
+            return _merge(final, (_verdict(final) | {"reason": None}) if want_hardened else None)
         text, offset = source(job, job["tests"])
         if len(text) <= COMPILE_IN_WORKER_MAX:
             import warnings
@@ -801,6 +807,11 @@ def main(argv: list[str] | None = None) -> int:
         proto_out.write(json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n")
         proto_out.flush()
 
+    # The tests are the benchmark's, trusted; still, a test that forks must not leave a second judge
+    # reading this protocol: a copy forked from here ends at once (as a forked copy's asserts do not count
+    # in the faithful run either). subprocess (the worker's start) does not run these hooks.
+    me = os.getpid()
+    os.register_at_fork(after_in_child=lambda: os._exit(0) if os.getpid() != me else None)
     try:
         slot = Slot(python)
     except Exception as exc:  # noqa: BLE001
