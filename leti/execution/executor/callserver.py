@@ -194,6 +194,8 @@ def run(ns: dict, token: str, offset: int, lines: list[str]) -> None:
                 os.close(fd)
             except OSError:
                 pass
+        for fd in (REQ_FD, RESP_FD):  # an earlier program may have made the channel non-blocking
+            os.set_blocking(fd, True)
         Server(ns, token, offset, lines).serve()
     finally:
         os._exit(0)

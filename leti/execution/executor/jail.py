@@ -114,9 +114,10 @@ def runtime_paths(python: str | None) -> tuple[str, ...]:
         from leti.execution.executor.sandbox import _needed_python_paths
 
         return tuple(_needed_python_paths())
-    code = ("import json, os, sys; c = {sys.base_prefix, sys.prefix, sys.exec_prefix, "
+    code = ("import json, os, site, sys, sysconfig; c = {sys.base_prefix, sys.prefix, sys.exec_prefix, "
             "os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(os.__file__)}; "
-            "c.update(p for p in sys.path if p and os.path.isdir(p)); print(json.dumps(sorted(c)))")
+            "c.update(sysconfig.get_paths().get(k, '') for k in ('stdlib', 'platstdlib', 'purelib', 'platlib')); "
+            "c.update(getattr(site, 'getsitepackages', lambda: [])()); print(json.dumps(sorted(p for p in c if p)))")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd="/")
     cands = sorted({os.path.realpath(p) for p in json.loads(out.stdout) if os.path.isdir(p)} - {"/"})
     keep: list[str] = []

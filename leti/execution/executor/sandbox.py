@@ -46,11 +46,21 @@ def _traversable_by_others(path: str) -> bool:
 
 
 def _needed_python_paths() -> list[str]:
-    cands = {sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    cands.add(os.path.dirname(os.__file__))
-    cands.update(p for p in sys.path if p and os.path.isdir(p))
-    cands = sorted({os.path.realpath(p) for p in cands if os.path.isdir(p)} - {"/"})
-    # keep only outermost paths
+    """Outermost directories the interpreter needs: its prefixes, the standard library and the
+    site-packages directories. Not `sys.path` as a whole: PYTHONPATH (the checkout holding `leti`) is
+    not the runtime, and the jail binds only `leti/` from it."""
+    import site
+    import sysconfig
+
+    cands = {sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.__file__)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        cands.add(sysconfig.get_paths().get(key, ""))
+    try:
+        cands.update(site.getsitepackages())
+    except AttributeError:  # pragma: no cover - a virtualenv's old site.py
+        pass
+    cands = sorted({os.path.realpath(p) for p in cands if p and os.path.isdir(p)} - {"/"})
     keep: list[str] = []
     for p in cands:
         if not any(p == k or p.startswith(k.rstrip("/") + "/") for k in keep):
