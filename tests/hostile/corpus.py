@@ -345,7 +345,7 @@ CORPUS += [
     dict(name="channel_forged_exception_answer", program=(
         "import os, json\nfor n in range(1, 40):\n    a = json.dumps({'n': n, 'e': {'type': 'AssertionError\\nX', 'builtin': True,"
         " 'args': {'zz': 1}, 'text': 'x' * 100000, 'chunks': ['c' * 10000] * 100}}).encode()\n"
-        "    os.write(6, b'%08x' % len(a) + a)\ndef f(x):\n    return 0"), tests=_F_TESTS, expect={"fail", "error"}),
+        "    os.write(6, b'%08x' % len(a) + a)\ndef f(x):\n    return 0"), tests=_F_TESTS, expect={"fail", "error", "timeout"}),
     dict(name="channel_deep_value", program="def f(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v",
          tests=_F_TESTS, expect={"fail", "error", "unverifiable"}),
     dict(name="channel_colliding_set", program="def f(x):\n    m = (1 << 61) - 1\n    return {i * m for i in range(1, 3001)}",
