@@ -113,8 +113,9 @@ def test_name_is_not_main_as_in_the_original():
 
 
 def test_memory_budget_is_relative_to_worker_size():
-    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=1024)["status"] == "pass"
-    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=64)["status"] == "memory"
+    prog = "x = bytearray(200 * 1024 * 1024)\ndef n():\n    return len(x)"
+    assert run(prog, "assert n()", memory_mb=1024)["status"] == "pass"
+    assert run(prog, "assert n()", memory_mb=64)["status"] == "memory"
 
 
 def test_error_bucket_rejects_harness_error():
@@ -224,9 +225,9 @@ def test_fallback_level_without_namespaces(monkeypatch):
     p = pool_mod.Pool(1)
     try:
         out = {}
-        jobs = [normalize_program({"program": PROG, "tests": t, "timeout": 1.0}) for t in
-                ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "import os\nos._exit(0)",
-                 "import subprocess\nsubprocess.Popen(['sleep', '1000'])", "while True: pass"]]
+        jobs = [normalize_program({"program": PROG + extra, "tests": t, "timeout": 1.0}) for extra, t in
+                [("", "assert add(1, 2) == 3"), ("", "assert add(1, 2) == 4"), ("\nimport os\nos._exit(0)", ""),
+                 ("\nimport subprocess\nsubprocess.Popen(['sleep', '1000'])", ""), ("\nwhile True: pass", "")]]
         p.run(jobs, lambda i, r: out.__setitem__(i, r))
         assert [out[i]["status"] for i in range(5)] == ["pass", "fail", "error", "pass", "timeout"]
         assert out[0]["sandbox"] == "rlimits"

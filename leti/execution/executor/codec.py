@@ -18,7 +18,8 @@ arrays are lists, and every object is a tag with exactly one key:
   q Fraction [num, den] · dec Decimal (text) · od OrderedDict · dd defaultdict [factory, items] ·
   ctr Counter · dq deque [maxlen, items] · nt namedtuple [typename, fields, items] ·
   nd numpy array [dtype, shape, hex] · ns numpy scalar [dtype, hex] · dt date/time [kind, value] ·
-  it an iterator, already consumed [items] · h handle id · x a value the sender could not encode (why)
+  it an iterator, already consumed [items] · fn a standard-library function or class by name
+  [module, qualname] (`int`, `len`, `math.sqrt`) · h handle id · x a value the sender could not encode (why)
 
 `decode` is what the judge applies to everything a program sends: it accepts nothing else, and it is
 bounded in depth, items, sizes, big-int digits and hash collisions, so no message can make it hang or
@@ -172,6 +173,9 @@ class Encoder:
                 if v.dtype.kind in "biufcSU" and _DTYPE.match(v.dtype.str):
                     return {"ns": [v.dtype.str, v.tobytes().hex()]}
                 return self.other(v)
+        ref = _named_ref(v)
+        if ref is not None:
+            return {"fn": ref}
         if isinstance(v, tuple) and _is_namedtuple(t):
             return {"nt": [t.__name__, list(t._fields), [enc(x, d) for x in tuple.__iter__(v)]]}
         for base, tag in _BASES:
@@ -194,6 +198,50 @@ _DATE_KINDS = frozenset({"datetime", "date", "time", "timedelta"})
 
 _BASES = ((bool, None), (int, None), (float, None), (str, None), (bytes, None), (complex, None), (list, None),
           (tuple, None), (dict, None), (set, None), (frozenset, None), (bytearray, None))
+
+
+# modules whose functions and classes cross by name (looked up, never imported on a program's say-so
+# beyond these), and names that never cross
+_STD = frozenset({"builtins", "math", "cmath", "operator", "itertools", "functools", "collections", "string", "re",
+                  "heapq", "bisect", "statistics", "fractions", "decimal", "datetime", "copy", "numbers", "array",
+                  "_operator", "_functools", "_collections", "_heapq", "_bisect", "_decimal", "_datetime",
+                  "_pydecimal", "_pydatetime", "_strptime", "enum", "typing", "dataclasses", "numpy"})
+_DENIED = frozenset({"eval", "exec", "compile", "open", "__import__", "breakpoint", "input", "exit", "quit", "help",
+                     "globals", "locals", "vars", "getattr", "setattr", "delattr", "memoryview", "print", "object",
+                     "type", "super", "classmethod", "staticmethod", "property"})
+
+
+def _named_ref(v):
+    """[module, qualname] of a standard-library function or class (`int`, `len`, `math.sqrt`,
+    `operator.itemgetter`, `str.upper`) that the receiving side can look up by name, else None."""
+    try:
+        if not (isinstance(v, type) or type(v).__name__ in ("builtin_function_or_method", "function",
+                                                             "method_descriptor", "wrapper_descriptor")):
+            return None
+        mod, qual = getattr(v, "__module__", None), getattr(v, "__qualname__", None)
+        if type(v).__name__ == "method_descriptor" and mod is None:
+            mod = "builtins"
+        if type(mod) is not str or type(qual) is not str or mod.split(".")[0] not in _STD or "<" in qual:
+            return None
+        return [mod, qual] if _lookup(mod, qual) is v else None
+    except Exception:  # noqa: BLE001 - a hostile object on the program's side: not a named reference
+        return None
+
+
+def _lookup(mod: str, qual: str):
+    if mod.split(".")[0] not in _STD or len(qual) > 200 or len(mod) > 100:
+        raise ValueError("not a standard-library name")
+    parts = qual.split(".")
+    if parts[0] in _DENIED or any(not p.isidentifier() or p.startswith("_") for p in parts):
+        raise ValueError("not a public name")
+    obj = sys.modules.get(mod)
+    if obj is None:
+        import importlib
+
+        obj = importlib.import_module(mod)
+    for part in parts:
+        obj = getattr(obj, part)
+    return obj
 
 
 def _as_base(v, base):
@@ -490,6 +538,15 @@ def _dec_iterator(dec, body, d):
     return iter(dec.items(body, d))
 
 
+def _dec_named(dec, body, d):
+    if type(body) is not list or len(body) != 2 or not all(type(x) is str for x in body):
+        raise ValueError("fn: expected [module, name]")
+    try:
+        return _lookup(body[0], body[1])
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ValueError(f"fn: {type(exc).__name__}") from None
+
+
 def _dec_handle(dec, body, d):
     if type(body) is not int or not 0 <= body < (1 << 31):
         raise ValueError("handle: bad id")
@@ -508,7 +565,7 @@ _TAGS = {
     "b": lambda dec, b, d: _hexbytes(b, "bytes"), "ba": lambda dec, b, d: bytearray(_hexbytes(b, "bytearray")),
     "c": _dec_complex, "i": _dec_int, "r": _dec_range, "q": _dec_fraction, "dec": _dec_decimal,
     "nd": _dec_ndarray, "ns": _dec_npscalar, "dt": _dec_date, "it": _dec_iterator,
-    "h": _dec_handle, "x": _dec_refused,
+    "fn": _dec_named, "h": _dec_handle, "x": _dec_refused,
 }
 
 
