@@ -1,7 +1,8 @@
-"""The program's side of the hardened verdict: a copy of the program's process serving the judge's calls.
+"""The program's side of the hardened verdict: the program's process serving the judge's calls.
 
-After the program's module code ran (and before any test text exists in its process), the program's
-process forks this server. The judge runs the tests; each call of a program callable arrives here as
+After the program's module code ran (no test text ever exists in this process: the worker that forked it
+never holds tests), the process serves the judge. The judge runs the tests; each call of a program
+callable arrives here as
 typed data (`codec`), runs the program's real function, and goes back as typed data: the result, the
 arguments' post-call state where they changed (tests that check in-place mutation), or the exception
 with its traceback lines. Objects that cannot cross stay here and cross as handles.
@@ -182,18 +183,13 @@ def _refuse(v):
 
 
 def run(ns: dict, token: str, offset: int, lines: list[str]) -> None:
-    """The forked server's body; never returns. Its output goes nowhere (the program's own output is the
-    faithful run's), and it does not keep the faithful process's private descriptors."""
+    """Serve the judge's calls until killed; never returns. The process was set up by the worker for this
+    (its output goes nowhere: the faithful run, a fresh process, keeps the program's output)."""
     try:
-        os.setsid()
-        null = os.open("/dev/null", os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        for fd in (3, 4, null):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        try:
+            os.close(3)  # the result pipe: nothing more to report
+        except OSError:
+            pass
         for fd in (REQ_FD, RESP_FD):  # an earlier program may have made the channel non-blocking
             os.set_blocking(fd, True)
         Server(ns, token, offset, lines).serve()

@@ -163,12 +163,6 @@ class TestsInfo:
         else:
             self.provides = [n for n in provides if type(n) is str and n.isidentifier()]
             self.modules = [m for m in modules if m not in self.provides]
-        # program + "\n" + tests compiles as program, then tests, exactly when the tests start at column 0
-        # and have no __future__ import: then the faithful run can take the tests after the program's code ran
-        first = next((ln for ln in self.lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-        self.separable = (self.code is not None and not first[:1].isspace()
-                          and not any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
-                                      for n in ast.walk(tree)))
 
 
 def free_names(tree) -> tuple[list[str], list[str]]:
@@ -368,16 +362,11 @@ class Slot:
                 self.worker_message(self.read_line(deadline))
 
     def worker_message(self, msg: dict) -> None:
-        if "server_exit" in msg:
-            sig = (msg["server_exit"] or {}).get("signal")
-            raise ProgramGone(sig if type(sig) is str and len(sig) < 40 else "exit")
         if "final" in msg:
             self.final = msg["final"]
             raise ProgramGone("final")
         if "ready" in msg:
             self.on_ready(msg["ready"])
-            if not self.ready.get("server"):
-                raise ProgramGone("no server")
 
     def on_ready(self, ready: dict) -> None:
         """The program's module code ran (in `phase_a` seconds): the tests get what is left of the budget."""
@@ -501,7 +490,7 @@ class Slot:
         for attempt in (0, 1):
             try:
                 return self._run(job)
-            except (WorkerGone, ValueError, KeyError, TypeError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the worker died or the harness failed: never this judge
                 self.disarm()
                 err = f"{type(exc).__name__}: {exc}"
                 try:
@@ -513,99 +502,94 @@ class Slot:
                 "sandbox": None}
 
     def _run(self, job: dict) -> dict:
+        """Both verdicts of one program: first the hardened run (the program's module code, then the judge's
+        calls), then, once that verdict is decided and that run's processes are gone, the faithful run of
+        the original text (program + tests) in a fresh process."""
         info = self.info(job)
         self.token = os.urandom(12).hex()
         self.final = None
         self.ready = None
-        self.drain()
-        n_prog = job["program"].count("\n") + 1
         self.timeout = float(job["timeout"])
         self.deadline = time.monotonic() + self.timeout + JUDGE_SLACK_S
         self.armed = False
         want_hardened = job.get("hardened", True) and not job.get("judge_timeout")
-        mode = "split" if (info.separable and want_hardened) else ("faithful" if info.separable else "whole")
+        n_prog = job["program"].count("\n") + 1
+        base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
+        tests = job["tests"].encode("utf-8", "surrogatepass")
+        faithful = [({"job": dict(base, role="faithful")}, b""), ({"go": len(tests)}, tests)]
+        if not want_hardened:
+            hardened = ({"status": "timeout", "exc_type": None, "feedback": fb.TIMEOUT_FEEDBACK, "failed_test": None,
+                         "message": "the judge ran out of time on the program's values", "reason": "judge timeout"}
+                        if job.get("judge_timeout") else None)
+            return _merge(self.faithful_run(job, faithful), hardened)
+        if info.code is None:  # the tests themselves do not compile: nothing to judge them with
+            return _merge(self.faithful_run(job, faithful), _unverifiable(info.error))
+        self.drain()
+        self.send({"job": dict(base, role="hardened", token=self.token)})
         t0 = time.monotonic()
-        self.send({"job": {**{k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")},
-                           "mode": mode, "token": self.token}})
-        hardened = None
-        if mode == "whole":
-            self.send({"go": len(job["tests"].encode("utf-8", "surrogatepass"))},
-                      job["tests"].encode("utf-8", "surrogatepass"))
-        elif mode == "split":
-            hardened = self.judge(job, info, n_prog, t0)
-        if self.final is None:
-            if mode != "whole":
-                if self.ready is None:
-                    self.await_ready(t0 + float(job["timeout"]) + GO_TIMEOUT_S)
-                if self.final is None:
-                    data = job["tests"].encode("utf-8", "surrogatepass")
-                    self.send({"go": len(data)}, data)
-            while self.final is None:
-                msg = self.read_line(time.monotonic() + 2 * float(job["timeout"]) + GO_TIMEOUT_S)
-                if "final" in msg:
-                    self.final = msg["final"]
-        final = self.final
-        if final.get("retire"):
+        hardened = self.judge(job, info, n_prog, t0)
+        if self.final is None:  # the judge decided while the program's process serves: end that run, then the next
+            self.send({"done": True})
+            for msg, raw in faithful:
+                self.send(msg, raw)
+            self.final = self.wait_final(job)
+            run = self.final
+        else:
+            run = self.final
+            if run.get("phase") == "compile":  # the program alone does not compile
+                return self.compile_failure(job, run, faithful)
+            for msg, raw in faithful:
+                self.send(msg, raw)
+        if run.get("retire"):
             self.retire = True
-        if final.get("phase") == "compile":  # the program alone does not compile
-            return self.compile_failure(job, final, want_hardened, info)
-        if hardened is None:
-            if not want_hardened:
-                hardened = ({"status": "timeout", "exc_type": None, "feedback": fb.TIMEOUT_FEEDBACK,
-                             "message": "the judge ran out of time on the program's values", "failed_test": None,
-                             "reason": "judge timeout"} if job.get("judge_timeout") else None)
-            else:
-                hardened = {"status": "unverifiable", "exc_type": None, "message": info.error
-                            or "the tests cannot run after the program (they do not start at column 0)",
-                            "feedback": None, "failed_test": None, "reason": info.error or "tests not separable"}
-        if final.get("phase") == "program" or final.get("status") == "harness_error":
-            # the program ended before any test could run (or the harness failed): the same for both
-            # verdicts, except that a "pass" claimed before the tests ran is never a hardened pass
-            if want_hardened:
-                hardened = _verdict(final) | {"reason": None}
-                if hardened["status"] == "pass":
-                    hardened = _protocol(ProtocolError("the program's process reported a pass before its tests ran"))
+        if run.get("phase") == "program" or run.get("status") == "harness_error":
+            # the program ended before any test could run (or the harness failed): that is the hardened
+            # verdict, except that a "pass" claimed before the tests ran is never a hardened pass
+            hardened = _verdict(run) | {"reason": None}
+            if hardened["status"] == "pass" or hardened["status"] is None:
+                hardened = _protocol(ProtocolError("the program's process reported a pass before its tests ran"))
+        final = self.wait_final(job)
         return _merge(final, hardened)
 
     def await_ready(self, deadline: float) -> None:
-        while self.ready is None and self.final is None:
-            msg = self.read_line(deadline)
-            if "ready" in msg:
-                self.on_ready(msg["ready"])
-            elif "final" in msg:
-                self.final = msg["final"]
+        while self.ready is None:
+            self.worker_message(self.read_line(deadline))
 
-    def compile_failure(self, job: dict, final: dict, want_hardened: bool, info: TestsInfo) -> dict:
+    def faithful_run(self, job: dict, frames) -> dict:
+        for msg, raw in frames:
+            self.send(msg, raw)
+        return self.wait_final(job)
+
+    def wait_final(self, job: dict) -> dict:
+        while True:
+            msg = self.read_line(time.monotonic() + 2 * float(job["timeout"]) + GO_TIMEOUT_S)
+            if "final" in msg:
+                final = msg["final"]
+                if final.get("retire"):
+                    self.retire = True
+                return final
+
+    def compile_failure(self, job: dict, final: dict, faithful) -> dict:
         """The program does not compile on its own: the original compiled program + tests as one text.
-        If that fails too, it is the (same) syntax error for both verdicts; if it compiles, the faithful
-        verdict runs the whole text and the hardened one is the program's own syntax error."""
+        If that fails too, it is the (same) syntax error for both verdicts, and nothing runs; if it compiles,
+        the faithful verdict runs the whole text and the hardened one is the program's own syntax error."""
         from leti.execution.executor.worker import COMPILE_IN_WORKER_MAX, compile_text, source
 
         alone = _verdict(final) | {"reason": "the program does not compile on its own"}
         if not job["program"].strip():  # an empty program is a syntax error for both (issue #2)
-            return _merge(final, (_verdict(final) | {"reason": None}) if want_hardened else None)
+            return _merge(final, _verdict(final) | {"reason": None})
         text, offset = source(job, job["tests"])
         if len(text) <= COMPILE_IN_WORKER_MAX:
             import warnings
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                code, rec = compile_text(text, offset)
+                _code, rec = compile_text(text, offset)
             if rec is not None:
                 rec = {k: _clean(v) for k, v in rec.items()}
                 whole = dict(final, **rec)
-                return _merge(whole, (_verdict(whole) | {"reason": None}) if want_hardened else None)
-        self.final = None
-        self.drain()
-        self.send({"job": {**{k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")},
-                           "mode": "whole", "token": self.token}})
-        data = job["tests"].encode("utf-8", "surrogatepass")
-        self.send({"go": len(data)}, data)
-        while self.final is None:
-            msg = self.read_line(time.monotonic() + 2 * float(job["timeout"]) + GO_TIMEOUT_S)
-            if "final" in msg:
-                self.final = msg["final"]
-        return _merge(self.final, alone if want_hardened else None)
+                return _merge(whole, _verdict(whole) | {"reason": None})
+        return _merge(self.faithful_run(job, faithful), alone)
 
     # -------------------------------------------------------------- the hardened verdict
     def judge(self, job: dict, info: TestsInfo, n_prog: int, t0: float) -> dict:
@@ -630,8 +614,6 @@ class Slot:
             resp = self.read_resp(t0 + timeout + GO_TIMEOUT_S)
             if self.ready is None:  # the answer came before the worker's `ready` line: read it now
                 self.await_ready(t0 + timeout + GO_TIMEOUT_S)
-                if self.final is not None:
-                    raise ProgramGone("final")
             names = resp.get("names")
             if resp.get("n") != self.calls or type(names) is not dict:
                 raise ProtocolError("a malformed answer to the names request")
@@ -654,10 +636,6 @@ class Slot:
             raise
         finally:
             self.disarm()
-        try:  # the server is done (the worker kills it on `go`; this spares it the wait)
-            self.write_req(codec.dumps({"k": self.token, "op": "exit"}).encode(), time.monotonic() + 0.01)
-        except (JudgeTimeout, ProgramGone, OSError):
-            pass
         return outcome
 
     def exec_tests(self, info: TestsInfo, ns: dict, n_prog: int) -> dict:
@@ -705,20 +683,20 @@ class Slot:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 
     def gone(self, exc: ProgramGone, raised, info: TestsInfo, n_prog: int) -> dict:
-        how = exc.how
-        if how == "final":
-            f = self.final or {}
-            return _verdict(f) | {"reason": None} if f.get("status") != "pass" else _protocol(
-                ProtocolError("the program's process ended before its tests ran"))
-        if how == "no server":
-            return {"status": "error", "exc_type": "RuntimeError", "failed_test": None, "reason": None,
-                    "message": "the program's process could not start the server of its functions",
-                    "feedback": fb.HEADER + "RuntimeError: the program's process could not be forked\n"}
-        name = how if how != "exit" else "SystemExit"
-        msg = (f"the program was killed by signal {name}" if how != "exit"
-               else "the program's process ended during a call of the tests")
+        """The program's process ended while the judge needed it: before the tests (its module code failed,
+        or it did not compile: the worker's final record says how) or during a call of the tests."""
+        f = self.final or {}
+        if f.get("phase") != "calls":
+            if f.get("status") == "pass":
+                return _protocol(ProtocolError("the program's process ended before its tests ran"))
+            return _verdict(f) | {"reason": None}
+        name = f.get("exc_type") if isinstance(f.get("exc_type"), str) else "SystemExit"
+        msg = f.get("message") if isinstance(f.get("message"), str) else "the program's process ended"
+        if f.get("status") == "timeout":
+            return _timeout(None)
         chunks, failed = self.test_frames(raised, info, n_prog) if raised is not None else ([], None)
-        return {"status": "error", "exc_type": name, "message": msg, "failed_test": failed, "reason": None,
+        status = "memory" if f.get("status") == "memory" else "error"
+        return {"status": status, "exc_type": name, "message": msg, "failed_test": failed, "reason": None,
                 "feedback": fb.cap(fb.HEADER + "\n".join(chunks) + f"{name}: {msg}\n", fb.MAX_FEEDBACK)}
 
     def test_frames(self, exc: BaseException, info: TestsInfo, n_prog: int) -> tuple[list[str], str | None]:

