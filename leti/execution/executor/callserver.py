@@ -1,8 +1,8 @@
 """The program's side of the hardened verdict: the program's process serving the judge's calls.
 
-After the program's module code ran (no test text ever exists in this process: the worker that forked it
-never holds tests), the process serves the judge. The judge runs the tests; each call of a program
-callable arrives here as
+After the program's module code ran in a first namespace (no test text exists in this process yet: the
+worker that forked it never holds tests, and they arrive only after the judge has decided), the process
+serves the judge. The judge runs the tests; each call of a program callable arrives here as
 typed data (`codec`), runs the program's real function, and goes back as typed data: the result, the
 arguments' post-call state where they changed (tests that check in-place mutation), or the exception
 with its traceback lines. Objects that cannot cross stay here and cross as handles.
@@ -143,22 +143,22 @@ class Server:
         while True:
             head = _read_exact(REQ_FD, HEAD)
             if head is None:
-                os._exit(0)
+                return
             try:
                 n = int(head, 16)
             except ValueError:
-                os._exit(0)
+                return
             body = _read_exact(REQ_FD, n)
             if body is None:
-                os._exit(0)
+                return
             try:
                 req = json.loads(body)
             except ValueError:
                 continue
             if req.get("k") != self.token:
                 continue  # a request of an earlier program of this worker, never read by its server
-            if req.get("op") == "exit":
-                os._exit(0)
+            if req.get("op") == "end":  # the judge has decided: the faithful run follows in this process
+                return
             try:
                 resp = ops[req["op"]](req)
             except BaseException as exc:  # noqa: BLE001 - the program's exception, SystemExit included
@@ -175,7 +175,7 @@ class Server:
             try:
                 _write_all(RESP_FD, frame(data))
             except OSError:
-                os._exit(0)
+                return
 
 
 def _refuse(v):
@@ -183,15 +183,12 @@ def _refuse(v):
 
 
 def run(ns: dict, token: str, offset: int, lines: list[str]) -> None:
-    """Serve the judge's calls until killed; never returns. The process was set up by the worker for this
-    (its output goes nowhere: the faithful run, a fresh process, keeps the program's output)."""
+    """Serve the judge's calls until it says `end` (or the channel closes)."""
+    for fd in (REQ_FD, RESP_FD):  # an earlier program may have made the channel non-blocking
+        os.set_blocking(fd, True)
+    server = Server(ns, token, offset, lines)
     try:
-        try:
-            os.close(3)  # the result pipe: nothing more to report
-        except OSError:
-            pass
-        for fd in (REQ_FD, RESP_FD):  # an earlier program may have made the channel non-blocking
-            os.set_blocking(fd, True)
-        Server(ns, token, offset, lines).serve()
+        server.serve()
     finally:
-        os._exit(0)
+        server.handles.clear()
+        server.ids.clear()

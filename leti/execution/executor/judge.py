@@ -364,9 +364,13 @@ class Slot:
     def worker_message(self, msg: dict) -> None:
         if "final" in msg:
             self.final = msg["final"]
+            if self.final.get("retire"):
+                self.retire = True
             raise ProgramGone("final")
         if "ready" in msg:
             self.on_ready(msg["ready"])
+            if isinstance(self.ready.get("failed"), dict):  # the module code raised: the server never starts
+                raise ProgramGone("failed")
 
     def on_ready(self, ready: dict) -> None:
         """The program's module code ran (in `phase_a` seconds): the tests get what is left of the budget."""
@@ -502,9 +506,9 @@ class Slot:
                 "sandbox": None}
 
     def _run(self, job: dict) -> dict:
-        """Both verdicts of one program: first the hardened run (the program's module code, then the judge's
-        calls), then, once that verdict is decided and that run's processes are gone, the faithful run of
-        the original text (program + tests) in a fresh process."""
+        """Both verdicts of one program, in one process of the worker: the hardened phase (the program's
+        module code in a first namespace, then the judge's calls) and, once that verdict is decided, the
+        faithful phase (the tests arrive; program and tests run in a fresh namespace, as the original)."""
         info = self.info(job)
         self.token = os.urandom(12).hex()
         self.final = None
@@ -512,53 +516,40 @@ class Slot:
         self.timeout = float(job["timeout"])
         self.deadline = time.monotonic() + self.timeout + JUDGE_SLACK_S
         self.armed = False
-        want_hardened = job.get("hardened", True) and not job.get("judge_timeout")
+        judge_timeout = bool(job.get("judge_timeout"))
+        want_hardened = job.get("hardened", True) and not judge_timeout and info.code is not None
         n_prog = job["program"].count("\n") + 1
         base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
         tests = job["tests"].encode("utf-8", "surrogatepass")
-        faithful = [({"job": dict(base, role="faithful")}, b""), ({"go": len(tests)}, tests)]
-        if not want_hardened:
-            hardened = ({"status": "timeout", "exc_type": None, "feedback": fb.TIMEOUT_FEEDBACK, "failed_test": None,
-                         "message": "the judge ran out of time on the program's values", "reason": "judge timeout"}
-                        if job.get("judge_timeout") else None)
-            return _merge(self.faithful_run(job, faithful), hardened)
-        if info.code is None:  # the tests themselves do not compile: nothing to judge them with
-            return _merge(self.faithful_run(job, faithful), _unverifiable(info.error))
-        self.drain()
-        self.send({"job": dict(base, role="hardened", token=self.token)})
+        if want_hardened:
+            self.drain()
+        self.send({"job": dict(base, hardened=want_hardened, token=self.token)})
         t0 = time.monotonic()
-        hardened = self.judge(job, info, n_prog, t0)
-        if self.final is None:  # the judge decided while the program's process serves: end that run, then the next
-            self.send({"done": True})
-            for msg, raw in faithful:
-                self.send(msg, raw)
+        hardened = None
+        if want_hardened:
+            hardened = self.judge(job, info, n_prog, t0)
+            if self.final is None:
+                try:  # the judge has decided: the server goes on to the faithful phase
+                    self.write_req(codec.dumps({"k": self.token, "op": "end"}).encode(), time.monotonic() + 1.0)
+                except (JudgeTimeout, ProgramGone, OSError):
+                    pass
+        elif job.get("hardened", True):
+            hardened = (_unverifiable(info.error) if info.code is None else
+                        {"status": "timeout", "exc_type": None, "feedback": fb.TIMEOUT_FEEDBACK, "failed_test": None,
+                         "message": "the judge ran out of time on the program's values", "reason": "judge timeout"})
+        if self.final is None:
+            self.send({"go": len(tests)}, tests)
             self.final = self.wait_final(job)
-            run = self.final
-        else:
-            run = self.final
-            if run.get("phase") == "compile":  # the program alone does not compile
-                return self.compile_failure(job, run, faithful)
-            for msg, raw in faithful:
-                self.send(msg, raw)
-        if run.get("retire"):
-            self.retire = True
-        if run.get("phase") == "program" or run.get("status") == "harness_error":
-            # the program ended before any test could run (or the harness failed): that is the hardened
-            # verdict, except that a "pass" claimed before the tests ran is never a hardened pass
-            hardened = _verdict(run) | {"reason": None}
-            if hardened["status"] == "pass" or hardened["status"] is None:
+        final = self.final
+        if final.get("phase") == "compile":  # the program alone does not compile
+            return self.compile_failure(job, final, want_hardened, hardened)
+        if want_hardened and final.get("phase") == "program" or final.get("status") == "harness_error":
+            # the program ended before the judge could call it (its module code, a timeout, an exit):
+            # that is the hardened verdict too, except that a "pass" claimed then is never a hardened pass
+            hardened = _verdict(final) | {"reason": None}
+            if hardened["status"] == "pass":
                 hardened = _protocol(ProtocolError("the program's process reported a pass before its tests ran"))
-        final = self.wait_final(job)
         return _merge(final, hardened)
-
-    def await_ready(self, deadline: float) -> None:
-        while self.ready is None:
-            self.worker_message(self.read_line(deadline))
-
-    def faithful_run(self, job: dict, frames) -> dict:
-        for msg, raw in frames:
-            self.send(msg, raw)
-        return self.wait_final(job)
 
     def wait_final(self, job: dict) -> dict:
         while True:
@@ -569,15 +560,19 @@ class Slot:
                     self.retire = True
                 return final
 
-    def compile_failure(self, job: dict, final: dict, faithful) -> dict:
+    def await_ready(self, deadline: float) -> None:
+        while self.ready is None:
+            self.worker_message(self.read_line(deadline))
+
+    def compile_failure(self, job: dict, final: dict, want_hardened: bool, hardened) -> dict:
         """The program does not compile on its own: the original compiled program + tests as one text.
         If that fails too, it is the (same) syntax error for both verdicts, and nothing runs; if it compiles,
         the faithful verdict runs the whole text and the hardened one is the program's own syntax error."""
         from leti.execution.executor.worker import COMPILE_IN_WORKER_MAX, compile_text, source
 
-        alone = _verdict(final) | {"reason": "the program does not compile on its own"}
+        alone = (_verdict(final) | {"reason": "the program does not compile on its own"}) if want_hardened else hardened
         if not job["program"].strip():  # an empty program is a syntax error for both (issue #2)
-            return _merge(final, _verdict(final) | {"reason": None})
+            return _merge(final, (_verdict(final) | {"reason": None}) if want_hardened else hardened)
         text, offset = source(job, job["tests"])
         if len(text) <= COMPILE_IN_WORKER_MAX:
             import warnings
@@ -588,8 +583,13 @@ class Slot:
             if rec is not None:
                 rec = {k: _clean(v) for k, v in rec.items()}
                 whole = dict(final, **rec)
-                return _merge(whole, _verdict(whole) | {"reason": None})
-        return _merge(self.faithful_run(job, faithful), alone)
+                return _merge(whole, (_verdict(whole) | {"reason": None}) if want_hardened else hardened)
+        self.final = None
+        base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
+        tests = job["tests"].encode("utf-8", "surrogatepass")
+        self.send({"job": dict(base, hardened=False, whole=True, token=self.token)})
+        self.send({"go": len(tests)}, tests)
+        return _merge(self.wait_final(job), alone)
 
     # -------------------------------------------------------------- the hardened verdict
     def judge(self, job: dict, info: TestsInfo, n_prog: int, t0: float) -> dict:
@@ -685,8 +685,10 @@ class Slot:
     def gone(self, exc: ProgramGone, raised, info: TestsInfo, n_prog: int) -> dict:
         """The program's process ended while the judge needed it: before the tests (its module code failed,
         or it did not compile: the worker's final record says how) or during a call of the tests."""
+        if exc.how == "failed":  # the module code raised (the faithful phase runs it again)
+            return _verdict(self.ready["failed"]) | {"reason": None}
         f = self.final or {}
-        if f.get("phase") != "calls":
+        if f.get("phase") != "judging":
             if f.get("status") == "pass":
                 return _protocol(ProtocolError("the program's process ended before its tests ran"))
             return _verdict(f) | {"reason": None}

