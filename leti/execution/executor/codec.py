@@ -42,6 +42,7 @@ MAX_ITER = 100_000              # items of an iterator the program's side consum
 MAX_HASH_COLLISIONS = 1000      # members of a set/dict sharing a hash with another one (crafted ints)
 MAX_NAMEDTUPLE_TYPES = 1000     # distinct namedtuple classes the judge builds
 JSON_INT_DIGITS = 4000          # ints with more digits than this cross as hex (JSON ints stay below Python's limit)
+_JSON_INT_MAX = 10 ** JSON_INT_DIGITS
 ITERATOR_NAMES = frozenset({"generator", "map", "filter", "zip", "enumerate", "reversed", "list_iterator",
                             "tuple_iterator", "range_iterator", "str_iterator", "dict_keyiterator",
                             "dict_valueiterator", "dict_itemiterator", "set_iterator", "list_reverseiterator",
@@ -118,7 +119,7 @@ class Encoder:
                 raise CannotCross(f"a string of more than {MAX_BYTES} characters")
             return v
         if t is int:
-            return v if -10 ** JSON_INT_DIGITS < v < 10 ** JSON_INT_DIGITS else {"i": hex(v)}
+            return v if -_JSON_INT_MAX < v < _JSON_INT_MAX else {"i": hex(v)}
         if t is float:
             return v
         d = depth + 1

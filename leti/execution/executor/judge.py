@@ -367,19 +367,6 @@ class Slot:
             if self.final.get("retire"):
                 self.retire = True
             raise ProgramGone("final")
-        if "ready" in msg:
-            self.on_ready(msg["ready"])
-            if isinstance(self.ready.get("failed"), dict):  # the module code raised: the server never starts
-                raise ProgramGone("failed")
-
-    def on_ready(self, ready: dict) -> None:
-        """The program's module code ran (in `phase_a` seconds): the tests get what is left of the budget."""
-        self.ready = ready if type(ready) is dict else {}
-        try:
-            phase_a = float(self.ready.get("phase_a") or 0.0)
-        except (TypeError, ValueError):
-            phase_a = 0.0
-        self.deadline = time.monotonic() + max(0.0, self.timeout - phase_a) + JUDGE_SLACK_S
 
     def read_resp(self, deadline: float) -> dict:
         while True:
@@ -508,11 +495,11 @@ class Slot:
     def _run(self, job: dict) -> dict:
         """Both verdicts of one program, in one process of the worker: the hardened phase (the program's
         module code in a first namespace, then the judge's calls) and, once that verdict is decided, the
-        faithful phase (the tests arrive; program and tests run in a fresh namespace, as the original)."""
+        faithful phase (the tests arrive with `end`; program and tests run in a fresh namespace, as the
+        original ran them)."""
         info = self.info(job)
         self.token = os.urandom(12).hex()
         self.final = None
-        self.ready = None
         self.timeout = float(job["timeout"])
         self.deadline = time.monotonic() + self.timeout + JUDGE_SLACK_S
         self.armed = False
@@ -520,36 +507,37 @@ class Slot:
         want_hardened = job.get("hardened", True) and not judge_timeout and info.code is not None
         n_prog = job["program"].count("\n") + 1
         base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
-        tests = job["tests"].encode("utf-8", "surrogatepass")
-        if want_hardened:
-            self.drain()
+        self.drain()
         self.send({"job": dict(base, hardened=want_hardened, token=self.token)})
         t0 = time.monotonic()
         hardened = None
         if want_hardened:
             hardened = self.judge(job, info, n_prog, t0)
-            if self.final is None:
-                try:  # the judge has decided: the server goes on to the faithful phase
-                    self.write_req(codec.dumps({"k": self.token, "op": "end"}).encode(), time.monotonic() + 1.0)
-                except (JudgeTimeout, ProgramGone, OSError):
-                    pass
         elif job.get("hardened", True):
             hardened = (_unverifiable(info.error) if info.code is None else
                         {"status": "timeout", "exc_type": None, "feedback": fb.TIMEOUT_FEEDBACK, "failed_test": None,
                          "message": "the judge ran out of time on the program's values", "reason": "judge timeout"})
         if self.final is None:
-            self.send({"go": len(tests)}, tests)
+            self.end(job)
             self.final = self.wait_final(job)
         final = self.final
         if final.get("phase") == "compile":  # the program alone does not compile
             return self.compile_failure(job, final, want_hardened, hardened)
-        if want_hardened and final.get("phase") == "program" or final.get("status") == "harness_error":
-            # the program ended before the judge could call it (its module code, a timeout, an exit):
-            # that is the hardened verdict too, except that a "pass" claimed then is never a hardened pass
+        if (want_hardened and final.get("phase") == "program") or final.get("status") == "harness_error":
+            # the program ended before the judge could call it (a timeout, an exit, a signal): that is the
+            # hardened verdict too, except that a "pass" claimed then is never a hardened pass
             hardened = _verdict(final) | {"reason": None}
             if hardened["status"] == "pass":
                 hardened = _protocol(ProtocolError("the program's process reported a pass before its tests ran"))
         return _merge(final, hardened)
+
+    def end(self, job: dict) -> None:
+        """The hardened verdict is decided: the tests go to the program's process, with `end`."""
+        data = codec.dumps({"k": self.token, "op": "end", "tests": job["tests"]}).encode("ascii")
+        try:
+            self.write_req(data, time.monotonic() + self.timeout + GO_TIMEOUT_S)
+        except (JudgeTimeout, ProgramGone):
+            pass
 
     def wait_final(self, job: dict) -> dict:
         while True:
@@ -559,10 +547,6 @@ class Slot:
                 if final.get("retire"):
                     self.retire = True
                 return final
-
-    def await_ready(self, deadline: float) -> None:
-        while self.ready is None:
-            self.worker_message(self.read_line(deadline))
 
     def compile_failure(self, job: dict, final: dict, want_hardened: bool, hardened) -> dict:
         """The program does not compile on its own: the original compiled program + tests as one text.
@@ -586,9 +570,9 @@ class Slot:
                 return _merge(whole, (_verdict(whole) | {"reason": None}) if want_hardened else hardened)
         self.final = None
         base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
-        tests = job["tests"].encode("utf-8", "surrogatepass")
+        self.drain()
         self.send({"job": dict(base, hardened=False, whole=True, token=self.token)})
-        self.send({"go": len(tests)}, tests)
+        self.end(job)
         return _merge(self.wait_final(job), alone)
 
     # -------------------------------------------------------------- the hardened verdict
@@ -609,11 +593,18 @@ class Slot:
                 exec(info.prelude, ns)
             self.calls += 1
             req = {"k": self.token, "n": self.calls, "op": "names", "names": info.provides}
-            # the program's module code may still run (the worker ends it at its budget): wait for that too
+            # the program's module code may still run (the worker ends it at its budget): wait for that too;
+            # then the tests have the program's budget from its start
             self.write_req(codec.dumps(req).encode("ascii"), t0 + timeout + GO_TIMEOUT_S)
             resp = self.read_resp(t0 + timeout + GO_TIMEOUT_S)
-            if self.ready is None:  # the answer came before the worker's `ready` line: read it now
-                self.await_ready(t0 + timeout + GO_TIMEOUT_S)
+            if "failed" in resp:  # the module code raised (the faithful phase runs it again)
+                from leti.execution.executor.worker import child_record
+
+                failed = resp["failed"]
+                rec = child_record(dict(failed, nonce=0) if isinstance(failed, dict) else None)
+                if rec["status"] == "pass":
+                    raise ProtocolError("the program's module code claimed a pass")
+                return _verdict(rec) | {"reason": None}
             names = resp.get("names")
             if resp.get("n") != self.calls or type(names) is not dict:
                 raise ProtocolError("a malformed answer to the names request")
@@ -685,8 +676,6 @@ class Slot:
     def gone(self, exc: ProgramGone, raised, info: TestsInfo, n_prog: int) -> dict:
         """The program's process ended while the judge needed it: before the tests (its module code failed,
         or it did not compile: the worker's final record says how) or during a call of the tests."""
-        if exc.how == "failed":  # the module code raised (the faithful phase runs it again)
-            return _verdict(self.ready["failed"]) | {"reason": None}
         f = self.final or {}
         if f.get("phase") != "judging":
             if f.get("status") == "pass":

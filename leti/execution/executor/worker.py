@@ -1,15 +1,16 @@
 """The evaluator worker: `python -m leti.execution.executor.worker`, started by the judge inside the jail.
 
-It is the fork source of programs and never runs program code itself; it never holds a program's tests
-either (they pass from the judge to the program's process by `splice`, through the kernel), so nothing
-forked from it can find an expected value in its memory. For every program it forks one child that
-isolates itself and runs the program's module code; then, for the hardened verdict, the child forks a
-server of the program's callables (`callserver`) and waits; the judge (`judge.py`) runs the real tests
-against that server; only when the judge has decided does the worker hand the tests to the child, which
-kills the server and runs program and tests in one namespace as the original did (the faithful verdict).
+It is the fork source of programs and never runs program code itself. It never holds a program's tests
+either (the judge sends them to the program's process itself, once it has decided the hardened
+verdict), so nothing forked from it can find an expected value in its memory. For every program it
+forks one child that isolates itself and runs two phases: the hardened phase (the program's module code
+in a first namespace, then the judge's calls of its functions over the judge's channel, `callserver`),
+and, when the judge sends `end` with the tests, the faithful phase (program and tests in a fresh
+namespace, as the original ran them). The worker times both phases, captures the output, reaps
+everything the program started and cleans up.
 
-Protocol with the judge: frames in (8 hex digits of length + JSON; a `go` frame is followed by the raw
-test bytes), JSON lines out (`hello`, `ready`, `server_exit`, `final`, `pong`).
+Protocol with the judge: frames in (8 hex digits of length + JSON: `job`, `ping`), JSON lines out
+(`hello`, `final`, `pong`).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ TAIL = 4096
 FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
-RESULT_FD, TESTS_FD, REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR = 3, 4, 5, 6, 7, 8
+RESULT_FD, REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR = 3, 5, 6, 7, 8
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
 JUDGE_GRACE_S = 30.0  # how long past the program's budget the worker waits for the judge's `go`
 MAX_FRAME = 64 * 1024 * 1024
@@ -198,11 +199,11 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
     hardened = bool(job.get("hardened"))
     try:
         os.setsid()
-        targets = {RESULT_FD: fds["res_w"], TESTS_FD: fds["tests_r"], 1: fds["out_w"], 2: fds["err_w"],
-                   0: st.devnull}
-        if hardened:  # the judge's channel, and (above the targets) where the output goes until the tests
-            targets.update({REQ_FD: st.req_fd, RESP_FD: st.resp_fd, SAVED_OUT: fds["out_w"], SAVED_ERR: fds["err_w"],
-                            1: st.devnull_w, 2: st.devnull_w})
+        # the judge's channel (its calls; the tests come on it when the judge has decided)
+        targets = {RESULT_FD: fds["res_w"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd, 1: fds["out_w"],
+                   2: fds["err_w"], 0: st.devnull}
+        if hardened:  # (above the targets) where the output goes once the hardened phase is over
+            targets.update({SAVED_OUT: fds["out_w"], SAVED_ERR: fds["err_w"], 1: st.devnull_w, 2: st.devnull_w})
         staged = {}
         for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
             if src >= 0:
@@ -266,29 +267,34 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                 hardened = False
         else:
             whole = False
+    from leti.execution.executor import callserver
+
     if hardened:
         ns: dict = {}
         os.mkdir("h", 0o700)
         os.chdir("h")
         rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
-        if rec is not None:
-            report({"ready": 1, "failed": rec})
-        else:
-            report({"ready": 1})
-            from leti.execution.executor import callserver
-
-            callserver.run(ns, job["token"], offset, prog_lines)
+        report({"ready": 1})
+        tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec)
         ns.clear()
         del ns
-        gc.collect()
         _flush()
         os.chdir(scratch)
+        try:
+            os.rmdir("h")  # the common case: the module code wrote nothing (else the worker's cleaner removes it)
+        except OSError:
+            pass
         os.dup2(SAVED_OUT, 1)
         os.dup2(SAVED_ERR, 2)
-        for fd in (REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR):
+        for fd in (SAVED_OUT, SAVED_ERR):
             os.close(fd)
+    else:
+        report({"ready": 1})
+        tests = callserver.run(None, job["token"], offset, prog_lines, failed={})  # only the `end`
+    for fd in (REQ_FD, RESP_FD):
+        os.close(fd)
     # the faithful phase: only now do the tests exist in this process
-    tests = _read_tests()
+    report({"faithful": 1})
     ns = {}
     lines = prog_lines + tests.split("\n")
     if whole:
@@ -309,17 +315,6 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         report(rec)
         os._exit(0)
     _capture(job, ns, report, {"status": "pass"})
-
-
-def _read_tests() -> str:
-    chunks = []
-    while True:
-        chunk = os.read(TESTS_FD, 1 << 16)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(TESTS_FD)
-    return b"".join(chunks).decode("utf-8", "surrogatepass")
 
 
 def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, phase: str = "tests") -> dict | None:
@@ -575,14 +570,13 @@ class Proto:
 
 
 def run_job(job: dict, st: State, proto: Proto) -> dict:
-    """One program, both phases, in one forked process. Tells the judge `ready` once the program's module
-    code ran (the hardened phase: the judge now calls the program's functions over its channel); moves
-    the test bytes of the judge's `go` into the process (the faithful phase); returns the faithful outcome
-    (the `final` record). A program that does not compile on its own is answered at once (`phase`
+    """One program, both phases, in one forked process; returns the faithful outcome (the `final` record).
+    The judge talks to the process over its own channel (calls, then `end` with the tests); the worker
+    only times the phases from the process's records (`ready`: its module code ran; `faithful`: it has
+    the tests) and ends it. A program that does not compile on its own is answered at once (`phase`
     "compile"), without a fork: the judge decides what the original text does."""
     code = None
     st.cg_now = False
-    hardened = bool(job.get("hardened"))
     whole = bool(job.get("whole"))
     t0 = time.monotonic()
     if not whole and len(job["program"]) + len(job["header"]) <= COMPILE_IN_WORKER_MAX:
@@ -607,7 +601,6 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     fds["out_r"], fds["out_w"] = os.pipe()
     fds["err_r"], fds["err_w"] = os.pipe()
     fds["res_r"], fds["res_w"] = os.pipe()
-    fds["tests_r"], tests_w = os.pipe()
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
@@ -619,7 +612,7 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         finally:
             os._exit(71)
     st.cur_pid = pid
-    for k in ("out_w", "err_w", "res_w", "tests_r"):
+    for k in ("out_w", "err_w", "res_w"):
         os.close(fds[k])
     out_r, err_r, res_r = fds["out_r"], fds["err_r"], fds["res_r"]
     pidfd = os.pidfd_open(pid)
@@ -627,20 +620,19 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    for fd in (out_r, err_r, res_r, pidfd, proto.fd_in):
+    for fd in (out_r, err_r, res_r, pidfd):
         poller.register(fd, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
+    cap = t0 + 2 * timeout + JUDGE_GRACE_S  # whatever the process says about its phases
     total_out = 0
     killed = None
     exited = False
-    phase = "program"  # program -> judging (after `ready`) -> tests (after `go`)
+    phase = "program"  # program -> judging (after `ready`) -> tests (after `faithful`)
     final_rec = None
     scan = 0
     parsed = 0
     nonce_b = nonce.encode()
-    tests_pending = None
-    out_poll = False
 
     def drain(fd: int) -> bool:
         nonlocal total_out
@@ -673,56 +665,16 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             if not isinstance(cand, dict) or cand.get("nonce") != nonce or cand.get("pid") != pid:
                 continue
             if "ready" in cand:
-                if phase == "program":
+                if phase == "program":  # the judge decides now, in its own budget
                     phase = "judging"
-                    ready = {"phase_a": round(time.monotonic() - t0, 4)}
-                    if "failed" in cand:  # the module code raised: that is the hardened outcome
-                        ready["failed"] = child_record(dict(cand["failed"], nonce=nonce, pid=pid))
-                    proto.send({"ready": ready})
-                    deadline = t0 + timeout + JUDGE_GRACE_S  # the judge decides, in its own budget
+                    deadline = min(cap, time.monotonic() + timeout + JUDGE_GRACE_S)
+            elif "faithful" in cand:
+                if phase != "tests":  # the faithful phase has the program's whole budget
+                    phase = "tests"
+                    deadline = min(cap, time.monotonic() + timeout)
             else:
                 final_rec = cand
                 return
-
-    def close_tests() -> None:
-        nonlocal tests_w, out_poll
-        if out_poll:
-            poller.unregister(tests_w)
-            out_poll = False
-        if tests_w >= 0:
-            os.close(tests_w)
-            tests_w = -1
-
-    def move_tests() -> None:
-        nonlocal tests_pending, out_poll
-        while tests_pending:
-            try:
-                moved = os.splice(proto.fd_in, tests_w, tests_pending, flags=os.SPLICE_F_NONBLOCK)
-            except BlockingIOError:
-                if not out_poll:  # wait until the child's pipe has room (or the judge's bytes arrive)
-                    poller.register(tests_w, select.POLLOUT)
-                    out_poll = True
-                return
-            except OSError:  # the child closed its end: the rest goes nowhere
-                proto.discard(tests_pending)
-                tests_pending = 0
-                break
-            if moved <= 0:
-                raise EOFError
-            tests_pending -= moved
-        close_tests()
-
-    def start_tests(n: int) -> None:
-        nonlocal tests_pending, phase, deadline
-        phase = "tests"
-        deadline = time.monotonic() + timeout  # the faithful phase has the program's whole budget
-        tests_pending = n
-        if exited or final_rec is not None:  # the child is gone or done: its test bytes go nowhere
-            proto.discard(n)
-            tests_pending = 0
-            close_tests()
-            return
-        move_tests()
 
     while True:
         remaining = deadline - time.monotonic()
@@ -733,27 +685,14 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
             if fd == pidfd:
                 exited = True
                 poller.unregister(pidfd)
-            elif fd == proto.fd_in:
-                if tests_pending is None:
-                    msg = proto.read_frame()
-                    if "go" not in msg:
-                        raise ValueError("the judge sent something other than `go` while a program runs")
-                    start_tests(int(msg["go"]))
-                elif tests_pending:
-                    move_tests()
-                else:
-                    poller.unregister(proto.fd_in)
-            elif fd == tests_w and out_poll:
-                move_tests()
-            elif fd in bufs:
-                if not drain(fd):
-                    poller.unregister(fd)
+            elif not drain(fd):
+                poller.unregister(fd)
         scan_records()
         if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
             break
-        if exited and not tests_pending:
-            break  # (dead while the judge judges: the final record tells the judge; its `go` is discarded)
+        if exited:
+            break
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -768,10 +707,6 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     reaped = sb.reap_all_descendants(st.uid)
     for fd in (out_r, err_r, res_r, pidfd):
         os.close(fd)
-    if tests_pending:  # test bytes not yet moved: keep the judge's stream in sync
-        proto.discard(tests_pending)
-    if tests_w >= 0:
-        os.close(tests_w)
 
     result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None,
               "captured": None}
@@ -781,7 +716,7 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     elif final_rec is not None:
         result.update(status="harness_error", exc_type=_clean_str(final_rec.get("exc_type"), 200),
                       message=_clean_str(final_rec.get("message"), 2000))
-    elif killed == "judge":
+    elif killed == "judge":  # the judge never sent `end` (it is gone, or hung): not the program's fault
         result.update(status="harness_error", exc_type="JudgeTimeout",
                       message="the judge did not decide within the program's budget and the grace period")
     elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
