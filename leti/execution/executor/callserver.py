@@ -25,6 +25,9 @@ HEAD = 8      # a frame: 8 hex digits of length, then that many bytes of JSON
 MAX_FRAME = 32 * 1024 * 1024
 
 
+_DECODE = json.JSONDecoder().decode
+
+
 def frame(payload: bytes) -> bytes:
     return b"%08x" % len(payload) + payload
 
@@ -155,7 +158,7 @@ class Server:
             if body is None:
                 return None
             try:
-                req = json.loads(body)
+                req = _DECODE(body.decode("ascii"))
             except ValueError:
                 continue
             if req.get("k") != self.token:

@@ -272,8 +272,12 @@ def _as_base(v, base):
     return v
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+    return _ENCODE(obj)
 
 
 # ------------------------------------------------------------------------------------------ decoding
@@ -586,8 +590,8 @@ def check_hashes(members) -> None:
 def loads(text) -> object:
     """JSON text -> wire value; ValueError (never anything else) on bad input."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError, MemoryError, TypeError) as exc:
+        return _DECODE(text if isinstance(text, str) else text.decode("utf-8"))
+    except (ValueError, RecursionError, MemoryError, TypeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not valid JSON ({type(exc).__name__})") from None
 
 

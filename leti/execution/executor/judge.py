@@ -256,6 +256,12 @@ class Slot:
                 os.close(seccomp_r)
         self.out = self.proc.stdout.fileno()
         self.inp = self.proc.stdin.fileno()
+        self.poll_r = select.poll()  # answers from the program, or the worker's final record
+        self.poll_r.register(self.resp_r, select.POLLIN)
+        self.poll_r.register(self.out, select.POLLIN)
+        self.poll_w = select.poll()  # room for a request, or the worker's final record
+        self.poll_w.register(self.req_w, select.POLLOUT)
+        self.poll_w.register(self.out, select.POLLIN)
         self.buf = bytearray()
         self.hello = self.read_line(time.monotonic() + HELLO_TIMEOUT_S)
         if "hello" not in self.hello:
@@ -350,15 +356,17 @@ class Slot:
             self.wait_fd(self.req_w, deadline, write=True)
 
     def wait_fd(self, fd: int, deadline: float, write: bool = False) -> None:
-        """Block until `fd` is ready, watching the worker's messages (the server's death, a final record)."""
+        """Block until `fd` is ready, watching the worker's messages (the process's end: a final record)."""
+        poller = self.poll_w if write else self.poll_r
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise JudgeTimeout()
-            r, w, _ = select.select([self.out] + ([] if write else [fd]), [fd] if write else [], [], left)
-            if (w if write else [x for x in r if x == fd]):
-                return
-            if self.out in r:
+            events = poller.poll(max(1, int(left * 1000) + 1))
+            for efd, _ev in events:
+                if efd == fd:
+                    return
+            if any(efd == self.out for efd, _ev in events):
                 self.worker_message(self.read_line(deadline))
 
     def worker_message(self, msg: dict) -> None:
@@ -387,10 +395,10 @@ class Slot:
                     if type(msg) is not dict:
                         raise ProtocolError("a message that is not an object")
                     return msg
-            self.wait_fd(self.resp_r, deadline)
-            try:
+            try:  # the answer is often there already
                 chunk = os.read(self.resp_r, 1 << 20)
             except BlockingIOError:
+                self.wait_fd(self.resp_r, deadline)
                 continue
             self.rbuf += chunk
 

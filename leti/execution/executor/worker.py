@@ -40,7 +40,8 @@ NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
 RESULT_FD, REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR = 3, 5, 6, 7, 8
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
-JUDGE_GRACE_S = 30.0  # how long past the program's budget the worker waits for the judge's `go`
+JUDGE_GRACE_S = 30.0  # how long past the program's budgets a process may live, whatever it says of its phases
+JUDGE_SLACK_S = 1.0   # past its budget, a process still in the hardened phase (a call that never returns) ends
 MAX_FRAME = 64 * 1024 * 1024
 MAX_RECORDS = 16      # nonce-carrying lines of one program the worker parses at most (cost amplification)
 # what a child that ran program code may report (`harness_error` only before, `timeout`/`output_limit` by the worker)
@@ -187,8 +188,11 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
     getpid = os.getpid
 
     def report(rec: dict) -> None:
-        if rec == {"status": "pass"}:  # the common case, without json
+        if rec == {"status": "pass"}:  # the common cases, without json (fewer pages touched in the child)
             data = f'{{"status": "pass", "nonce": "{nonce}", "pid": {getpid()}}}\n'.encode("ascii")
+        elif len(rec) == 1 and rec.get("ready", rec.get("faithful")) == 1:  # when: the same clock as the worker's
+            data = (f'{{"{next(iter(rec))}": 1, "t": {time.monotonic()!r}, "nonce": "{nonce}", '
+                    f'"pid": {getpid()}}}\n').encode("ascii")
         else:
             rec["nonce"] = nonce
             rec["pid"] = getpid()
@@ -271,19 +275,12 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
 
     if hardened:
         ns: dict = {}
-        os.mkdir("h", 0o700)
-        os.chdir("h")
         rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
         report({"ready": 1})
         tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec)
         ns.clear()
         del ns
         _flush()
-        os.chdir(scratch)
-        try:
-            os.rmdir("h")  # the common case: the module code wrote nothing (else the worker's cleaner removes it)
-        except OSError:
-            pass
         os.dup2(SAVED_OUT, 1)
         os.dup2(SAVED_ERR, 2)
         for fd in (SAVED_OUT, SAVED_ERR):
@@ -569,7 +566,7 @@ class Proto:
             os.close(null)
 
 
-def run_job(job: dict, st: State, proto: Proto) -> dict:
+def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict:
     """One program, both phases, in one forked process; returns the faithful outcome (the `final` record).
     The judge talks to the process over its own channel (calls, then `end` with the tests); the worker
     only times the phases from the process's records (`ready`: its module code ran; `faithful`: it has
@@ -620,7 +617,9 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    for fd in (out_r, err_r, res_r, pidfd):
+    # the result pipe is read when the worker wakes anyway (output, the end of the process, a deadline): the
+    # process's phase records (`ready`, `faithful`, with their times) cost no wake-up of their own
+    for fd in (out_r, err_r, pidfd):
         poller.register(fd, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
@@ -664,21 +663,30 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
         for cand in recs:
             if not isinstance(cand, dict) or cand.get("nonce") != nonce or cand.get("pid") != pid:
                 continue
+            when = cand.get("t")
+            now = time.monotonic()
+            when = min(max(when, t0), now) if type(when) is float else now
             if "ready" in cand:
-                if phase == "program":  # the judge decides now, in its own budget
+                if phase == "program":  # the judge decides now, in its own budget (from the program's start)
                     phase = "judging"
-                    deadline = min(cap, time.monotonic() + timeout + JUDGE_GRACE_S)
+                    deadline = min(cap, t0 + timeout + JUDGE_SLACK_S)
             elif "faithful" in cand:
                 if phase != "tests":  # the faithful phase has the program's whole budget
                     phase = "tests"
-                    deadline = min(cap, time.monotonic() + timeout)
+                    deadline = min(cap, when + timeout)
             else:
                 final_rec = cand
                 return
 
+    res_open = True
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            if res_open:
+                res_open = drain(res_r)
+            scan_records()  # a phase may have begun since: its deadline is later
+            if deadline - time.monotonic() > 0:
+                continue
             killed = "judge" if phase == "judging" else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
@@ -687,6 +695,8 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
                 poller.unregister(pidfd)
             elif not drain(fd):
                 poller.unregister(fd)
+        if res_open:
+            res_open = drain(res_r)
         scan_records()
         if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
@@ -707,6 +717,12 @@ def run_job(job: dict, st: State, proto: Proto) -> dict:
     reaped = sb.reap_all_descendants(st.uid)
     for fd in (out_r, err_r, res_r, pidfd):
         os.close(fd)
+    if killed == "judge" and final_rec is None and not restarted and reaped:
+        # still in the hardened phase past its budget (a call of the tests that does not return): the
+        # faithful phase runs in a fresh process, which reads the judge's `end` (the tests) from the channel
+        after_program(st)
+        if not st.retire:
+            return run_job(dict(job, hardened=False), st, proto, restarted=True)
 
     result = {"status": None, "exc_type": None, "message": None, "feedback": None, "failed_test": None,
               "captured": None}
@@ -770,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
             __import__(name)
         except ImportError:
             pass
-    __import__("leti.execution.executor.callserver")  # the server's code, loaded once (not per program)
+    _warm_up()  # the server's code, loaded and specialised once here rather than copied in every child
     st.cg_now = st.cg is not None  # the hello names the level a program gets (cgroup: where its limit can be set)
     proto.send({"hello": True, "pid": os.getpid(), "sandbox": st.level, "uid": st.uid,
                 "torch_loaded": "torch" in sys.modules, "seccomp": _seccomp_mode()})
@@ -814,6 +830,36 @@ def main(argv: list[str] | None = None) -> int:
             break  # the judge replaces an exited worker
     shutdown(st)
     return 0
+
+
+def _warm_up(rounds: int = 40) -> None:
+    """Run the call server's code paths (frames, the codec both ways, an exception) in the worker before
+    any fork: Python 3.11 specialises the bytecode it runs in place, and a child that runs code for the
+    first time writes to (so copies) every page holding it. Warmed up here, the pages stay shared."""
+    from leti.execution.executor import callserver, codec
+
+    ns = {"f": lambda x, y=0: [x, y, {"k": (1,)}], "g": lambda: 1 / 0}
+    server = callserver.Server(ns, "warm", 0, ["f = 1"])
+    names = {"k": "warm", "n": 1, "op": "names", "names": ["f", "g", "h"]}
+    for i in range(rounds):
+        server.names(names)
+        server.call({"k": "warm", "n": 2, "op": "call", "h": 1, "a": [[1, "a", i], {"t": [1.5]}], "kw": []})
+        try:
+            server.call({"k": "warm", "n": 3, "op": "call", "h": 2, "a": [], "kw": []})
+        except ZeroDivisionError as exc:
+            server.exception(exc)
+        codec.dumps({"n": i, "r": [1, "x", None, 2.5]})
+        codec.loads(b'{"k": "warm", "n": 2, "op": "call", "h": 1, "a": [1, [2]], "kw": []}'.decode())
+        callserver.frame(b"{}")
+        # the faithful phase's own steps: the tests compiled after the program, run, a failure formatted
+        job = {"program": "def f(x):\n    return x", "header": "", "capture": None}
+        code, _ = compile_program(job)
+        wns: dict = {}
+        _run(code, wns, ["def f(x):", "    return x"], 0, 2, phase="program")
+        tcode = compile("\n" * 2 + "assert f(1) == 1\nassert f(2) == 3", fb.FILENAME, "exec", dont_inherit=True,
+                        flags=code.co_flags & FUTURE_FLAGS)
+        rec = _run(tcode, wns, ["def f(x):", "    return x", "assert f(1) == 1", "assert f(2) == 3"], 0, 2)
+        json.dumps(dict(rec, nonce="0" * 32, pid=1), ensure_ascii=True)
 
 
 def _is_open(fd: int) -> bool:
