@@ -367,3 +367,30 @@ def test_workers_import_the_parents_leti_not_another_install():
     holder = str(Path(leti.__file__).resolve().parents[1])
     assert _worker_env()["PYTHONPATH"] == holder
     assert str(Path(_package_root()).resolve()) == holder
+
+
+def test_no_program_can_cost_a_batch_its_records(tmp_path):
+    """Crafted exception names, deep and huge values in every field, forged records: through the real CLI,
+    the run exits 0 and every honest program of the batch keeps its own record (issue #22)."""
+    deep = "v = []\nfor _ in range(100000):\n    v = [v]\n"
+    nasty = [
+        "class E(Exception):\n    pass\nE.__name__ = '\\udc80\\n' * 50000\nE.__qualname__ = 'q' * 10**6\nraise E('x' * 10**7)",
+        deep + "raise ValueError(v)",
+        "class E(Exception):\n    def __str__(self):\n        raise E()\nraise E()",
+        "import sys\nfor fr in [sys._getframe()]:\n    pass\nimport os\nos.write(3, b'{\"status\": [[[[' * 10000 + b'\\n')",
+        "def f(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v",
+    ]
+    recs = []
+    for i, prog in enumerate(nasty):
+        recs.append({"id": f"nasty{i}", "program": prog, "tests": "assert f(1) == 2", "capture": deep + "__leti_capture__ = v"})
+        recs.append({"id": f"honest{i}", "program": PROG, "tests": "assert add(1, 2) == 3"})
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    p = _cli(inp, out, "--no-progress", "--workers", "2", "--timeout", "5")
+    assert p.returncode == 0, p.stderr[-3000:]
+    rs = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert set(rs) == {r["id"] for r in recs}
+    for i in range(len(nasty)):
+        assert rs[f"honest{i}"]["status"] == "pass" and rs[f"honest{i}"]["verdicts"]["faithful"]["status"] == "pass"
+        assert rs[f"nasty{i}"]["status"] not in ("pass", "harness_error"), rs[f"nasty{i}"]["status"]
+        assert len(json.dumps(rs[f"nasty{i}"])) < 200_000

@@ -223,3 +223,16 @@ def test_memory_budget_can_be_switched_off():
                      tests="assert f() > 0", memory_mb=64)], workers=1)
     assert recs[0]["status"] == "pass" and both(recs[0])[0]["status"] == "pass"
     assert recs[1]["status"] == "memory"
+
+
+def test_a_test_stuck_in_c_code_on_a_programs_value_costs_only_that_program():
+    """The judge's CPU alarm ends it; the pool re-runs that program with a hardened timeout, and the other
+    programs of the batch keep their records."""
+    recs = run([dict(id="ok1", program="def f(x):\n    return 2 * x", tests=SEQ),
+                dict(id="stuck", program="def f(x):\n    return 10 ** 12", tests="assert sum(range(f(1))) == 3", timeout=1.0),
+                dict(id="ok2", program="def f(x):\n    return 2 * x", tests=SEQ)], workers=1)
+    by = {r["id"]: r for r in recs}
+    assert by["ok1"]["status"] == by["ok2"]["status"] == "pass"
+    f, h = both(by["stuck"])
+    assert h["status"] == "timeout" and f["status"] in ("timeout", "fail", "error", "memory")
+    assert by["stuck"]["status"] != "harness_error"

@@ -147,6 +147,16 @@ class Pool:
             pass
         self.workers[i] = Worker(self.python)
 
+    def _died_of_judge_cpu(self, slot: int) -> bool:
+        """Did this slot's judge end by its own CPU limit (SIGVTALRM, armed while it runs tests)?"""
+        import signal
+
+        try:
+            rc = self.workers[slot].proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return rc == -signal.SIGVTALRM
+
     def run(self, jobs: list[dict], on_result: Callable[[int, dict], None]) -> None:
         """Run `jobs` (normalised), calling on_result(index, result) from worker threads."""
         with self.lock:
@@ -180,7 +190,21 @@ class Pool:
                             return
                     except (WorkerDied, ValueError) as exc:
                         # a dead or hung worker: replace it; its programs are retried once, alone
+                        judge_cpu = self._died_of_judge_cpu(slot)
                         self._replace(slot)
+                        if judge_cpu:
+                            # the judge used up its CPU budget on the program it was judging (a test stuck in
+                            # C code on that program's values): that program is re-run with its hardened
+                            # verdict a timeout (the judge does not judge it again), the others as usual
+                            victim = i if (retry or not inflight) else inflight[0]
+                            if not jobs[victim].get("judge_timeout"):
+                                jobs[victim] = dict(jobs[victim], judge_timeout=True)
+                                if retry or not inflight:
+                                    retry.insert(0, victim)
+                                else:
+                                    retry.extend(inflight)
+                                    inflight.clear()
+                                continue
                         if retry or not inflight:  # a retried program failed again
                             result = {"status": "harness_error", "exc_type": "WorkerDied", "message": str(exc),
                                       "feedback": None, "sandbox": None}
