@@ -48,9 +48,24 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def depth() -> int:
+    """The caller's frame depth (its own frame counted)."""
+    f, n = sys._getframe(1), 0
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n
+
+
 class Server:
+    # the depth of the frame that runs the tests' module code in the faithful phase (set by the worker's
+    # child): a program function called by the judge runs at the depth it would run at there, so that a
+    # RecursionError comes at the same call and says the same in both verdicts
+    module_depth = None
+
     def __init__(self, ns: dict, token: str, offset: int, lines: list[str], failed: dict | None = None):
         self.failed = failed  # the module code raised: every request gets that record
+        self.pid = os.getpid()  # a copy the program forks (in a call) never answers nor reads a request
         self.ns = ns
         self.token = token
         self.offset = offset
@@ -102,7 +117,19 @@ class Server:
         kwires = req.get("kw", [])
         args = [self.decode(w) for w in wires]
         kwargs = {k: self.decode(w) for k, w in kwires}
-        result = target(*args, **kwargs)
+        shift = 0
+        test_depth = req.get("d")
+        if self.module_depth is not None and type(test_depth) is int and 0 < test_depth < 1000:
+            shift = depth() + 1 - (self.module_depth + test_depth)
+        if shift:
+            limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(50, limit + shift))
+            try:
+                result = target(*args, **kwargs)
+            finally:
+                sys.setrecursionlimit(limit)
+        else:
+            result = target(*args, **kwargs)
         out = {"r": self.encode(result)}
         changed = []
         for i, (a, w) in enumerate(zip(args, wires)):
@@ -174,6 +201,8 @@ class Server:
                 resp = {"failed": self.failed}
             except BaseException as exc:  # noqa: BLE001 - the program's exception, SystemExit included
                 resp = self.exception(exc)
+            if os.getpid() != self.pid:  # a forked copy of the server returned here: it must not answer
+                os._exit(0)
             resp["n"] = req.get("n")
             try:
                 data = codec.dumps(resp).encode("ascii")
@@ -197,13 +226,18 @@ def _refuse(v):
     raise codec.CannotCross(type(v).__name__)
 
 
-def run(ns: dict | None, token: str, offset: int, lines: list[str], failed: dict | None = None) -> str:
-    """Serve the judge's calls until it says `end`; returns the tests it sends with it ("" if none came)."""
+def run(ns: dict | None, token: str, offset: int, lines: list[str], failed: dict | None = None,
+        pid: int | None = None) -> str | None:
+    """Serve the judge's calls until it says `end`; returns the tests it sends with it (None: the channel
+    ended or broke first, and no test ran).
+    `pid`: the program's process; a copy the module code forked that reaches here ends at once."""
+    if pid is not None and os.getpid() != pid:
+        os._exit(0)
     for fd in (REQ_FD, RESP_FD):  # an earlier program may have made the channel non-blocking
         os.set_blocking(fd, True)
     server = Server(ns or {}, token, offset, lines, failed)
     try:
-        return server.serve() or ""
+        return server.serve()
     finally:
         server.handles.clear()
         server.ids.clear()

@@ -38,7 +38,7 @@ TAIL = 4096
 FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
-RESULT_FD, REQ_FD, RESP_FD, SAVED_OUT, SAVED_ERR = 3, 5, 6, 7, 8
+RESULT_FD, REQ_FD, RESP_FD = 3, 5, 6
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
 JUDGE_GRACE_S = 30.0  # how long past the program's budgets a process may live, whatever it says of its phases
 JUDGE_SLACK_S = 1.0   # past its budget, a process still in the hardened phase (a call that never returns) ends
@@ -68,7 +68,7 @@ class State:
         self.cg_now = False  # the cgroup's memory limit holds for the current program
         self.oom_last = 0
         self.cur_pid: int | None = None  # the running program's process, until it is reaped
-        self.pending: str | None = None  # scratch directory to remove after the result is sent
+        self.pending: list[str] | None = None  # scratch directories to remove after the program
         self.retire: str | None = None  # why this worker must exit after the current answer
         self.req_fd = -1   # the judge's call channel (requests); handed to each program, never read here
         self.resp_fd = -1
@@ -206,8 +206,6 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         # the judge's channel (its calls; the tests come on it when the judge has decided)
         targets = {RESULT_FD: fds["res_w"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd, 1: fds["out_w"],
                    2: fds["err_w"], 0: st.devnull}
-        if hardened:  # (above the targets) where the output goes once the hardened phase is over
-            targets.update({SAVED_OUT: fds["out_w"], SAVED_ERR: fds["err_w"], 1: st.devnull_w, 2: st.devnull_w})
         staged = {}
         for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
             if src >= 0:
@@ -215,8 +213,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                 os.dup2(src, 40 + i)
         for target, tmp in staged.items():
             os.dup2(tmp, target)
-        os.closerange(SAVED_ERR + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
-        for fd in range(3, SAVED_ERR + 1):
+        os.closerange(RESP_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        for fd in range(3, RESP_FD + 1):
             if fd not in staged:
                 try:
                     os.close(fd)
@@ -273,24 +271,37 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
             whole = False
     from leti.execution.executor import callserver
 
+    callserver.Server.module_depth = callserver.depth() + 2  # _child -> _run -> the tests' module frame
+    me = os.getpid()
     if hardened:
         ns: dict = {}
+        os.chdir(scratch + "h")  # the hardened phase's cwd: what the module code writes there is not the faithful's
+        os.environ["HOME"] = os.environ["TMPDIR"] = scratch + "h"
         rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
         report({"ready": 1})
-        tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec)
+        tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec, pid=me)
         ns.clear()
         del ns
-        _flush()
-        os.dup2(SAVED_OUT, 1)
-        os.dup2(SAVED_ERR, 2)
-        for fd in (SAVED_OUT, SAVED_ERR):
-            os.close(fd)
+        _forget_hardened_phase(scratch, st)
     else:
         report({"ready": 1})
-        tests = callserver.run(None, job["token"], offset, prog_lines, failed={})  # only the `end`
+        tests = callserver.run(None, job["token"], offset, prog_lines, failed={}, pid=me)  # only the `end`
     for fd in (REQ_FD, RESP_FD):
         os.close(fd)
-    # the faithful phase: only now do the tests exist in this process
+    if tests is None:  # the channel broke (the program's own processes read or wrote it): no test can run
+        report({"status": "error", "exc_type": "RuntimeError", "failed_test": None,
+                "message": "the tests did not reach the program's process",
+                "feedback": fb.HEADER + "RuntimeError: the tests did not reach the program's process\n"})
+        os._exit(0)
+    # the faithful phase: only now do the tests exist in this process. Its output starts after a marker
+    # (the worker keeps the faithful phase's output only, and counts each phase's against the limit)
+    _flush()
+    mark = b"\0leti-faithful-" + nonce.encode() + b"\0"
+    for fd in (1, 2):
+        try:
+            os.write(fd, mark)
+        except OSError:
+            pass
     report({"faithful": 1})
     ns = {}
     lines = prog_lines + tests.split("\n")
@@ -312,6 +323,32 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         report(rec)
         os._exit(0)
     _capture(job, ns, report, {"status": "pass"})
+
+
+def _forget_hardened_phase(scratch: str, st: State) -> None:
+    """The faithful phase runs the module code again as the original ran it once: what the hardened
+    phase's run wrote (its cwd, the program's own files in the jail's private /tmp, /dev/shm and queues)
+    goes first, so that an `os.mkdir` at import time does not fail the second time."""
+    os.chdir(scratch)
+    os.environ["HOME"] = os.environ["TMPDIR"] = scratch
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = None
+    try:
+        os.rmdir(scratch + "h")
+    except OSError:
+        try:
+            cl.remove_tree(scratch + "h")
+        except OSError:
+            pass
+        os.chdir(scratch)
+    if st.uid is None:
+        return  # without the throw-away uid these directories are shared with the user's own files
+    for d in st.private:
+        try:
+            if any(os.path.join(d, n) not in st.keep for n in os.listdir(d)):
+                cl.clear_dir(d, st.keep, st.uid)
+        except OSError:
+            pass
 
 
 def _run(code, ns: dict, lines: list[str], offset: int, n_prog: int, phase: str = "tests") -> dict | None:
@@ -385,22 +422,22 @@ def after_program(st: State) -> None:
     whatever the program left in /tmp, /dev/shm, the POSIX message queues and SysV IPC, as the program's
     uid in a forked cleaner (cleanup.py: no link is followed, any depth), within CLEANUP_DEADLINE_S.
     Anything left, or a cleaner that ran out of time: `st.retire` (the jail's tmpfs goes with the worker)."""
-    scratch, st.pending = st.pending, None
-    dirs = []
-    if scratch is not None:
+    pending, st.pending = st.pending or [], None
+    dirs, left = [], []
+    for scratch in pending:
         try:
             os.rmdir(scratch)  # the common case: the program wrote nothing
-            scratch = None
         except FileNotFoundError:
-            scratch = None
+            pass
         except OSError:
             dirs.append((scratch, set(), False))
+            left.append(scratch)
     dirs += _leftovers(st)
     sysv = st.ipcns and bool(cl.sysv_objects())
     if not dirs and not sysv:
         return
     ok = cl.run_cleaner(st.uid, dirs, sysv, CLEANUP_DEADLINE_S)
-    if scratch is not None:
+    for scratch in left:
         try:
             os.rmdir(scratch)  # empty now; as root, but an empty directory has nothing to follow
         except OSError:
@@ -587,10 +624,12 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     st.counter += 1
     nonce = os.urandom(16).hex()
     scratch = os.path.join(st.base, str(st.counter))
-    os.mkdir(scratch, 0o700)
-    st.pending = scratch
-    if st.uid is not None:
-        os.chown(scratch, st.uid, st.uid)
+    dirs = [scratch] + ([scratch + "h"] if job.get("hardened") else [])  # each phase's own cwd, side by side
+    for d in dirs:
+        os.mkdir(d, 0o700)
+        if st.uid is not None:
+            os.chown(d, st.uid, st.uid)
+    st.pending = dirs
     if st.cg:  # the program's budget across all its processes (memory_mb null: processes only, as the original)
         limit = None if job["memory_mb"] is None else int(job["memory_mb"]) * 1024 * 1024 + CGROUP_SLACK
         st.cg_now = cg.set_memory(st.cg, limit)
@@ -617,14 +656,12 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    # the result pipe is read when the worker wakes anyway (output, the end of the process, a deadline): the
-    # process's phase records (`ready`, `faithful`, with their times) cost no wake-up of their own
-    for fd in (out_r, err_r, pidfd):
+    for fd in (out_r, err_r, res_r, pidfd):
         poller.register(fd, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
     cap = t0 + 2 * timeout + JUDGE_GRACE_S  # whatever the process says about its phases
-    total_out = 0
+    total_out = {out_r: 0, err_r: 0}
     killed = None
     exited = False
     phase = "program"  # program -> judging (after `ready`) -> tests (after `faithful`)
@@ -632,6 +669,9 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     scan = 0
     parsed = 0
     nonce_b = nonce.encode()
+
+    mark = b"\0leti-faithful-" + nonce.encode() + b"\0"
+    marked = set()  # the output streams whose faithful phase has begun
 
     def drain(fd: int) -> bool:
         nonlocal total_out
@@ -647,12 +687,19 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
             if fd == res_r:
                 if len(buf) > RESULT_LIMIT:
                     return True
-            else:
-                total_out += len(chunk)
-                if len(buf) > 2 * TAIL:
-                    del buf[:-TAIL]
-                if total_out > OUTPUT_LIMIT:
-                    return True
+                continue
+            total_out[fd] += len(chunk)
+            if fd not in marked:
+                i = buf.find(mark)
+                if i >= 0:  # what came before is the hardened phase's: neither kept nor counted further
+                    marked.add(fd)
+                    tail_after = len(buf) - i - len(mark)
+                    del buf[:i + len(mark)]
+                    total_out[fd] = tail_after
+            if len(buf) > 2 * TAIL:
+                del buf[:-TAIL]
+            if sum(total_out.values()) > OUTPUT_LIMIT:
+                return True
 
     def scan_records() -> None:
         nonlocal scan, parsed, final_rec, phase, deadline
@@ -678,15 +725,9 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
                 final_rec = cand
                 return
 
-    res_open = True
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            if res_open:
-                res_open = drain(res_r)
-            scan_records()  # a phase may have begun since: its deadline is later
-            if deadline - time.monotonic() > 0:
-                continue
             killed = "judge" if phase == "judging" else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
@@ -695,10 +736,8 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
                 poller.unregister(pidfd)
             elif not drain(fd):
                 poller.unregister(fd)
-        if res_open:
-            res_open = drain(res_r)
         scan_records()
-        if total_out > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
+        if sum(total_out.values()) > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
             killed = "output_limit"
             break
         if exited:
@@ -717,9 +756,11 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     reaped = sb.reap_all_descendants(st.uid)
     for fd in (out_r, err_r, res_r, pidfd):
         os.close(fd)
-    if killed == "judge" and final_rec is None and not restarted and reaped:
-        # still in the hardened phase past its budget (a call of the tests that does not return): the
-        # faithful phase runs in a fresh process, which reads the judge's `end` (the tests) from the channel
+    if (killed == "judge" or (killed == "output_limit" and phase == "judging")) and final_rec is None \
+            and not restarted and reaped:
+        # still in the hardened phase past its budget (a call of the tests that does not return), or over
+        # the output limit there (a call that prints without end): the faithful phase runs in a fresh
+        # process, which reads the judge's `end` (the tests) from the channel
         after_program(st)
         if not st.retire:
             return run_job(dict(job, hardened=False), st, proto, restarted=True)
@@ -732,9 +773,10 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     elif final_rec is not None:
         result.update(status="harness_error", exc_type=_clean_str(final_rec.get("exc_type"), 200),
                       message=_clean_str(final_rec.get("message"), 2000))
-    elif killed == "judge":  # the judge never sent `end` (it is gone, or hung): not the program's fault
-        result.update(status="harness_error", exc_type="JudgeTimeout",
-                      message="the judge did not decide within the program's budget and the grace period")
+    elif killed == "judge":  # a fresh process did not get the tests the judge sent: the program's own
+        # processes took them (a judge that is gone or hung is the pool's to notice)
+        result.update(status="error", exc_type="RuntimeError", feedback=fb.HEADER + "RuntimeError: no tests\n",
+                      message="the program's processes took the tests meant for its faithful run")
     elif killed == "timeout" or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
         result.update(status="timeout", exc_type=None, feedback=fb.TIMEOUT_FEEDBACK,
                       message=f"the program did not finish within {timeout:g} s")
