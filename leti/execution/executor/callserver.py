@@ -169,6 +169,17 @@ class Server:
         return {"e": {"type": t.__name__, "builtin": t.__module__ == "builtins", "args": args,
                       "text": fb.cap(text, 4 * fb.MAX_MESSAGE), "chunks": [fb.cap(c, 4000) for c in chunks]}}
 
+    def send(self, resp: dict) -> None:
+        try:
+            data = codec.dumps(resp).encode("ascii")
+        except BaseException as exc:  # noqa: BLE001
+            data = codec.dumps({"n": resp.get("n"), "r": {"x": f"cannot send the value ({type(exc).__name__})"}}).encode()
+        if len(data) > MAX_FRAME:
+            big = {"x": "the value is too large to send"}
+            resp = ({"names": {k: {"v": big} for k in resp["names"]}} if "names" in resp else {"r": big}) | {"n": resp.get("n")}
+            data = codec.dumps(resp).encode()
+        _write_all(RESP_FD, frame(data))
+
     def serve(self) -> str | None:
         """Answer requests until the judge's `end`, which carries the tests: returns their text (None if
         the channel closed)."""
@@ -205,15 +216,7 @@ class Server:
                 os._exit(0)
             resp["n"] = req.get("n")
             try:
-                data = codec.dumps(resp).encode("ascii")
-            except BaseException as exc:  # noqa: BLE001
-                data = codec.dumps({"n": req.get("n"), "r": {"x": f"cannot send the value ({type(exc).__name__})"}}).encode()
-            if len(data) > MAX_FRAME:
-                big = {"x": "the value is too large to send"}
-                resp = ({"names": {k: {"v": big} for k in resp["names"]}} if "names" in resp else {"r": big})
-                data = codec.dumps(dict(resp, n=req.get("n"))).encode()
-            try:
-                _write_all(RESP_FD, frame(data))
+                self.send(resp)
             except OSError:
                 return None
 
@@ -227,7 +230,7 @@ def _refuse(v):
 
 
 def run(ns: dict | None, token: str, offset: int, lines: list[str], failed: dict | None = None,
-        pid: int | None = None) -> str | None:
+        pid: int | None = None, provides: list | None = None) -> str | None:
     """Serve the judge's calls until it says `end`; returns the tests it sends with it (None: the channel
     ended or broke first, and no test ran).
     `pid`: the program's process; a copy the module code forked that reaches here ends at once."""
@@ -237,6 +240,12 @@ def run(ns: dict | None, token: str, offset: int, lines: list[str], failed: dict
         os.set_blocking(fd, True)
     server = Server(ns or {}, token, offset, lines, failed)
     try:
+        if provides is not None:  # what the program binds to the names the tests read: sent unasked
+            first = {"failed": failed} if failed is not None else server.names({"names": provides})
+            try:
+                server.send(dict(first, n=0))
+            except OSError:
+                return None
         return server.serve()
     finally:
         server.handles.clear()

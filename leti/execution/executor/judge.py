@@ -521,7 +521,7 @@ class Slot:
         n_prog = job["program"].count("\n") + 1
         base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
         self.drain()
-        self.send({"job": dict(base, hardened=want_hardened, token=self.token)})
+        self.send({"job": dict(base, hardened=want_hardened, token=self.token, provides=info.provides)})
         t0 = time.monotonic()
         hardened = None
         if want_hardened:
@@ -604,11 +604,9 @@ class Slot:
                     pass
             if info.prelude is not None:
                 exec(info.prelude, ns)
-            self.calls += 1
-            req = {"k": self.token, "n": self.calls, "op": "names", "names": info.provides}
-            # the program's module code may still run (the worker ends it at its budget): wait for that too;
-            # then the tests have the program's budget from its start
-            self.write_req(codec.dumps(req).encode("ascii"), t0 + timeout + GO_TIMEOUT_S)
+            # the program's process sends what it binds to the provided names (message 0) once its module
+            # code ran (the worker ends it at its budget): wait for that too; the tests have the program's
+            # budget from its start
             resp = self.read_resp(t0 + timeout + GO_TIMEOUT_S)
             if "failed" in resp:  # the module code raised (the faithful phase runs it again)
                 from leti.execution.executor.worker import child_record
@@ -619,8 +617,8 @@ class Slot:
                     raise ProtocolError("the program's module code claimed a pass")
                 return _verdict(rec) | {"reason": None}
             names = resp.get("names")
-            if resp.get("n") != self.calls or type(names) is not dict:
-                raise ProtocolError("a malformed answer to the names request")
+            if resp.get("n") != 0 or type(names) is not dict:
+                raise ProtocolError("a malformed first message (the names the program binds)")
             for name in info.provides:
                 entry = names.get(name)
                 if type(entry) is dict and "v" in entry:

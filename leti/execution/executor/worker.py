@@ -279,7 +279,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         os.environ["HOME"] = os.environ["TMPDIR"] = scratch + "h"
         rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
         report({"ready": 1})
-        tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec, pid=me)
+        tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec, pid=me,
+                               provides=job.get("provides") or [])
         ns.clear()
         del ns
         _forget_hardened_phase(scratch, st)
