@@ -34,11 +34,12 @@ from leti.execution.executor import sandbox as sb
 PRELOAD = "re math collections itertools functools heapq bisect string operator typing copy".split()
 OUTPUT_LIMIT = 16 * 1024 * 1024  # stdout+stderr bytes before the program is killed (output_limit)
 RESULT_LIMIT = 32 * 1024 * 1024  # bytes of the private result pipe (capture included)
+RESULT_PIPE = 1 << 20            # its capacity: records up to this size never wait for the worker
 TAIL = 4096
 FSIZE_LIMIT = 64 * 1024 * 1024
 NOFILE_LIMIT = 256
 NPROC_LIMIT = 64
-RESULT_FD, REQ_FD, RESP_FD = 3, 5, 6
+RESULT_FD, REQ_FD, RESP_FD, HOUT_FD, SAVED_OUT, SAVED_ERR = 3, 5, 6, 7, 8, 9
 SETUP_DONE = b"S\n"  # the child's first line once it is isolated, before any program code runs
 JUDGE_GRACE_S = 30.0  # how long past the program's budgets a process may live, whatever it says of its phases
 JUDGE_SLACK_S = 1.0   # past its budget, a process still in the hardened phase (a call that never returns) ends
@@ -206,6 +207,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         # the judge's channel (its calls; the tests come on it when the judge has decided)
         targets = {RESULT_FD: fds["res_w"], REQ_FD: st.req_fd, RESP_FD: st.resp_fd, 1: fds["out_w"],
                    2: fds["err_w"], 0: st.devnull}
+        if hardened:  # the hardened phase's output goes to a pipe of its own (counted, not kept)
+            targets.update({SAVED_OUT: fds["out_w"], SAVED_ERR: fds["err_w"], 1: fds["hout_w"], 2: fds["hout_w"]})
         staged = {}
         for i, (target, src) in enumerate(targets.items()):  # via fds above every target: no source is clobbered
             if src >= 0:
@@ -213,8 +216,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                 os.dup2(src, 40 + i)
         for target, tmp in staged.items():
             os.dup2(tmp, target)
-        os.closerange(RESP_FD + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
-        for fd in range(3, RESP_FD + 1):
+        os.closerange(SAVED_ERR + 1, 1 << 16)  # the worker's protocol pipes included (close_range(2))
+        for fd in range(3, SAVED_ERR + 1):
             if fd not in staged:
                 try:
                     os.close(fd)
@@ -283,6 +286,11 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                                provides=job.get("provides") or [])
         ns.clear()
         del ns
+        _flush()
+        os.dup2(SAVED_OUT, 1)
+        os.dup2(SAVED_ERR, 2)
+        for fd in (SAVED_OUT, SAVED_ERR):
+            os.close(fd)
         _forget_hardened_phase(scratch, st)
     else:
         report({"ready": 1})
@@ -294,15 +302,7 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
                 "message": "the tests did not reach the program's process",
                 "feedback": fb.HEADER + "RuntimeError: the tests did not reach the program's process\n"})
         os._exit(0)
-    # the faithful phase: only now do the tests exist in this process. Its output starts after a marker
-    # (the worker keeps the faithful phase's output only, and counts each phase's against the limit)
-    _flush()
-    mark = b"\0leti-faithful-" + nonce.encode() + b"\0"
-    for fd in (1, 2):
-        try:
-            os.write(fd, mark)
-        except OSError:
-            pass
+    # the faithful phase: only now do the tests exist in this process
     report({"faithful": 1})
     ns = {}
     lines = prog_lines + tests.split("\n")
@@ -638,6 +638,13 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     fds["out_r"], fds["out_w"] = os.pipe()
     fds["err_r"], fds["err_w"] = os.pipe()
     fds["res_r"], fds["res_w"] = os.pipe()
+    fds["hout_r"], fds["hout_w"] = os.pipe() if job.get("hardened") else (-1, -1)
+    try:  # room for the process's records (read when the worker wakes anyway: see below)
+        import fcntl
+
+        fcntl.fcntl(fds["res_w"], 1031, RESULT_PIPE)  # F_SETPIPE_SZ
+    except OSError:
+        pass
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
@@ -649,20 +656,26 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
         finally:
             os._exit(71)
     st.cur_pid = pid
-    for k in ("out_w", "err_w", "res_w"):
-        os.close(fds[k])
-    out_r, err_r, res_r = fds["out_r"], fds["err_r"], fds["res_r"]
+    for k in ("out_w", "err_w", "res_w", "hout_w"):
+        if fds[k] >= 0:
+            os.close(fds[k])
+    out_r, err_r, res_r, hout_r = fds["out_r"], fds["err_r"], fds["res_r"], fds["hout_r"]
     pidfd = os.pidfd_open(pid)
     bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    if hout_r >= 0:
+        bufs[hout_r] = bytearray()
     for fd in bufs:
         os.set_blocking(fd, False)
     poller = select.poll()
-    for fd in (out_r, err_r, res_r, pidfd):
+    # The result pipe is not polled: the process's records (`ready`, `faithful`, with their times, then the
+    # outcome) are read when the worker wakes anyway (the process's end, output, a deadline), so they cost
+    # no wake-up of their own; its pipe holds RESULT_PIPE bytes (a larger record waits for a deadline).
+    for fd in [out_r, err_r, pidfd] + ([hout_r] if hout_r >= 0 else []):
         poller.register(fd, select.POLLIN)
     timeout = float(job["timeout"])
     deadline = t0 + timeout
     cap = t0 + 2 * timeout + JUDGE_GRACE_S  # whatever the process says about its phases
-    total_out = {out_r: 0, err_r: 0}
+    total_out = {out_r: 0, err_r: 0, hout_r: 0}
     killed = None
     exited = False
     phase = "program"  # program -> judging (after `ready`) -> tests (after `faithful`)
@@ -670,9 +683,6 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
     scan = 0
     parsed = 0
     nonce_b = nonce.encode()
-
-    mark = b"\0leti-faithful-" + nonce.encode() + b"\0"
-    marked = set()  # the output streams whose faithful phase has begun
 
     def drain(fd: int) -> bool:
         nonlocal total_out
@@ -690,16 +700,14 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
                     return True
                 continue
             total_out[fd] += len(chunk)
-            if fd not in marked:
-                i = buf.find(mark)
-                if i >= 0:  # what came before is the hardened phase's: neither kept nor counted further
-                    marked.add(fd)
-                    tail_after = len(buf) - i - len(mark)
-                    del buf[:i + len(mark)]
-                    total_out[fd] = tail_after
+            if fd == hout_r:  # the hardened phase's output: counted against the limit, not kept
+                del buf[:]
+                if total_out[fd] > OUTPUT_LIMIT:
+                    return True
+                continue
             if len(buf) > 2 * TAIL:
                 del buf[:-TAIL]
-            if sum(total_out.values()) > OUTPUT_LIMIT:
+            if total_out[out_r] + total_out[err_r] > OUTPUT_LIMIT:
                 return True
 
     def scan_records() -> None:
@@ -726,9 +734,19 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
                 final_rec = cand
                 return
 
+    res_open = True
+    grace = True
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            if res_open:
+                res_open = drain(res_r)
+            scan_records()  # a phase may have begun since the last wake-up: its deadline is later
+            if final_rec is not None and grace:  # done, and about to exit
+                grace = False
+                deadline = time.monotonic() + 1.0
+            if deadline > time.monotonic():
+                continue
             killed = "judge" if phase == "judging" else "timeout"
             break
         for fd, _ev in poller.poll(min(60_000, max(1, int(remaining * 1000) + 1))):
@@ -737,8 +755,11 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
                 poller.unregister(pidfd)
             elif not drain(fd):
                 poller.unregister(fd)
+        if res_open:
+            res_open = drain(res_r)
         scan_records()
-        if sum(total_out.values()) > OUTPUT_LIMIT or len(bufs[res_r]) > RESULT_LIMIT:
+        if (max(total_out[out_r] + total_out[err_r], total_out[hout_r]) > OUTPUT_LIMIT
+                or len(bufs[res_r]) > RESULT_LIMIT):
             killed = "output_limit"
             break
         if exited:
@@ -755,7 +776,7 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
         drain(fd)
     scan_records()
     reaped = sb.reap_all_descendants(st.uid)
-    for fd in (out_r, err_r, res_r, pidfd):
+    for fd in list(bufs) + [pidfd]:
         os.close(fd)
     if (killed == "judge" or (killed == "output_limit" and phase == "judging")) and final_rec is None \
             and not restarted and reaped:
