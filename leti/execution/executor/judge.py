@@ -219,6 +219,10 @@ class Slot:
         # O_NONBLOCK is not the programs'): what a killed server left half-read is drained through it
         self.req_drain = os.open(f"/proc/self/fd/{self.req_r}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         self.unverifiable = None
+        self.armed = False
+        self.timed_out = False
+        signal.signal(signal.SIGALRM, self._alarm)
+        signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
         self.start()
 
     # -------------------------------------------------------------- the worker
@@ -644,11 +648,10 @@ class Slot:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise JudgeTimeout()
-        signal.signal(signal.SIGALRM, self._alarm)
+        # SIGALRM (Slot.__init__: self._alarm) into the test code at the deadline; a test stuck in C code on a
+        # hostile value (no bytecode boundary for the alarm) ends the judge by SIGVTALRM's default action
+        # once it has burnt that much CPU; the pool notices
         signal.setitimer(signal.ITIMER_REAL, left)
-        # a test stuck in C code on a hostile value (no bytecode boundary for the alarm): the process
-        # ends by SIGVTALRM's default action once it has burnt that much CPU; the pool notices
-        signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
         signal.setitimer(signal.ITIMER_VIRTUAL, left + 2.0)
         exc = None
         try:
