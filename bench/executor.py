@@ -187,6 +187,12 @@ def main() -> int:
           f"{len(ours_runs)}: {', '.join('%.0f' % x['rate'] for x in ours_runs)}); statuses: "
           + ", ".join(f"{k}={v}" for k, v in sorted(last["statuses"].items()))
           + f"; the two verdicts agree on {same}/{last['n_term']}")
+    cpu_a = [x["cpu_per_program_s"] * 1000 for x in ours_runs if x.get("cpu_per_program_s")]
+    cpu_b = [x["cpu_per_program_s"] * 1000 for x in base_runs if x.get("cpu_per_program_s")]
+    if cpu_a:
+        print(f"     CPU per terminating program, every process of the run: {statistics.mean(cpu_a):.2f} ms"
+              + (f" (baseline {statistics.mean(cpu_b):.2f} ms: {statistics.mean(cpu_a) / statistics.mean(cpu_b):.2f}x)"
+                 if cpu_b else ""))
     rate_base = None
     if base_runs:
         rate_base = statistics.mean(x["rate"] for x in base_runs)
@@ -236,7 +242,8 @@ def main() -> int:
             "a0_terminating_prog_s": rate_base, "b_prog_s": rate_b, "b_sample": len(sample), "c_prog_s": rate_c,
             "a_over_b": rate_a / rate_b, "c_over_a": rate_c / rate_a,
             "a0_over_a": (rate_base / rate_a) if rate_base else None, "sandbox": last["sandbox"],
-            "verdicts_agree": same,
+            "verdicts_agree": same, "a_cpu_ms": cpu_a, "a0_cpu_ms": cpu_b,
+            "load_average": os.getloadavg()[0],
         }, indent=2) + "\n")
     return 0
 
