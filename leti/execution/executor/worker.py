@@ -562,8 +562,7 @@ CGROUP_SLACK = 64 * 1024 * 1024  # the interpreter pages a program's process cop
 
 
 class Proto:
-    """The worker's side of the judge's protocol: exact frame reads (never reading ahead into test bytes),
-    JSON lines out."""
+    """The worker's side of the judge's protocol: frames in (exact reads), JSON lines out."""
 
     def __init__(self, fd_in: int, fd_out: int):
         self.fd_in = fd_in
@@ -590,18 +589,6 @@ class Proto:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd_out, view):]
-
-    def discard(self, n: int) -> None:
-        """Test bytes nobody will read (the program already ended): into /dev/null, never into memory."""
-        null = os.open("/dev/null", os.O_WRONLY)
-        try:
-            while n > 0:
-                moved = os.splice(self.fd_in, null, n)
-                if moved <= 0:
-                    raise EOFError
-                n -= moved
-        finally:
-            os.close(null)
 
 
 def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict:
@@ -861,14 +848,6 @@ def main(argv: list[str] | None = None) -> int:
             break
         if job.get("ping"):
             proto.send({"pong": True, "modules": sorted(sys.modules)})
-            continue
-        if "go" in job:  # test bytes for a program that already ended: into /dev/null
-            try:
-                proto.discard(int(job["go"]))
-            except (EOFError, OSError, ValueError):
-                break
-            continue
-        if "done" in job:
             continue
         if "job" not in job:
             continue
