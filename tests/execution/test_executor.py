@@ -401,3 +401,24 @@ def test_no_program_can_cost_a_batch_its_records(tmp_path):
         assert rs[f"honest{i}"]["status"] == "pass" and rs[f"honest{i}"]["verdicts"]["faithful"]["status"] == "pass"
         assert rs[f"nasty{i}"]["status"] not in ("pass", "harness_error"), rs[f"nasty{i}"]["status"]
         assert len(json.dumps(rs[f"nasty{i}"])) < 200_000
+
+
+def test_the_jail_view_holds_only_the_runtime_and_leti(tmp_path):
+    """bwrap's argv (when bwrap runs here): the private tmpfs mounts come first, so a checkout under /tmp is
+    bound on top of them and kept by the worker's cleanup; nothing of the repository but `leti/` is bound."""
+    import sys
+
+    from leti.execution.executor import jail
+
+    if jail.bwrap() is None:
+        pytest.skip("no bwrap that runs here")
+    root = str(tmp_path / "checkout")
+    args, layers, keep = jail.command(sys.executable, root, [], None)
+    binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert args.index("--tmpfs") < args.index("--ro-bind")
+    assert root + "/leti" in binds and root not in binds and str(REPO) not in binds
+    assert not any(b.startswith(str(REPO) + "/") and not b.startswith((str(REPO) + "/leti", str(REPO) + "/.venv"))
+                   for b in binds)
+    if root.startswith("/tmp/"):
+        assert "/tmp/" + root.split("/")[2] in keep
+    assert {"pidns", "netns", "ipcns", "mntns"} <= set(layers)

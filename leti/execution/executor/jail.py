@@ -143,12 +143,20 @@ def _system_binds() -> list[str]:
     return args
 
 
-def command(python: str, package_root: str, cgroup_dirs: list[str], seccomp_fd: int | None) -> tuple[list[str], list[str]]:
-    """(argv prefix that starts a command inside the jail, the layers it gives)."""
+def command(python: str, package_root: str, cgroup_dirs: list[str],
+            seccomp_fd: int | None) -> tuple[list[str], list[str], list[str]]:
+    """(argv prefix that starts a command inside the jail, the layers it gives, entries of the private
+    directories that are the jail's own: a checkout or interpreter that lives under /tmp is bound there)."""
     path = bwrap()
     if path is None:
-        return [], []
+        return [], [], []
     args = [path, *_namespace_args(), "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+    # the private tmpfs mounts first: what is bound below then shows through them (a CI checkout in /tmp)
+    args += ["--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp",
+             "--perms", "0711", "--dir", "/tmp/.leti",
+             "--perms", "0711", "--size", str(SCRATCH_MB << 20), "--tmpfs", SCRATCH,
+             "--perms", "1777", "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm",
+             "--mqueue", "/dev/mqueue"]
     args += _system_binds()
     binds = set(runtime_paths(python))
     pkg = os.path.join(package_root, "leti")
@@ -156,21 +164,21 @@ def command(python: str, package_root: str, cgroup_dirs: list[str], seccomp_fd: 
         binds.add(pkg)
     for p in sorted(binds):
         args += ["--ro-bind", p, p]
-    args += ["--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp",
-             "--perms", "0711", "--dir", "/tmp/.leti",
-             "--perms", "0711", "--size", str(SCRATCH_MB << 20), "--tmpfs", SCRATCH,
-             "--perms", "1777", "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm",
-             "--mqueue", "/dev/mqueue"]
     for d in cgroup_dirs:
         args += ["--bind", d, d]
     # directories bwrap creates on the way to a bind copy the host's mode (/root: 0700): the program's uid
     # must pass through them (they hold nothing but the way to what is bound)
     dests = [args[i + 2] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
     bound = set(dests)
+    private = set(PRIVATE) | {"/tmp/.leti", SCRATCH}
     ancestors: set[str] = set()
+    keep: set[str] = set(KEEP)
     for p in dests:
+        for d in PRIVATE:
+            if p.startswith(d + "/"):
+                keep.add(d + "/" + p[len(d) + 1:].split("/")[0])
         d = os.path.dirname(p)
-        while d not in ("/", "") and d not in bound:
+        while d not in ("/", "") and d not in bound and d not in private:
             ancestors.add(d)
             d = os.path.dirname(d)
     for d in sorted(ancestors):
@@ -184,4 +192,4 @@ def command(python: str, package_root: str, cgroup_dirs: list[str], seccomp_fd: 
         args += ["--seccomp", str(seccomp_fd)]
         layers.append("seccomp")
     args += ["--chdir", "/", "--"]
-    return args, layers
+    return args, layers, sorted(keep)

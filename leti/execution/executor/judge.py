@@ -246,11 +246,11 @@ class Slot:
             seccomp_r, w = os.pipe()
             os.write(w, bpf)
             os.close(w)
-        prefix, layers = jail.command(self.python, root, list(self.cg["dirs"]) if self.cg else [], seccomp_r)
+        prefix, layers, keep = jail.command(self.python, root, list(self.cg["dirs"]) if self.cg else [], seccomp_r)
         state = {"uid": (UID_BASE + os.getpid()) if os.geteuid() == 0 and force != "rlimits" else None,
                  "cgroup": self.cg, "features": layers, "ipcns": "ipcns" in layers}
         if prefix:
-            state.update(private=list(jail.PRIVATE), scratch=jail.SCRATCH, keep=list(jail.KEEP))
+            state.update(private=list(jail.PRIVATE), scratch=jail.SCRATCH, keep=keep)
         state["chan"] = [self.req_r, self.resp_w]
         argv = prefix + [self.python, "-m", "leti.execution.executor.worker", json.dumps(state)]
         keep = (self.req_r, self.resp_w) + ((seccomp_r,) if seccomp_r is not None else ())
