@@ -34,6 +34,8 @@ def _worker_env() -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8:backslashreplace",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONSAFEPATH": "1",
+        # the judge may decode numpy values: no BLAS threads (its CPU alarm counts the process's time)
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     }
     if os.environ.get("LETI_EXECUTOR_SANDBOX"):
         env["LETI_EXECUTOR_SANDBOX"] = os.environ["LETI_EXECUTOR_SANDBOX"]
