@@ -18,7 +18,7 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-validate_or_exit(config)
+validate_or_exit(config, workflow)
 
 
 include: "rules/common.smk"

@@ -1,7 +1,6 @@
 # Evaluation of every checkpoint (iteration 0 = the base, shared by all arms) on every benchmark: one
 # sampling job per checkpoint (every benchmark and conditioning, one model load) and one scoring job per
-# (checkpoint, conditioning). A loop checkpoint that also feeds the next iteration draws its evaluation
-# samples in that iteration's sampling job instead (rule sample_checkpoint).
+# (checkpoint, conditioning).
 
 rule eval_sample:
     conda: "../envs/train.yaml"

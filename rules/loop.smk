@@ -1,5 +1,6 @@
 # The LeTI loop, iteration i: sample (checkpoint i-1) -> programs -> execute (sandbox) -> FCFT data -> train.
-# Iteration-1 samples and executions are keyed by `shared/...` and reused by every arm.
+# Iteration-1 samples and executions are keyed by `shared/...` and reused by every arm. A checkpoint's
+# evaluation samples are drawn by its own job (rules/eval.smk), so an evaluation change never retrains.
 # The loop is the DAG's long chain: its jobs go first, evaluations (leaves) fill the free cores.
 LOOP_PRIORITY = 10
 
@@ -15,25 +16,6 @@ rule sample_train:
     resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {threads} --record {params.record} > {log} 2>&1"
-
-
-# A loop checkpoint that is evaluated and trained on again: one job, one model load, both sets of samples.
-rule sample_checkpoint:
-    conda: "../envs/train.yaml"
-    input: unpack(fresh_inputs("sample_checkpoint")),
-    output:
-        train=PLAN.pattern("draws_train"),
-        evals=PLAN.pattern("draws_eval"),
-    params:
-        spec=lambda wc, output: as_json(specs.checkpoint_draw_spec(PLAN, the_run(wc), int(wc.it), output.train, output.evals)),
-        record=record("sample_checkpoint"),
-    log: f"{W}/logs/loop/{{rid}}/iter{{it}}/draws.log",
-    benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/draws.tsv",
-    threads: THREADS,
-    priority: LOOP_PRIORITY,
-    resources: **GPU,
-    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --threads {threads} --record {params.record} > {log} 2>&1"
 
 
 rule programs_train:
