@@ -84,6 +84,15 @@ CPU = specs.cpu_resources(config)
 as_json = specs.as_json
 
 
+# the executor pool's size: one number for every job when no axis changes it (a constant plans faster)
+WORKERS = (lambda ws: ws.pop() if len(ws) == 1 else None)({r.params["execute"]["workers"] for r in PLAN.runs})
+
+
+def shell_path(name):
+    """The path of artefact `name` in a shell command, from the job's wildcards (no function to call)."""
+    return PLAN.pattern(name).replace("{", "{wildcards.")
+
+
 def _alt(keys):
     return "|".join(re.escape(k) for k in sorted(keys)) or "NO_MATCH"
 

@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 from leti.workflow.freshness import Catalog, Job
 
 # bookkeeping the report may redo on its own: checking results against the plan and listing them
-BOOKKEEPING = frozenset({"manifest", "run_manifest", "report"})
+BOOKKEEPING = frozenset({"run_manifest", "report"})
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,8 @@ class Decision:
             return
         self.everything = False
         jobs = list(catalog.jobs.values())
-        self._by_output = {_norm(o): j for j in jobs for o in j.products}
+        self._by_output_map: dict[str, Job] | None = None
+        self._rules = {j.rule for j in jobs}
         self._consumers: dict[int, list[Job]] = {}
         for j in jobs:
             for p in j.input_paths():
@@ -183,8 +184,9 @@ class Decision:
         """--until RULE runs up to the first jobs of RULE: Snakemake never starts a job below one of them,
         so a later job of the same rule (train, iteration 2, below iteration 1's) and what leads to it
         would wait forever ("BUG: Out of jobs ready to be started"); they are left out instead."""
+        files = [f for f in self.request.until if f not in self._rules]
         until = [j for j in scope if self.runs(j) and (j.rule in self.request.until or any(
-                 self._by_output.get(_norm(f)) is j for f in self.request.until))]
+                 self._by_output.get(_norm(f)) is j for f in files))]
         if not until:
             return
         below = self._downstream_of([c for j in until for c in self._consumers.get(id(j), ())], scope)
@@ -195,11 +197,18 @@ class Decision:
         self.incomplete -= cut
 
     # ------------------------------------------------------------------ graph walks
+    @property
+    def _by_output(self) -> dict[str, Job]:
+        """Jobs by their outputs' normalised paths (made when a file is named on the command line)."""
+        if self._by_output_map is None:
+            self._by_output_map = {_norm(o): j for j in self.catalog.jobs.values() for o in j.products}
+        return self._by_output_map
+
     def _targets(self, default_target: list[str]) -> tuple[list[str], list[Job]]:
         """(files the targets request, target jobs whose every product is requested)."""
         cat, names = self.catalog, self.request.targets or ("all",)
         files, jobs = [], []
-        rules = {j.rule for j in cat.jobs.values()}
+        rules = self._rules
         for t in names:
             if t == "all":
                 files.extend(default_target)
@@ -218,6 +227,8 @@ class Decision:
         return [self._canonical(f) for f in files], jobs
 
     def _canonical(self, path: str) -> str:
+        if self._by_output_map is None and path in self.catalog.producer:
+            return path
         job = self._by_output.get(_norm(path))
         if job is None:
             return path
@@ -227,14 +238,19 @@ class Decision:
     def _lists_a_missing_result(job: Job) -> bool:
         """A manifest (or the report) whose results are gone (deleted by hand) no longer holds: it reruns,
         and so does whatever writes the missing results."""
-        return job.rule in BOOKKEEPING and not all(os.path.exists(p) for p in job.input_paths())
+        return (job.rule in BOOKKEEPING and all(os.path.exists(o) for o in job.outputs)
+                and not all(os.path.exists(p) for p in job.input_paths()))
 
     def _snakemake_forces(self, job: Job, target_jobs: list[Job]) -> bool:
         r = self.request
-        if job.rule in r.forcerun or any(self._by_output.get(_norm(f)) is job for f in r.forcerun):
+        if not r.forcerun and not r.forcetargets:
+            return False
+        if job.rule in r.forcerun or any(self._by_output.get(_norm(f)) is job for f in r.forcerun
+                                         if f not in self._rules):
             return True
         if r.forcetargets:
-            return job in target_jobs or any(self._by_output.get(_norm(t)) is job for t in r.targets)
+            return job in target_jobs or any(self._by_output.get(_norm(t)) is job for t in r.targets
+                                             if t not in self._rules and t != "all")
         return False
 
     def _upstream_of(self, roots: list[Job]) -> list[Job]:

@@ -34,7 +34,7 @@ SYNTH_FILES = ("train", "test", "transfer", "retention", "corpus", "heldout")
 SCHEDULING_PARAMS = frozenset({"execute.workers"})
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: identity, not field-by-field comparison
 class Job:
     rule: str
     wildcards: dict              # the rule's wildcards (strings)
@@ -116,11 +116,12 @@ class Catalog:
         """The record the outputs of a job (or of the job writing `path`) must carry: rule, hash, params."""
         job = self.producer[job_or_path] if isinstance(job_or_path, str) else job_or_path
         if job._record is None:
-            stack, order = [job], []
+            stack, order, seen = [job], [], set()
             while stack:  # upstream first, without recursion (a 30-iteration loop is a deep chain)
                 j = stack.pop()
-                if j._record is not None or j in order:
+                if j._record is not None or id(j) in seen:
                     continue
+                seen.add(id(j))
                 order.append(j)
                 stack.extend(self.producer[p] for p in j.input_paths()
                              if p in self.producer and self.producer[p]._record is None)
@@ -154,12 +155,11 @@ class Catalog:
         Missing outputs are Snakemake's own business (it reruns the job); this finds the ones that
         exist but were computed with other parameters, or before results recorded theirs."""
         if job._stale is None:
-            expected = self.record(job)["hash"]
             job._stale = False
             for out in job.outputs:
                 if os.path.exists(out):
                     rec = read_record(out)
-                    if rec is None or rec["hash"] != expected:
+                    if rec is None or rec["hash"] != self.record(job)["hash"]:
                         job._stale = True
                         break
         return job._stale
@@ -260,36 +260,33 @@ class Catalog:
                            "threads": self.threads})
             else:
                 self._add("init_model", {"bk": bk}, {}, [plan.base_ckpt(run)], {"model.source": m["source"]})
-        # ---- the loop: training samples, programs, executions (iteration 1 shared)
+        # ---- the loop: training samples, programs and their executions (iteration 1 shared)
         for (lk, it), run in look["loop"].items():
             wc = {"lk": lk, "it": it}
             problems, samples = plan.train_problems(run), plan.train_samples(run, it)
             self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems}, [samples],
                       self._train_sample_own(run, it))
-            programs = plan.path("train_programs", lk=lk, it=it)
-            self._add("programs_train", wc, {"problems": problems, "samples": samples}, [programs],
-                      self._postprocess_own(run))
-            self._add("execute_train", wc, {"programs": programs, "problems": problems}, [plan.train_exec(run, it)],
-                      {k: v for k, v in flatten("execute", run.params["execute"]).items()})
+            self._add("execute_train", wc, {"problems": problems, "samples": samples},
+                      [plan.path("train_programs", lk=lk, it=it), plan.train_exec(run, it)],
+                      {**self._postprocess_own(run), **flatten("execute", run.params["execute"])})
+        # ---- FCFT data and training, one job per run and iteration
         for run in plan.runs:
             for it in range(1, plan.iterations(run) + 1):
                 wc = {"rid": run.id, "it": it}
-                examples = plan.path("fcft_examples", rid=run.id, it=it)
-                fcft_own = {"fcft.feedback_type": run.params["fcft"]["feedback_type"], **self._postprocess_own(run)}
+                own = {"fcft.feedback_type": run.params["fcft"]["feedback_type"], **self._postprocess_own(run)}
                 if run.params["sample"]["postprocess"]:
-                    fcft_own["fcft.postprocess_feedback"] = run.params["fcft"]["postprocess_feedback"]
-                self._add("fcft_data", wc,
-                          {"problems": plan.train_problems(run), "samples": plan.train_samples(run, it),
-                           "executions": plan.train_exec(run, it)},
-                          [examples, plan.train_stats(run, it)], fcft_own)
+                    own["fcft.postprocess_feedback"] = run.params["fcft"]["postprocess_feedback"]
                 outputs = [plan.ckpt(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
                 if self.heldout:
                     outputs.append(plan.heldout_loss(run, it))
+                outputs += [plan.path("fcft_examples", rid=run.id, it=it), plan.train_stats(run, it)]
                 self._add("train", wc,
-                          {"init": plan.ckpt(run, it - 1), "examples": examples, "pretrain": plan.pretrain_corpus(run),
+                          {"init": plan.ckpt(run, it - 1), "problems": plan.train_problems(run),
+                           "samples": plan.train_samples(run, it), "executions": plan.train_exec(run, it),
+                           "pretrain": plan.pretrain_corpus(run),
                            "heldout": plan.heldout_corpus(run) if self.heldout else []},
-                          outputs, {**flatten("train", run.params["train"]), "seed": run.seed, "threads": self.threads,
-                                    "heldout_loss": self.heldout})
+                          outputs, {**own, **flatten("train", run.params["train"]), "seed": run.seed,
+                                    "threads": self.threads, "heldout_loss": self.heldout})
         # ---- evaluation
         for (ek, it), run in look["eval_any"].items():
             wc = {"ek": ek, "it": it}
@@ -306,21 +303,17 @@ class Catalog:
                        "samples": plan.eval_samples(run, it)},
                       [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)],
                       self._eval_score_own(run, it, cond))
-        # ---- manifests: one per run and iteration, one per run; the report reads the run manifests
+        # ---- one manifest per run (every result of the run, checked); the report reads the manifests
         for run in plan.runs:
-            its = []
+            files = []
             for it in range(plan.iterations(run) + 1):
-                files = []
                 for cond in plan.conditionings(run, it):
                     files += [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)]
                 if self.heldout:
                     files.append(plan.heldout_loss(run, it))
                 if it >= 1:
                     files += [plan.train_stats(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
-                path = plan.path("iteration_manifest", rid=run.id, it=it)
-                self._add("manifest", {"rid": run.id, "it": it}, {"results": files}, [path], {})
-                its.append(path)
-            self._add("run_manifest", {"rid": run.id}, {"iterations": its}, [plan.path("run_manifest", rid=run.id)], {})
+            self._add("run_manifest", {"rid": run.id}, {"results": files}, [plan.path("run_manifest", rid=run.id)], {})
         self._add("report", {}, {"manifests": self.run_manifests()}, [report_stamp(plan), report_dir(plan)],
                   {"config": config_hash({k: v for k, v in cfg.items() if k != "data_root"})}, merge=False,
                   products=[report_stamp(plan)] + self.report_files)

@@ -9,20 +9,22 @@ or an axis value overriding it). Planning never downloads anything; it looks, in
    load it either (one line: the id, the cache it looked in, how to fetch it);
 3. online: one metadata request to the hub (a few seconds at most): "no such model" (a typo, or a
    gated/private model without a token) -> error; a network failure -> planning goes on, and the job
-   will say what went wrong. An id the hub confirmed is remembered (`.snakemake/leti-hub-ids.json`) so
-   later plans ask nothing.
+   will say what went wrong. An id the hub confirmed, and a hub that did not answer (for an hour), are
+   remembered (`.snakemake/leti-hub-ids.json`), so that later plans do not ask again.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 from leti.core.errors import UserError
 
 REMEMBERED = Path(".snakemake") / "leti-hub-ids.json"
 TIMEOUT_S = 8.0
+QUIET_HUB_S = 3600  # after a hub that did not answer, plans do not ask again for this long
 # the hub's repo-id rule: `name` or `org/name`, letters, digits, '-', '_', '.', no '--' or '..', <= 96 chars
 _ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -68,17 +70,19 @@ def cached(repo_id: str) -> bool:
     return isinstance(path, str) and os.path.exists(path)
 
 
-def _remembered() -> set[str]:
+def _memory() -> dict:
     try:
-        return set(json.loads(REMEMBERED.read_text()))
-    except (OSError, ValueError, TypeError):
-        return set()
+        data = json.loads(REMEMBERED.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
-def _remember(repo_id: str) -> None:
+def _remember(**changes) -> None:
+    data = {**_memory(), **changes}
     try:
         REMEMBERED.parent.mkdir(exist_ok=True)
-        REMEMBERED.write_text(json.dumps(sorted(_remembered() | {repo_id})))
+        REMEMBERED.write_text(json.dumps(data))
     except OSError:
         pass
 
@@ -109,15 +113,20 @@ def check_hub_models(config: dict) -> None:
             continue
         if len(source) > 96 or "--" in source or ".." in source or not _ID.match(source):
             raise UserError(f"{where}: {source!r} is not a Hugging Face model id (org/name) nor a local directory")
-        if cached(source) or source in _remembered():
+        memory = _memory()
+        if cached(source) or source in memory.get("confirmed", []):
             continue
         if _offline():
             raise UserError(f"{where}: {source} is not in the local Hugging Face cache ({_cache_dir()}) and the hub "
                             f"is offline (HF_HUB_OFFLINE): fetch it first (docs/slurm.md: model weights on nodes "
                             f"without a network), point HF_HOME at the cache that holds it, or check the name")
+        if memory.get("unreachable_until", 0) > time.time():
+            continue
         answer = ask_hub(source)
         if answer is False:
             raise UserError(f"{where}: no model {source!r} on the Hugging Face hub (a typo? a private or gated model "
                             f"needs `huggingface-cli login`)")
         if answer:
-            _remember(source)
+            _remember(confirmed=sorted(set(memory.get("confirmed", [])) | {source}))
+        else:
+            _remember(unreachable_until=time.time() + QUIET_HUB_S)

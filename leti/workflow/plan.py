@@ -147,7 +147,6 @@ PATHS = {
     "metrics": "{results}/{ek}/iter{it}/{cond}/metrics.json",
     "per_problem": "{results}/{ek}/iter{it}/{cond}/per_problem.json",
     # a run's results, checked against the plan and listed with their records (leti.workflow.freshness)
-    "iteration_manifest": "{results}/runs/{rid}/iter{it}/manifest.json",
     "run_manifest": "{results}/runs/{rid}/manifest.json",
 }
 
@@ -167,6 +166,7 @@ class Plan:
         self.by_id = {r.id: r for r in self.runs}
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
+        self._benchmarks_memo: dict[tuple, list[str]] = {}
 
     # ---- paths
     def path(self, name: str, **values) -> str:
@@ -218,6 +218,13 @@ class Plan:
         return int(run.params["loop"]["iterations"])
 
     def benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
+        """(see `_benchmarks_at`; remembered: planning asks for every job, several times)"""
+        key = (run.id, iteration, cond)
+        if key not in self._benchmarks_memo:
+            self._benchmarks_memo[key] = self._benchmarks_at(run, iteration, cond)
+        return list(self._benchmarks_memo[key])
+
+    def _benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
         """Benchmarks evaluated for this run's checkpoint `iteration` under conditioning `cond`.
 
         A benchmark's `iterations` (default all; `last` = the run's last), `only` (axis values a run
@@ -255,6 +262,13 @@ class Plan:
         return iteration in [last if w == "last" else int(w) for w in when]
 
     def conditionings(self, run: Run, iteration: int) -> list[str]:
+        """Every conditioning checkpoint `iteration` of `run` is evaluated under (remembered)."""
+        key = (run.id, iteration, "*conds")
+        if key not in self._benchmarks_memo:
+            self._benchmarks_memo[key] = self._conditionings(run, iteration)
+        return list(self._benchmarks_memo[key])
+
+    def _conditionings(self, run: Run, iteration: int) -> list[str]:
         conds = []
         for name in self.benchmarks_at(run, iteration):
             for c in self._conds_for(run, iteration, self.config["benchmarks"][name]):

@@ -124,6 +124,14 @@ def programs_args(run: Run) -> str:
     return f"--postprocess --postprocess-mode {s['postprocess_mode']}" if s["postprocess"] else ""
 
 
+def execute_args(run: Run) -> str:
+    """`leti execute` flags of the loop: the evaluator's limits and verdicts of the run."""
+    e = run.params["execute"]
+    args = (f"--workers {e['workers']} --eae-occurrence {e['eae_occurrence']} --verdict {e['verdict']} "
+            f"--timeout {e['timeout']} --memory-mb {e['memory_mb']}")
+    return args + (f" --python {shlex.quote(e['python'])}" if e["python"] else "")
+
+
 def fcft_args(run: Run) -> str:
     f = run.params["fcft"]
     args = f"--feedback-type {f['feedback_type']}"

@@ -56,11 +56,10 @@ def make_clone(root: Path, cfg: dict) -> Catalog:
                     Path(f).parent.mkdir(parents=True, exist_ok=True)
                     Path(f).write_text("")
         for job in jobs:
-            if job.rule not in ("manifest", "run_manifest"):
+            if job.rule != "run_manifest":
                 write_records(cat.record_arg(job))
-        for rule in ("manifest", "run_manifest"):
-            for job in cat.of_rule(rule):
-                cat.write_manifest(job)
+        for job in cat.of_rule("run_manifest"):
+            cat.write_manifest(job)
         return cat
     finally:
         os.chdir(cwd)

@@ -20,9 +20,9 @@ from leti.workflow.plan import Plan
 from synthclone import ci_config, copy_clone, dry_run, make_clone, restamp, rule_counts, snakemake_n
 
 # what train.steps reruns on the CI grid: every training iteration and everything after it
-STEPS_RERUN = {"train": 6, "sample_train": 3, "programs_train": 3, "execute_train": 3, "fcft_data": 3,
-               "eval_sample": 6, "eval_score": 6, "manifest": 6, "run_manifest": 3, "report": 1, "all": 1}
-LOOP_RULES = {"sample_train", "programs_train", "execute_train", "fcft_data", "train", "pretrain", "tokenizer"}
+STEPS_RERUN = {"train": 6, "sample_train": 3, "execute_train": 3, "eval_sample": 6, "eval_score": 6,
+               "run_manifest": 3, "report": 1, "all": 1}
+LOOP_RULES = {"sample_train", "execute_train", "train", "pretrain", "tokenizer"}
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +40,8 @@ def fresh(clone, tmp_path):
 
 def _ran_until_training(job) -> bool:
     """The jobs `snakemake --until train` runs after train.steps changed: every training iteration and
-    the loop jobs between them (iteration 2's samples, executions and FCFT data)."""
-    return job.rule == "train" or (job.rule in ("sample_train", "programs_train", "execute_train", "fcft_data")
-                                   and job.wildcards["it"] == "2")
+    the loop jobs between them (iteration 2's samples and their executions)."""
+    return job.rule == "train" or (job.rule in ("sample_train", "execute_train") and job.wildcards["it"] == "2")
 
 
 def _decision(root: Path, cfg: dict, **request) -> Decision:
@@ -70,15 +69,15 @@ def test_a_revert_after_an_interrupted_change_plans_exactly_the_stale_jobs_and_w
 
 
 def test_a_stale_result_below_fresh_ones_is_found(fresh):
-    """One stale job deep in the DAG (iteration 1's FCFT data of one arm, its record from another
+    """One stale job deep in the DAG (iteration 1's training of one arm, its record from another
     parameter): it and everything downstream of it rerun, the other arms do not."""
     arm = "model=tiny/feedback=textual/task=synth/seed=0"
     restamp(fresh, ci_config(**{"params.fcft.feedback_type": "binary"}),
-            lambda j: j.rule == "fcft_data" and j.wildcards == {"rid": arm, "it": "1"})
+            lambda j: j.rule == "train" and j.wildcards == {"rid": arm, "it": "1"})
     planned = dry_run(fresh, ci_config())
     counts = rule_counts(planned)
-    assert counts == {"fcft_data": 2, "train": 2, "sample_train": 1, "programs_train": 1, "execute_train": 1,
-                      "eval_sample": 2, "eval_score": 2, "manifest": 2, "run_manifest": 1, "report": 1, "all": 1}
+    assert counts == {"train": 2, "sample_train": 1, "execute_train": 1, "eval_sample": 2, "eval_score": 2,
+                      "run_manifest": 1, "report": 1, "all": 1}
     assert all(arm in wc for rule, wc in planned if rule not in ("report", "all"))
 
 
@@ -141,7 +140,7 @@ def test_forcerun_a_rule_reruns_its_jobs_and_everything_downstream(clone):
     train = rule_counts(dry_run(clone, ci_config(), "--forcerun", "train"))
     assert train == _downstream_counts(clone, "train")
     assert train["train"] == 6 and train["sample_train"] == 3 and "pretrain" not in train
-    assert train["eval_score"] == 6 and train["manifest"] == 6 and train["report"] == 1
+    assert train["eval_score"] == 6 and train["run_manifest"] == 3 and train["report"] == 1
 
 
 def test_forceall_until_and_omit_from(fresh):
@@ -160,7 +159,7 @@ def test_forceall_until_and_omit_from(fresh):
     assert rule_counts(second) == {"train": 3} and all("it=2" in wc for _, wc in second)
     restamp(fresh, ci_config(**{"params.train.steps": 5}), lambda j: j.rule == "train")
     assert rule_counts(dry_run(fresh, cfg, "--omit-from", "eval_sample")) == {
-        "train": 6, "sample_train": 3, "programs_train": 3, "execute_train": 3, "fcft_data": 3}
+        "train": 6, "sample_train": 3, "execute_train": 3}
 
 
 # ------------------------------------------------------------------ 4. evaluation-only changes
@@ -168,7 +167,7 @@ def test_an_evaluation_only_change_never_retrains(clone):
     before = Catalog(Plan(ci_config()))
     after = Catalog(Plan(ci_config(**{"benchmarks.synth_test.n": 3})))
     changed = {r for (r, wc), j in before.jobs.items() if before.record(j)["hash"] != after.record(after.jobs[(r, wc)])["hash"]}
-    assert changed == {"eval_sample", "eval_score", "manifest", "run_manifest", "report"}
+    assert changed == {"eval_sample", "eval_score", "run_manifest", "report"}
     planned = rule_counts(dry_run(clone, ci_config(**{"benchmarks.synth_test.n": 3})))
     assert not set(planned) & LOOP_RULES, planned
     assert planned["eval_sample"] == 7 and planned["report"] == 1  # every checkpoint, the base included

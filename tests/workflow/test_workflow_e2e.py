@@ -101,7 +101,7 @@ def test_records_decide_what_reruns_with_metadata_and_any_file_times(ci_run, tmp
     cfg["benchmarks"]["gsm8k"]["max_new_tokens"] = 12
     changed = tmp_path / "ci.yaml"
     changed.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    assert set(planned("--configfile", str(changed))) == {"eval_sample", "eval_score", "manifest", "run_manifest",
+    assert set(planned("--configfile", str(changed))) == {"eval_sample", "eval_score", "run_manifest",
                                                           "report", "all"}
     r = snakemake("--configfile", str(changed), "--cores", "2", "--directory", str(ci_run),
                   "--config", f"data_root={data_root()}")

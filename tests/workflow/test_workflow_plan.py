@@ -143,11 +143,11 @@ def test_paper_preset_plans_the_expected_jobs():
     # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 4 arms x 6 (+ trained w/ post-processing);
     # LeTI on EAE: one 350M arm x 30 iterations
     assert counts["train"] == 3 * 14 + 4 * 6 + 30
-    assert counts["fcft_data"] == counts["train"] and "train_summary" not in counts  # train writes its summary
+    assert "fcft_data" not in counts and "train_summary" not in counts  # train builds its FCFT data, writes its summary
     assert counts["init_model"] == 2 and counts["pretrain_corpus"] == 1 and counts["train_data"] == 2
     # iteration 1 is shared per (model size, post-processing, task): 4 jobs; later iterations per arm
     assert counts["sample_train"] == 4 + (3 * 13 + 4 * 5 + 29)
-    assert counts["execute_train"] == counts["programs_train"] == counts["sample_train"]
+    assert counts["execute_train"] == counts["sample_train"] and "programs_train" not in counts  # one job each
     # MBPP under good/bad/none at every iteration >= 1 in its own sampling job per checkpoint, the bases
     # once under none; the EAE arm is evaluated on EAE only, under good
     assert counts["eval_sample"] == 2 + (3 * 14 + 4 * 6 + 30)
