@@ -161,11 +161,11 @@ class Decision:
         stale = [j for j in work if self.catalog.stale(j)]
         results = self.catalog.plan.results + "/"
         why = ""
-        for j in stale:
-            path = next((o for o in j.outputs if os.path.exists(o)), None)
-            if path:
-                why = self.catalog.explain(path, j.wildcards.get("rid")) or ""
-                why = why.split("; rerun", 1)[0]
+        existing = [o for j in stale for o in j.outputs if os.path.exists(o)]
+        for path in sorted(existing, key=lambda o: not o.startswith(results)):  # a result file first
+            why = self.catalog.explain(path, self.catalog.producer[path].wildcards.get("rid")) or ""
+            why = why.split("; rerun", 1)[0]
+            if why:
                 break
         missing = [o for j in work if not self.catalog.stale(j) for o in j.outputs
                    if o.startswith(results) and not os.path.exists(o)]

@@ -73,9 +73,13 @@ def test_the_size_check_catches_a_behavioural_change():
 
 
 def _paper_rules() -> set[str]:
-    r = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--profile", "slurm", "--quiet",
-                        "rules", "--config", f"data_root={data_root()}"], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as work:  # (an empty directory: whatever runs left in the repo)
+        r = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--profile", "slurm", "--quiet",
+                            "rules", "--configfile", str(PAPER), "--directory", work,
+                            "--config", f"data_root={data_root()}"], cwd=REPO, capture_output=True, text=True,
+                           timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     rules = set()
     for line in r.stdout.splitlines():

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import data_root
+
 from leti.core.errors import UserError
 from leti.workflow.checks import check_config
 from leti.workflow.plan import Plan
@@ -134,9 +136,10 @@ def _job_counts(out: str) -> dict:
     return counts
 
 
-def test_paper_preset_plans_the_expected_jobs():
+def test_paper_preset_plans_the_expected_jobs(tmp_path):
     t0 = time.time()
-    r = _snakemake("-n", "--configfile", "presets/paper.yaml", "--directory", str(REPO))
+    r = _snakemake("-n", "--configfile", str(REPO / "presets" / "paper.yaml"), "--directory", str(tmp_path),
+                   "--config", f"data_root={data_root()}")
     elapsed = time.time() - t0
     assert r.returncode == 0, r.stderr[-2000:]
     counts = _job_counts(r.stdout)
