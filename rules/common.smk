@@ -41,7 +41,7 @@ def decision():
     """What this Snakemake call runs (leti.workflow.decide), computed once, at the first input function."""
     if not _DECISION:
         _records_decide()
-        d = Decision(CATALOG, request_of(workflow), default_target=RUN_MANIFESTS + REPORT_OUTPUTS)
+        d = Decision(CATALOG, request_of(workflow), default_target=REPORT_OUTPUTS)
         refusal = d.refusal()
         if refusal:
             sys.exit(refusal)

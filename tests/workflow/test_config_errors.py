@@ -237,3 +237,25 @@ def test_a_hub_model_not_in_the_offline_cache_is_one_line_at_planning(tmp_path):
         else:
             line = _one_line(r)
             assert "params.model.source" in line and "codegen-350M-mnoo" in line and str(home) in line, line
+
+
+def test_a_hub_model_id_is_checked_online_once(tmp_path, monkeypatch):
+    """Online: one question to the hub; 'no such model' is one line, an answer is remembered, and a hub that
+    does not answer is not asked again for an hour (planning must not wait on a network that is not there)."""
+    from leti.workflow import hub
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    asked = []
+    answers = {"Salesforce/codegen-350M-mono": True, "Salesforce/codegen-350M-mnoo": False, "org/unreachable": None}
+    monkeypatch.setattr(hub, "ask_hub", lambda repo: asked.append(repo) or answers[repo])
+    with pytest.raises(UserError, match=r"params.model.source: no model 'Salesforce/codegen-350M-mnoo' on the"):
+        hub.check_hub_models(_paper_like("Salesforce/codegen-350M-mnoo"))
+    for _ in range(2):
+        hub.check_hub_models(_paper_like("Salesforce/codegen-350M-mono"))
+    assert asked.count("Salesforce/codegen-350M-mono") == 1  # remembered
+    for _ in range(2):
+        hub.check_hub_models(_paper_like("org/unreachable"))
+    assert asked.count("org/unreachable") == 1  # not asked again while the hub is quiet

@@ -172,3 +172,8 @@ def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
     assert after.keys() == before.keys()
     changed = [str(k) for k in before if before[k] != after[k]]
     assert not changed, f"not byte-identical: {changed}"
+    # the HTML report of what this checkout made: no "Missing metadata" warnings (issue 24)
+    r = snakemake("--report", str(ci_run / "report.html"), "--configfile", CI, "--directory", str(ci_run),
+                  "--config", f"data_root={data_root()}")
+    assert r.returncode == 0 and (ci_run / "report.html").stat().st_size > 0, r.stderr[-3000:]
+    assert "Missing metadata" not in r.stdout + r.stderr, (r.stdout + r.stderr)[-3000:]
