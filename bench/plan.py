@@ -127,6 +127,8 @@ def main() -> int:
         if args.baseline:
             if Path(args.baseline).is_dir():
                 base = Path(args.baseline).resolve()
+                head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True, text=True)
+                args.baseline = f"{head.stdout.strip() or '?'} ({base})"
             else:
                 base = worktree = Path(tmp) / "baseline"
                 subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], cwd=REPO,

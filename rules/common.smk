@@ -130,7 +130,6 @@ def eval_any_run(wc):
 
 REPORT_DIR = report_dir(PLAN)
 REPORT_STAMP = report_stamp(PLAN)  # in the git-ignored work dir: a fresh clone always rebuilds the report
-RUN_MANIFESTS = CATALOG.run_manifests()  # what the report and the default target depend on (one file per run)
 _CAPTIONS = "../leti/report/captions"
 # what goes into `snakemake --report`: (list, file suffix, caption, category)
 _IN_HTML = [("figures", ".png", "figure.rst", "Figures"), ("tables", ".csv", "table.rst", "Tables"),

@@ -153,8 +153,8 @@ class Decision:
     def refusal(self) -> str | None:
         """One line for `snakemake report` when results it reads are stale or missing, else None."""
         r = self.request
-        if r.targets != ("report",) or r.forceall or r.forcerun or r.forcetargets or r.job_process:
-            return None
+        if r.targets != ("report",) or r.forceall or set(r.forcerun) - {"report"} or r.job_process:
+            return None  # (forcing more than the report itself says "recompute": an explicit opt-in)
         work = self.upstream_work()
         if not work:
             return None

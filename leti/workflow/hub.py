@@ -10,7 +10,8 @@ or an axis value overriding it). Planning never downloads anything; it looks, in
 3. online: one metadata request to the hub (a few seconds at most): "no such model" (a typo, or a
    gated/private model without a token) -> error; a network failure -> planning goes on, and the job
    will say what went wrong. An id the hub confirmed, and a hub that did not answer (for an hour), are
-   remembered (`.snakemake/leti-hub-ids.json`), so that later plans do not ask again.
+   remembered (`$XDG_CACHE_HOME/leti/hub-ids.json`, default `~/.cache/leti/`), so that later plans do
+   not ask again.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from pathlib import Path
 
 from leti.core.errors import UserError
 
-REMEMBERED = Path(".snakemake") / "leti-hub-ids.json"
 TIMEOUT_S = 8.0
 QUIET_HUB_S = 3600  # after a hub that did not answer, plans do not ask again for this long
 # the hub's repo-id rule: `name` or `org/name`, letters, digits, '-', '_', '.', no '--' or '..', <= 96 chars
@@ -49,30 +49,28 @@ def _offline() -> bool:
 
 
 def _cache_dir() -> str:
-    try:
-        from huggingface_hub import constants
-
-        return str(constants.HF_HUB_CACHE)
-    except Exception:  # noqa: BLE001
-        return os.path.join(os.environ.get("HF_HOME", "~/.cache/huggingface"), "hub")
+    """huggingface_hub's cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.path.expanduser(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "huggingface")
+    return os.path.join(os.path.expanduser(home), "hub")
 
 
 def cached(repo_id: str) -> bool:
-    """Is the model's config.json in the local Hugging Face cache?"""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
-    try:
-        path = try_to_load_from_cache(repo_id, "config.json")
-    except Exception:  # noqa: BLE001 - an id the cache cannot even name
-        return False
-    return isinstance(path, str) and os.path.exists(path)
+    """Is the model's config.json in the local Hugging Face cache? (Its layout, read without importing
+    huggingface_hub: <cache>/models--<org>--<name>/snapshots/<revision>/config.json.)"""
+    snapshots = Path(_cache_dir()) / ("models--" + repo_id.replace("/", "--")) / "snapshots"
+    return any(snapshots.glob("*/config.json"))
+
+
+def _memory_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "leti" / "hub-ids.json"
 
 
 def _memory() -> dict:
     try:
-        data = json.loads(REMEMBERED.read_text())
+        data = json.loads(_memory_file().read_text())
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
@@ -81,8 +79,8 @@ def _memory() -> dict:
 def _remember(**changes) -> None:
     data = {**_memory(), **changes}
     try:
-        REMEMBERED.parent.mkdir(exist_ok=True)
-        REMEMBERED.write_text(json.dumps(data))
+        _memory_file().parent.mkdir(parents=True, exist_ok=True)
+        _memory_file().write_text(json.dumps(data))
     except OSError:
         pass
 

@@ -227,7 +227,7 @@ def _fake_cache(home: Path, repo_id: str) -> None:
 def test_a_hub_model_not_in_the_offline_cache_is_one_line_at_planning(tmp_path):
     home = tmp_path / "hf"
     _fake_cache(home, "Salesforce/codegen-350M-mono")
-    env = {"HF_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    env = {"HF_HOME": str(home), "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for source, ok in (("Salesforce/codegen-350M-mono", True), ("Salesforce/codegen-350M-mnoo", False)):
         path = tmp_path / "cfg.yaml"
         path.write_text(yaml.safe_dump(_paper_like(source)))
@@ -244,7 +244,7 @@ def test_a_hub_model_id_is_checked_online_once(tmp_path, monkeypatch):
     does not answer is not asked again for an hour (planning must not wait on a network that is not there)."""
     from leti.workflow import hub
 
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

@@ -105,6 +105,8 @@ def test_snakemake_report_stops_with_one_line_when_results_are_stale(fresh):
     line = lines[0]
     assert "train.steps (recorded 5, plan 4)" in line and "run `snakemake`" in line, line
     assert "rule " not in r.stdout  # nothing was scheduled
+    assert snakemake_n(fresh, ci_config(), "report", "--forcerun", "report").returncode != 0  # (the report alone)
+    assert rule_counts(dry_run(fresh, ci_config(), "report", "--forcerun", "train"))["train"] == 6  # an explicit opt-in
 
 
 def test_snakemake_report_stops_when_results_are_missing(fresh):
