@@ -50,15 +50,6 @@ def test_train_sample_item_carries_the_run_sampling_parameters(plan):
                     "seed": 2, "conditioning": "good", "limit": None}
 
 
-def test_checkpoint_draw_spec_is_evaluation_plus_next_training_samples(plan):
-    run = plan.runs[0]
-    items = specs.checkpoint_draw_spec(plan, run, 1, "T.jsonl", "E.jsonl")
-    evals, train = items[:-1], items[-1]
-    assert {i["out"] for i in evals} == {"E.jsonl"} and train["out"] == "T.jsonl"
-    assert train["seed"] == 2 and train["conditioning"] == "good"  # iteration 2's draw from checkpoint 1
-    assert [i["benchmark"] for i in evals] == plan.benchmarks_at(run, 1)
-
-
 def test_eval_sample_spec_lists_every_benchmark_under_every_conditioning(plan):
     run = plan.runs[0]
     items = specs.eval_sample_spec(plan, run, 3)
