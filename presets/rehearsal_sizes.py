@@ -33,6 +33,8 @@ SIZES = {
     "params.train.max_len": 256,
     "axes.model.2B.loop.iterations": 1,
     "axes.model.2B.train.micro_batch_size": 2,
+    "axes.postprocess.on.loop.iterations": 1,
+    "axes.postprocess.langfb.loop.iterations": 1,
     "axes.task.eae.loop.iterations": 1,
     "axes.task.eae.sample.n": 2,
     "axes.task.eae.sample.max_new_tokens": 24,

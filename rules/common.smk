@@ -10,27 +10,63 @@ from leti.report import output_files
 from snakemake.settings.types import RerunTrigger
 
 from leti.workflow import specs
+from leti.workflow.decide import Decision, request_of
 from leti.workflow.freshness import SYNTH_FILES, Catalog, report_dir, report_stamp
 from leti.workflow.plan import Plan
 
 try:
     PLAN = Plan(config)
-    CATALOG = Catalog(PLAN)  # every job: its inputs, outputs and parameter record (leti.workflow.freshness)
+    _REPORT_FILES = output_files(report_dir(PLAN))
+    # every job: its inputs, outputs and parameter record (leti.workflow.freshness)
+    CATALOG = Catalog(PLAN, _REPORT_FILES["main"] + _REPORT_FILES["tables"] + _REPORT_FILES["figures"])
 except UserError as exc:
     sys.exit(f"config error: {exc}")
 
 
-
 def _records_decide():
-    """Results verify themselves: every output carries a parameter record, and a job reruns when an
-    existing output's record differs from the plan's (fresh_inputs below); file times never trigger a
-    job (inputs from fresh jobs are ancient). Snakemake's own provenance triggers (params, input set,
-    code, software env: kept in .snakemake/, absent on a fresh clone) are turned off unless
-    --rerun-triggers is given. Called from the input functions: the DAG settings are only set once
+    """Results verify themselves: every output carries a parameter record, and the catalog decides what
+    reruns (leti.workflow.decide); file times never trigger a job. Snakemake's own provenance triggers
+    (params, input set, code, software env: kept in .snakemake/, absent on a fresh clone) are turned off
+    unless --rerun-triggers is given. Called from the input functions: the DAG settings are only set once
     this file has been read, and are read when the DAG is checked, after the input functions ran."""
     settings = getattr(workflow, "dag_settings", None)
     if settings is not None and set(settings.rerun_triggers) == set(RerunTrigger.all()):
         settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+
+
+_DECISION = []
+
+
+def decision():
+    """What this Snakemake call runs (leti.workflow.decide), computed once, at the first input function."""
+    if not _DECISION:
+        _records_decide()
+        d = Decision(CATALOG, request_of(workflow), default_target=REPORT_OUTPUTS)
+        refusal = d.refusal()
+        if refusal:
+            sys.exit(refusal)
+        _DECISION.append(d)
+    return _DECISION[0]
+
+
+def fresh_inputs(rule):
+    """Input function of `rule`: its job's inputs from the catalog, ancient (file times never trigger a job)
+    unless a job that reruns writes them, plus a marker that makes Snakemake rerun a stale job; no inputs
+    at all for a job that does not run, so that nothing it was computed from is rebuilt
+    (leti.workflow.decide)."""
+    def inputs(wc):
+        d = decision()
+        wrap = lambda p: p if d.live(p) else ancient(p)  # noqa: E731
+        out = d.inputs(CATALOG.job(rule, wc))
+        return {k: (v if k == "stale" else wrap(v) if isinstance(v, str) else [wrap(p) for p in v])
+                for k, v in out.items()}
+    return inputs
+
+
+def record(rule):
+    """`leti <command> --record`: the parameter record to write beside the job's outputs."""
+    return lambda wc: as_json(CATALOG.record_arg(CATALOG.job(rule, wc)))
+
 
 # rules call the `leti` command installed beside this snakemake (works without activating the venv)
 shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
@@ -42,10 +78,25 @@ if config.get("warm_start", False):
 
 W = PLAN.work
 THREADS = int(config.get("threads", 1))
+# Torch's thread count in a job is the config's (`threads`, in every record), never Snakemake's
+# `{threads}`: Snakemake caps that at --cores, and a job's numbers depend on its thread count (a base
+# pre-trained under --cores 1 differed from one under --cores 2 with the same record; docs/measurements.md).
+# Rules pass it as `params.torch_threads`; `threads:` only reserves cores. Pre-training takes two threads
+# at least (nothing else can run yet).
+PRETRAIN_THREADS = max(THREADS, 2)
 LOOKUP = PLAN.lookups()
 GPU = specs.gpu_resources(config)
 CPU = specs.cpu_resources(config)
 as_json = specs.as_json
+
+
+# the executor pool's size: one number for every job when no axis changes it (a constant plans faster)
+WORKERS = (lambda ws: ws.pop() if len(ws) == 1 else None)({r.params["execute"]["workers"] for r in PLAN.runs})
+
+
+def shell_path(name):
+    """The path of artefact `name` in a shell command, from the job's wildcards (no function to call)."""
+    return PLAN.pattern(name).replace("{", "{wildcards.")
 
 
 def _alt(keys):
@@ -81,58 +132,10 @@ def eval_any_run(wc):
     return LOOKUP["eval_any"][(wc.ek, int(wc.it))]
 
 
-def _ancient(paths):
-    """Inputs from fresh jobs are ancient: their file times never trigger a job."""
-    if isinstance(paths, str):
-        return ancient(paths) if CATALOG.trusted(paths) else paths
-    return [_ancient(p) for p in paths]
-
-
-def _may_prune(outputs):
-    """Jobs whose results exist and match may drop their inputs, unless Snakemake could still decide to
-    run them: forced jobs or a DAG cut by rule (--forceall, -R, --until, --omit-from), its own rerun
-    triggers switched back on (--rerun-triggers), or outputs it marked incomplete (a run killed after
-    the job wrote them, before Snakemake noted its end: --rerun-incomplete reruns it)."""
-    s = getattr(workflow, "dag_settings", None)
-    if s is None or s.forceall or s.forcetargets or s.forcerun or s.until or s.omit_from:
-        return False
-    if set(s.rerun_triggers) != {RerunTrigger.MTIME}:
-        return False
-    try:
-        return not workflow.persistence._filter_incomplete_keys([str(o) for o in outputs])
-    except Exception:  # noqa: BLE001 - unknown persistence API: keep the inputs (always correct)
-        return False
-
-
-def fresh_inputs(rule):
-    """Input function of `rule`: its job's inputs from the catalog, ancient (file times never trigger
-    it), plus a fresh marker file when an existing output records other parameters than the plan's.
-    A job whose outputs all exist and match the plan needs nothing: no inputs at all, so that a fresh
-    clone (no work/ directory) does not rebuild what those results were computed from."""
-    def inputs(wc):
-        _records_decide()
-        job = CATALOG.job(rule, wc)
-        if CATALOG.complete_and_fresh(job) and _may_prune(job.outputs):
-            return {}
-        out = {k: _ancient(v) for k, v in job.inputs.items()}
-        marker = CATALOG.stale_marker(job)
-        if marker:
-            out["stale"] = marker
-        return out
-    return inputs
-
-
-def record(rule):
-    """`leti <command> --record`: the parameter record to write beside the job's outputs."""
-    return lambda wc: as_json(CATALOG.record_arg(CATALOG.job(rule, wc)))
-
-
 # ---- report outputs (rules/report.smk)
 
 REPORT_DIR = report_dir(PLAN)
 REPORT_STAMP = report_stamp(PLAN)  # in the git-ignored work dir: a fresh clone always rebuilds the report
-RUN_MANIFESTS = CATALOG.run_manifests()  # what the report and the default target depend on (one file per run)
-_REPORT_FILES = output_files(REPORT_DIR)
 _CAPTIONS = "../leti/report/captions"
 # what goes into `snakemake --report`: (list, file suffix, caption, category)
 _IN_HTML = [("figures", ".png", "figure.rst", "Figures"), ("tables", ".csv", "table.rst", "Tables"),

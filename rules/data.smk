@@ -45,10 +45,11 @@ rule pretrain_corpus:
         source=lambda wc: HUB_CORPORA[wc.slug][0],
         data_dir=lambda wc: HUB_CORPORA[wc.slug][1].params["task"]["pretrain_data_dir"],
         n=lambda wc: HUB_CORPORA[wc.slug][1].params["task"]["pretrain_files"],
+        split=lambda wc: HUB_CORPORA[wc.slug][1].params["task"]["heldout_split"],
         record=record("pretrain_corpus"),
     log: f"{W}/logs/data/pretrain-{{slug}}.log",
     resources: **CPU,
     wildcard_constraints: slug=_alt(HUB_CORPORA),
     shell:
-        "leti pretrain-corpus --source {params.source} --data-dir {params.data_dir} --n {params.n} "
+        "leti pretrain-corpus --source {params.source} --data-dir {params.data_dir} --n {params.n} --split {params.split} "
         "--out {output.train} --heldout-out {output.heldout} --record {params.record} > {log} 2>&1"

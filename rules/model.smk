@@ -19,14 +19,15 @@ rule pretrain:
         cfg=lambda wc: as_json(base_run(wc).params["model"]["pretrain"]),
         seed=lambda wc: base_run(wc).params["model"]["pretrain_seed"],
         record=record("pretrain"),
+        torch_threads=PRETRAIN_THREADS,
     log: f"{W}/logs/base/{{bk}}/pretrain.log",
     benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
-    threads: max(THREADS, 2),  # nothing else can run before the base exists
+    threads: PRETRAIN_THREADS,  # nothing else can run before the base exists
     resources: **GPU,
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell:
         "leti pretrain --tokenizer {input.tokenizer} --corpus {input.corpus} --config {params.cfg} "
-        "--seed {params.seed} --threads {threads} --out {output} --record {params.record} > {log} 2>&1"
+        "--seed {params.seed} --threads {params.torch_threads} --out {output} --record {params.record} > {log} 2>&1"
 
 
 rule init_model:

@@ -1,14 +1,14 @@
 # Tables, figures and the claims check, from results/ only. The report depends on one manifest per
-# run (results/runs/<run>/manifest.json), itself on one per iteration, which lists that iteration's
-# result files with their parameter records after checking them against the plan. Every input is
-# ancient and every job reruns only when an output's record differs from the plan's
-# (leti.workflow.freshness), so `snakemake report` schedules no upstream job when the results exist
-# and match, whatever the file times, even with checkpoints and samples deleted. The stamp lives in
+# run (results/runs/<run>/manifest.json), which lists the run's result files with their parameter
+# records after checking them against the plan. File times never trigger a job; what reruns is decided
+# from the records (leti.workflow.decide), so `snakemake report` schedules no upstream job when the
+# results exist and match, whatever the file times, even with checkpoints and samples deleted, and
+# stops with one line when they do not. The stamp lives in
 # the git-ignored work dir, so a fresh clone always rebuilds the report (force it elsewhere with
 # `--forcerun report`). `snakemake --report report.html` bundles the flagged outputs into one
 # self-contained HTML file. Output lists and captions: rules/common.smk.
 
-localrules: manifest, run_manifest
+localrules: run_manifest
 
 
 rule report:
@@ -29,22 +29,12 @@ rule report:
         "--record {params.record} > {log} 2>&1"
 
 
-# One iteration's results of one run, checked against the plan (one line naming the file, the run
-# and the differing parameters when one does not match), then listed with their records.
-rule manifest:
-    input: unpack(fresh_inputs("manifest")),
-    output: PLAN.pattern("iteration_manifest"),
-    log: f"{W}/logs/manifest/{{rid}}/iter{{it}}.log",
-    conda: "../envs/report.yaml"
-    wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
-    run:
-        CATALOG.write_manifest(CATALOG.job("manifest", wildcards))
-
-
+# One run's results, checked against the plan (one line naming the file, the run and the differing
+# parameters when one does not match), then listed with their records.
 rule run_manifest:
     input: unpack(fresh_inputs("run_manifest")),
     output: PLAN.pattern("run_manifest"),
-    log: f"{W}/logs/manifest/{{rid}}/run.log",
+    log: f"{W}/logs/manifest/{{rid}}.log",
     conda: "../envs/report.yaml"
     wildcard_constraints: rid=_alt(RUN_IDS),
     run:

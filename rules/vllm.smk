@@ -1,5 +1,5 @@
-# params.sample.engine: vllm - the sampling environment (built once, shared by every work dir of this
-# checkout under .envs/) and each hub checkpoint as vLLM loads it (CodeGen rewritten exactly as GPT-J).
+# params.sample.engine: vllm - the sampling environment (built once per machine and user, in the user's
+# cache: leti.sampling.vllm_env) and each hub checkpoint as vLLM loads it (CodeGen rewritten exactly as GPT-J).
 VLLM_CKPTS = [j.wildcards["ckpt"] for j in CATALOG.of_rule("vllm_model")]
 
 
@@ -7,20 +7,19 @@ VLLM_CKPTS = [j.wildcards["ckpt"] for j in CATALOG.of_rule("vllm_model")]
 rule vllm_env:
     conda: "../envs/train.yaml"   # the builder; the vLLM environment itself is a venv (envs/vllm-*.txt)
     input: unpack(fresh_inputs("vllm_env")),
-    output: specs.vllm_env_stamp(PLAN),
+    output: PLAN.pattern("vllm_env"),
     params:
         env=shlex.quote(str(config.get("vllm_env", "auto"))),
-        env_dir=shlex.quote(os.path.join(workflow.basedir, ".envs")),
         record=record("vllm_env"),
     log: f"{W}/logs/vllm_env.log",
     localrule: True,
-    shell: "leti vllm-env --env {params.env} --env-dir {params.env_dir} --out {output} --record {params.record} > {log} 2>&1"
+    shell: "leti vllm-env --env {params.env} --out {output} --record {params.record} > {log} 2>&1"
 
 
 rule vllm_model:
     conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("vllm_model")),
-    output: temp(directory("{ckpt}-vllm")),  # deleted once its sampling jobs are done (a copy of the weights)
+    output: temp(directory(PLAN.pattern("vllm_model"))),  # deleted once its sampling jobs are done (a copy of the weights)
     params: record=record("vllm_model"),
     log: "{ckpt}-vllm.log",
     resources: **CPU,

@@ -53,6 +53,8 @@ def _describe(tp) -> str:
 
 def _check(value, tp, where: str, meta: dict):
     """The value as the field keeps it, or UserError naming `where`."""
+    if tp is Any:
+        return value
     options, nullable = _args_without_none(tp)
     if value is None:
         if nullable:
@@ -163,7 +165,9 @@ def _schema_of_type(tp, meta: dict) -> dict:
     options, nullable = _args_without_none(tp)
     tp = options[0]
     origin = typing.get_origin(tp)
-    if _is_config(tp):
+    if tp is Any:
+        s = {}
+    elif _is_config(tp):
         s = json_schema(tp)
     elif origin is Literal:
         s = {"enum": list(typing.get_args(tp))}

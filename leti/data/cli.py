@@ -120,6 +120,9 @@ def configure_pretrain_corpus(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=50000, help="first N files")
     p.add_argument("--heldout-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--split", default="shuffle", choices=["datasets", "shuffle"],
+                   help="datasets: Hugging Face train_test_split (the original's; train part in its permutation "
+                        "order); shuffle: Python random, both parts in file order (leti.data.corpus.split_heldout)")
     p.add_argument("--out", required=True)
     p.add_argument("--heldout-out", required=True)
 
@@ -132,7 +135,7 @@ def run_pretrain_corpus(args: argparse.Namespace) -> int:
     texts = load_texts(args.source, args.data_dir, args.column, args.n)
     if not texts:
         raise UserError(f"{args.source}: no rows")
-    train, held = split_heldout(texts, args.heldout_fraction, args.seed)
+    train, held = split_heldout(texts, args.heldout_fraction, args.seed, args.split)
     atomic_write_jsonl(args.out, ({"text": t} for t in train))
     atomic_write_jsonl(args.heldout_out, ({"text": t} for t in held))
     print(f"{len(train)} train / {len(held)} held-out documents")

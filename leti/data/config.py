@@ -18,3 +18,6 @@ class TaskConfig(Config):
     heldout_corpus: str = param("synth", help="held-out pre-training shard for the LM-loss metric")
     pretrain_files: int = param(50000, minimum=1, help="hub corpora: the first N files (the paper: 50,000)")
     pretrain_data_dir: str = param("data/python", help="hub corpora: the dataset's data_dir (The Stack: data/python)")
+    heldout_split: Literal["datasets", "shuffle"] = param(
+        "shuffle", help="hub corpora, 90/10 with seed 42: datasets = Hugging Face train_test_split (the original; "
+                        "train files in its permutation order); shuffle = Python random, file order kept")

@@ -10,6 +10,7 @@ works too (`--source json:path/to/files.jsonl`).
 """
 from __future__ import annotations
 
+import math
 import os
 import random
 from pathlib import Path
@@ -41,6 +42,11 @@ def mirror_dir(dataset: str) -> Path | None:
 
 def load_texts(source: str, data_dir: str | None, column: str, n: int, revision: str | None = None) -> list[str]:
     from datasets import load_dataset
+    from datasets.utils.logging import disable_progress_bar
+
+    from leti.core.progress import progress
+
+    disable_progress_bar()  # its bars are lines rewritten in place: unreadable in a job log; ours below
 
     if ":" in source and source.split(":", 1)[0] in ("json", "parquet", "csv"):
         kind, path = source.split(":", 1)
@@ -54,19 +60,48 @@ def load_texts(source: str, data_dir: str | None, column: str, n: int, revision:
         else:
             ds = load_dataset(dataset, data_dir=data_dir, split="train", streaming=True, revision=rev)
     texts = []
+    bar = progress(n, "pretrain-corpus", unit="file")
     for row in ds:
         if column not in row:
             raise UserError(f"{source}: rows have no column '{column}' (columns: {sorted(row)})")
         texts.append(row[column])
+        bar.update(1)
         if len(texts) >= n:
             break
+    bar.close()
     return texts
 
 
-def split_heldout(texts: list[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    idx = list(range(len(texts)))
+HELDOUT_SPLITS = ("datasets", "shuffle")
+
+
+def split_heldout(texts: list[str], fraction: float, seed: int, method: str = "shuffle"
+                  ) -> tuple[list[str], list[str]]:
+    """(train, held-out) parts of `texts`.
+
+    "datasets": Hugging Face `Dataset.train_test_split(test_size=fraction, seed=seed)`, as the original's
+    run_leti.py split its pre-training files (seed 42): one `numpy.random.default_rng(seed).permutation`,
+    the held-out part its first ceil(fraction * n) indices, the train part the rest, each *in permutation
+    order* (the order the original's pre-training loader then reads them in).
+    "shuffle": a Python `random.Random(seed)` shuffle picks round(fraction * n) held-out documents; both
+    parts keep the file order.
+    """
+    if method not in HELDOUT_SPLITS:
+        raise UserError(f"held-out split must be one of {HELDOUT_SPLITS}, got {method!r}")
+    n = len(texts)
+    if method == "datasets":
+        if fraction <= 0:
+            return list(texts), []
+        import numpy as np
+
+        n_test = math.ceil(fraction * n)
+        if not 0 < n_test < n:
+            raise UserError(f"a held-out fraction of {fraction} leaves no train or no held-out part of {n} documents")
+        perm = np.random.default_rng(seed).permutation(n).tolist()
+        return [texts[i] for i in perm[n_test:]], [texts[i] for i in perm[:n_test]]
+    idx = list(range(n))
     random.Random(seed).shuffle(idx)
-    k = int(round(len(texts) * fraction))
+    k = int(round(n * fraction))
     held = set(idx[:k])
     return [t for i, t in enumerate(texts) if i not in held], [t for i, t in enumerate(texts) if i in held]
 

@@ -107,7 +107,7 @@ def run_score(args):
                     or p.get("scorer") == "eae"]
     occurrence = next((j["item"].get("eae_occurrence") for j in jobs if "eae" in j["scorers"]), None) or "nearest"
     python = next((j["item"].get("python") for j in jobs if j["item"].get("python")), None)
-    verdict = next((j["item"]["verdict"] for j in jobs if j["item"].get("verdict")), "isolated")
+    verdict = next((j["item"]["verdict"] for j in jobs if j["item"].get("verdict")), "hardened")
     results = execute_with_verdicts(all_programs, eae_problems, occurrence, workers=workers, cache_path=args.cache,
                                     python=python, verdict=verdict,
                                     progress=not args.no_progress) if all_programs else []

@@ -136,9 +136,12 @@ def score_variant(problem_ids: list[str], keys_by_task: dict, results: dict, ks)
             fine = error_bucket(r)
             ok = r.get("status") == "pass"
             passed += ok
+            both = r.get("verdicts") if isinstance(r.get("verdicts"), dict) else {}
             rows.append({"task_id": tid, "sample_idx": key[1], "status": r.get("status"),
                          "exc_type": r.get("exc_type"), "bucket": paper_bucket(fine), "bucket_fine": fine,
-                         "passed": ok, "verdict": r.get("verdict")})
+                         "passed": ok, "verdict": r.get("verdict"),
+                         **{name: (both.get(name) or {}).get("status") for name in ("faithful", "hardened")
+                            if isinstance(both.get(name), dict)}})
         n.append(len(keys))
         c.append(passed)
     paper, fine = bucket_counts(results[k] for tid in problem_ids for k in keys_by_task[tid])
@@ -148,16 +151,44 @@ def score_variant(problem_ids: list[str], keys_by_task: dict, results: dict, ks)
         "solve_rate": solve_rate(c),
         "n_pass": int(sum(c)), "n_samples": int(sum(n)),
         "buckets": paper, "buckets_fine": fine,
-        # where each verdict was taken (leti.execution.executor.isolated): outside the program's process
-        # ("isolated") or inside it ("in_child", tests that cannot be split)
-        "verdicts": dict(sorted(Counter(results[k].get("verdict") or "unrecorded" for tid in problem_ids
-                                        for k in keys_by_task[tid]).items())),
+        # both verdicts of every sample (docs/executor.md): how often they differ, and which samples
+        "verdicts": verdict_counts([results[k] for tid in problem_ids for k in keys_by_task[tid]]),
         "postprocessed": uniform(m.get("postprocessed") for m in metas),
         "postprocess_mode": uniform(m.get("postprocess_mode") for m in metas),
         "tests_variant": uniform(m.get("tests_variant") for m in metas),
         "strip_mode": uniform(m.get("strip_mode") for m in metas),
     }
     return metrics, rows
+
+
+MAX_LISTED_DIFFERENCES = 100
+
+
+def verdict_counts(results: list[dict]) -> dict:
+    """How the faithful verdict (the tests in the program's process, as the original) and the hardened one
+    (the tests in a trusted judge) compare over these results, and the samples where they differ: a
+    disagreement is a forgery (faithful pass, hardened not) or a value the hardened side cannot judge
+    (`unverifiable`, with the reason), and a user must see which."""
+    chosen = Counter(r.get("verdict") or "unrecorded" for r in results)
+    n = differ = unverifiable = f_only = h_only = 0
+    listed = []
+    for r in results:
+        both = r.get("verdicts") if isinstance(r.get("verdicts"), dict) else {}
+        f, h = both.get("faithful"), both.get("hardened")
+        if not (isinstance(f, dict) and isinstance(h, dict)):
+            continue
+        n += 1
+        fs, hs = f.get("status"), h.get("status")
+        unverifiable += hs == "unverifiable"
+        if fs != hs:
+            differ += 1
+            f_only += fs == "pass"
+            h_only += hs == "pass"
+            if len(listed) < MAX_LISTED_DIFFERENCES:
+                listed.append({"id": r.get("id"), "faithful": fs, "hardened": hs,
+                               "reason": str(h.get("reason") or h.get("message") or h.get("exc_type") or "")[:200]})
+    return {"chosen": dict(sorted(chosen.items())), "n": n, "differ": differ, "unverifiable": unverifiable,
+            "faithful_pass_only": f_only, "hardened_pass_only": h_only, "differing": listed}
 
 
 def score_bbh(problems: list[dict], samples_by_task: dict) -> tuple[dict, list[dict]]:

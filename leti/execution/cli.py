@@ -52,16 +52,28 @@ def configure_execute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", default=None, help="append-only JSONL result cache; a killed run resumes from it")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds, for records without a 'timeout' field (default 5)")
-    parser.add_argument("--memory-mb", type=int, default=None,
-                        help="address-space budget in MiB above the worker's size, for records without 'memory_mb' (default 1024)")
+    parser.add_argument("--memory-mb", type=_memory_arg, default=None,
+                        help="memory budget in MiB for records without 'memory_mb' (default 1024); 'none': no "
+                             "per-program memory limit, as the original")
     parser.add_argument("--problems", default=None,
                         help="the programs' Problem JSONL: EAE results get their final verdict (rule-based verifier) here")
     parser.add_argument("--python", default=None, help="interpreter that runs the programs (default: this one)")
-    parser.add_argument("--verdict", default="isolated", choices=["isolated", "in_child"],
-                        help="judge assert-style tests outside the program's process (default) or inside it")
+    parser.add_argument("--verdict", default="hardened", choices=["faithful", "hardened"],
+                        help="which of the two verdicts every result carries decides its status: hardened (the "
+                             "tests in a trusted judge process, default) or faithful (in the program's process, "
+                             "as the original)")
     parser.add_argument("--eae-occurrence", default="nearest", choices=["nearest", "gold"],
                         help="EAE: a repeated string is the occurrence nearest the trigger (the original) or a gold one")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _memory_arg(text: str):
+    if text.strip().lower() in ("none", "null"):
+        return "none"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of MiB or 'none', got {text!r}") from None
 
 
 def read_programs(path: str, defaults: dict) -> list[dict]:
@@ -114,13 +126,13 @@ def run_execute(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1")
     if args.timeout is not None and not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
         raise UserError(f"--timeout must be in (0, {MAX_TIMEOUT_S:g}] seconds, got {args.timeout}")
-    if args.memory_mb is not None and not 0 < args.memory_mb <= MAX_MEMORY_MB:
-        raise UserError(f"--memory-mb must be in [1, {MAX_MEMORY_MB}], got {args.memory_mb}")
+    if args.memory_mb not in (None, "none") and not 0 < args.memory_mb <= MAX_MEMORY_MB:
+        raise UserError(f"--memory-mb must be in [1, {MAX_MEMORY_MB}] or 'none', got {args.memory_mb}")
     defaults = {}
     if args.timeout is not None:
         defaults["timeout"] = args.timeout
     if args.memory_mb is not None:
-        defaults["memory_mb"] = args.memory_mb
+        defaults["memory_mb"] = None if args.memory_mb == "none" else args.memory_mb
     problems = read_jsonl(args.problems, ("task_id",)) if args.problems else None  # fail before any program runs
     programs = read_programs(args.input, defaults)
     results = execute_with_verdicts(programs, problems, args.eae_occurrence, workers=args.workers, cache_path=args.cache,
@@ -129,6 +141,14 @@ def run_execute(args: argparse.Namespace) -> int:
     atomic_write_jsonl(args.output, results)
     counts = collections.Counter(r["status"] for r in results)
     sandbox = next((r["sandbox"] for r in results if r.get("sandbox")), "-")
+    differ = sum(1 for r in results if _differ(r))
     print(f"leti execute: {len(results)} programs -> {args.output}: "
-          + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) + f" (sandbox {sandbox})", file=sys.stderr)
+          + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+          + f" ({args.verdict} verdict; the two verdicts differ on {differ}; sandbox {sandbox})", file=sys.stderr)
     return 0
+
+
+def _differ(r: dict) -> bool:
+    v = r.get("verdicts") or {}
+    f, h = v.get("faithful") or {}, v.get("hardened") or {}
+    return bool(f) and bool(h) and f.get("status") != h.get("status")

@@ -203,7 +203,7 @@ def verify_results(problems: Iterable[dict], results: Iterable[dict], *, unlocat
         if prob is None or (bench is not None and bench != prob.get("benchmark")):
             out.append(r)  # not an EAE result (another benchmark may reuse a task id)
             continue
-        r = dict(r, verdict="isolated")  # decided here, on the captured plain data, outside the sandbox
+        r = dict(r)  # decided here, on the captured plain data, outside the sandbox (leti.execution.verdicts)
         prev = r.get("eae") if isinstance(r.get("eae"), dict) else None
         exec_status = prev["exec_status"] if prev else r.get("status")
         info = {"exec_status": exec_status, "verified": False, "predictions": []}

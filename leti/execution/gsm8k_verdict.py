@@ -46,7 +46,7 @@ def verify_results(problems: Iterable[dict], results: list[dict]) -> list[dict]:
         if meta.get("tests_variant") != VARIANT or meta.get("task_id") not in targets or "pal" in r:
             out.append(r)
             continue
-        r = dict(r, verdict="isolated")  # decided here, on the captured answer, outside the sandbox
+        r = dict(r)  # decided here, on the captured answer, outside the sandbox (leti.execution.verdicts)
         info = {"exec_status": r.get("status")}
         if r.get("status") == "pass":
             if r.get("captured") is None:  # solution() raised or was missing: PaL's check would have raised

@@ -17,6 +17,10 @@ MBPP regex, which also cuts at ``/``); see :mod:`leti.execution.postprocess`.
 """
 from __future__ import annotations
 
+import ast
+import builtins
+import functools
+import warnings
 from typing import Iterable
 
 from leti.core.errors import UserError
@@ -40,6 +44,70 @@ def _tests_for(problem: dict, tests_variant: str | None) -> str:
         raise UserError(f"{problem['task_id']}: meta.tests_variants has no '{tests_variant}' "
                         f"(available: {', '.join(sorted(variants)) or 'none'})")
     return variants[tests_variant]
+
+
+@functools.lru_cache(maxsize=8192)
+def judge_metadata(tests: str, prompt: str, reference: str, entry_point: str) -> dict | None:
+    """What the hardened judge needs to know about a problem, from its tests and its *reference* solution
+    (never from a sample): `provides`, the names the tests read that a solution provides (the names the
+    reference defines, a built-in's name included, such as MBPP 126's `sum`; and names nothing binds), and
+    `prelude`, trusted code the judge runs before the tests: the reference's imports of names the tests
+    read (`math` for `math.isclose`), and helpers the *prompt* defines that the tests call (HumanEval 32's
+    `poly`), so that a sample cannot redefine what judges it. None when the reference does not parse."""
+    from leti.execution.executor.judge import free_names
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_tree = ast.parse(tests)
+            r_tree = ast.parse(prompt + reference)
+            p_tree = ast.parse(prompt) if prompt.strip() else ast.Module(body=[], type_ignores=[])
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    read = {n.id for n in ast.walk(t_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    free, _modules = free_names(t_tree)
+    tests_bind = {n.id for n in ast.walk(t_tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    tests_bind |= {n.name for n in ast.walk(t_tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    defined, imports = _module_bindings(r_tree)
+    prompt_defs = {n.name: n for n in p_tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    helpers = [name for name in prompt_defs if name in read and name != entry_point and name not in tests_bind]
+    provides = sorted({n for n in read if n in defined and n not in tests_bind and n not in helpers}
+                      | {n for n in free if n not in imports and n not in helpers})
+    prelude = [ast.get_source_segment(prompt + reference, node) for name, node in imports.items()
+               if name in read and name not in tests_bind]
+    if helpers:  # the prompt's own imports, then the helpers' definitions, as the prompt has them
+        prelude += [ast.get_source_segment(prompt, n) for n in p_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        prelude += [ast.get_source_segment(prompt, prompt_defs[h]) for h in helpers]
+    return {"provides": provides, "prelude": "\n".join(dict.fromkeys(x for x in prelude if x))}
+
+
+def _module_bindings(tree: ast.Module) -> tuple[set[str], dict[str, ast.stmt]]:
+    """(names a module binds by def, class or assignment; name -> the import statement that binds it)."""
+    defined: set[str] = set()
+    imports: dict[str, ast.stmt] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                if a.name != "*":
+                    imports[(a.asname or a.name).split(".")[0]] = node
+        else:
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                    defined.add(n.id)
+    for name in defined:
+        imports.pop(name, None)  # rebound later: the program's value, not the module
+    return defined, imports
+
+
+def _judge_for(problem: dict, tests: str) -> dict | None:
+    reference = problem.get("reference")
+    if not isinstance(reference, str):
+        return None
+    prompt = problem["prompt"] if problem.get("program_prefix", "prompt") == "prompt" else ""
+    entry = str((problem.get("meta") or {}).get("entry_point") or "")
+    return judge_metadata(tests, prompt, reference, entry)
 
 
 def program_prefix(problem: dict, sample: dict, strip_mode: str = "exact") -> str:
@@ -80,11 +148,14 @@ def build_program(problem: dict, sample: dict, postprocess: bool, strip_mode: st
     if applied:
         completion = run_postprocess(kind, completion, postprocess_mode)
     limit = timeout if timeout is not None else problem.get("timeout")
+    tests = _tests_for(problem, tests_variant)
+    judge = _judge_for(problem, tests)
     return {
         "id": program_id(problem["task_id"], sample["sample_idx"]),
         "program": program_prefix(problem, sample, strip_mode) + completion,
-        "tests": _tests_for(problem, tests_variant),
+        "tests": tests,
         "header": problem.get("header", "") or "",
+        **({"judge": judge} if judge else {}),
         **({"timeout": float(limit)} if limit else {}),
         "capture": ((problem.get("meta") or {}).get("capture_variants") or {}).get(tests_variant) or problem.get("capture"),
         "meta": {

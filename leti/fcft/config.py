@@ -26,8 +26,8 @@ class TrainConfig(Config):
     lr: float = param(1e-5, exclusive_minimum=0)
     schedule: Literal["constant", "cosine"] = param("constant", help="learning-rate schedule within an iteration")
     warmup_steps: int = param(0, minimum=0)
-    epochs: float = param(3.0, exclusive_minimum=0, help="used when `steps` is null")
-    steps: int | None = param(None, minimum=1, help="FCFT optimizer steps this iteration")
+    epochs: float = param(3.0, exclusive_minimum=0, maximum=10_000, help="used when `steps` is null")
+    steps: int | None = param(None, minimum=1, maximum=1_000_000, help="FCFT optimizer steps this iteration")
     batch_size: int = param(128, minimum=1, help="global batch (sequences per optimizer step)")
     micro_batch_size: int = param(16, minimum=1, help="gradient accumulation: batch_size / micro_batch_size")
     weight_decay: float = param(0.01, minimum=0)
@@ -57,9 +57,13 @@ class TrainConfig(Config):
     fused_gelu: bool = param(False, help="gelu_new as one kernel (same formula)")
     resume_every: int = param(50, minimum=0, help="steps between resume snapshots (0: none)")
     continue_optimizer: bool = param(True, help="AdamW state carries over between iterations")
-    data_order: Literal["file", "prompt_length"] = param(
-        "file", help="FCFT data order when not shuffled: the samples file's, or the original's generation order "
-                     "(problems by prompt length, a problem's samples adjacent)")
+    data_order: Literal["file", "prompt_length", "generation"] = param(
+        "file", help="FCFT data order when not shuffled: the samples file's; generation = the original's "
+                     "(problems by generation-prompt tokens padded to 128, then problem id; a problem's samples "
+                     "adjacent); prompt_length = an older approximation (characters, then task id)")
+    pretrain_order: Literal["shuffle", "restart"] = param(
+        "shuffle", help="pre-training rows: reshuffled on every pass; restart = the original's loader: corpus "
+                        "order from the first row at every FCFT epoch, whole batches only")
     pretrain_separator: Literal["eos", "none"] = param(
         "eos", help="blocks: documents joined with EOS, or concatenated without a separator (the original's "
                     "run_clm group_texts)")

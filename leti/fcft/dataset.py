@@ -34,6 +34,7 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
     from leti.execution.postprocess import postprocess_feedback as pp_feedback
 
     by_task = {p["task_id"]: p for p in problems}
+    position = {p["task_id"]: i for i, p in enumerate(problems)}
     by_sample = {_sample_id(s["task_id"], s["sample_idx"]): s for s in samples}
     stats: Counter = Counter({"pass": 0, "fail": 0, "harness_error_dropped": 0})
     examples = []
@@ -65,6 +66,8 @@ def build_examples(problems: list[dict], samples: list[dict], results: list[dict
             "reward": "" if feedback_type == "none" else (GOOD if success else BAD),
             "feedback": feedback if feedback_type == "textual" else None,
             "problem": problem["prompt"], "solution": solution,
+            # what the original's generation order sorts by (train.data_order: generation)
+            "problem_index": position[sample["task_id"]], "model_input": sample.get("model_input"),
         })
     stats["examples"] = len(examples)
     stats["pass_rate"] = round(stats["pass"] / max(1, stats["pass"] + stats["fail"]), 6)

@@ -34,10 +34,15 @@ from leti.model.loss import global_batch_loss
 
 
 class PretrainStream:
-    """Endless, deterministic stream of pre-training rows (documents + EOS, truncated to max_len)."""
+    """Endless, deterministic stream of pre-training rows (documents + EOS, truncated to max_len).
+
+    order="shuffle": every pass over the rows is a fresh shuffle. order="restart": the original's
+    loader (run_leti.py builds a new one at every epoch): rows in corpus order from the first one at
+    every FCFT epoch (`new_epoch`), wrapping around within an epoch, and only as many rows as fill whole
+    batches (the original cut its blocks to a multiple of the batch of 128)."""
 
     def __init__(self, texts: list[str], tokenizer, max_len: int, seed: int, packing: str = "docs",
-                 separator: str = "eos"):
+                 separator: str = "eos", order: str = "shuffle", batch_size: int | None = None):
         eos = tokenizer.eos_token_id
         encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
         if packing == "blocks":  # run_clm-style: concatenate (with EOS, or nothing between), cut into full blocks
@@ -48,6 +53,11 @@ class PretrainStream:
             self.docs = [ids[: max_len - 1] + [eos] for ids in encoded]
         if not self.docs:
             raise UserError("pre-training corpus is empty but reg_ratio > 0")
+        if order not in ("shuffle", "restart"):
+            raise UserError(f"train.pretrain_order must be 'shuffle' or 'restart', got {order!r}")
+        self.restart = order == "restart"
+        if self.restart and batch_size and len(self.docs) >= batch_size:
+            self.docs = self.docs[: len(self.docs) // batch_size * batch_size]
         self.rng = random.Random(seed)
         self.order: list[int] = []
         self.cursor = 0
@@ -57,11 +67,17 @@ class PretrainStream:
         for _ in range(n):
             if self.cursor >= len(self.order):
                 self.order = list(range(len(self.docs)))
-                self.rng.shuffle(self.order)
+                if not self.restart:
+                    self.rng.shuffle(self.order)
                 self.cursor = 0
             rows.append(self.docs[self.order[self.cursor]])
             self.cursor += 1
         return rows
+
+    def new_epoch(self) -> None:
+        """The FCFT data starts another epoch: a restarting stream goes back to its first row."""
+        if self.restart:
+            self.order, self.cursor = [], 0
 
     def state(self) -> dict:
         return {"rng": self.rng.getstate(), "order": self.order, "cursor": self.cursor}
@@ -72,7 +88,7 @@ class PretrainStream:
 
 
 _ADDED_FIELDS = ("packing", "pack_len", "packing_attention", "micro_batch_tokens", "attn_implementation",
-                 "data_order", "pretrain_separator",
+                 "data_order", "pretrain_separator", "pretrain_order",
                  "optimizer_impl", "fused_gelu")
 
 
@@ -95,12 +111,37 @@ def _resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
     return "bf16-autocast" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
-def epoch_order_of(examples: list[dict], cfg: TrainConfig, rng: random.Random) -> list[int]:
+GENERATION_PAD_MULTIPLE = 128  # the original padded each generation prompt to a multiple of 128 before sorting
+
+
+def generation_order_keys(examples: list[dict], tokenizer) -> list[tuple]:
+    """The original's generation order (dataloader.py `generation_dataloader_impl`): prompts sorted by
+    their token count padded to a multiple of 128, then by id (MBPP's task id, EAE's row: the problem
+    file's order), a prompt's samples adjacent. The prompt is the model input it was sampled from
+    (with its reward token after iteration 1); examples written before that was recorded fall back to
+    the problem text."""
+    padded: dict[str, int] = {}
+    keys = []
+    for ex in examples:
+        text = ex.get("model_input") or ex["problem"]
+        if text not in padded:
+            n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            padded[text] = -(-n // GENERATION_PAD_MULTIPLE) * GENERATION_PAD_MULTIPLE
+        keys.append((padded[text], ex.get("problem_index", 0), ex.get("sample_idx", 0)))
+    return keys
+
+
+def epoch_order_of(examples: list[dict], cfg: TrainConfig, rng: random.Random, tokenizer=None) -> list[int]:
     """One epoch's example order: shuffled, the samples file's, or the original's generation order
-    (problems by prompt length, a problem's samples adjacent: a stable sort)."""
+    (`generation`; `prompt_length` is an older approximation: characters, then task id; both stable sorts)."""
     order = list(range(len(examples)))
     if cfg.shuffle:
         rng.shuffle(order)
+    elif cfg.data_order == "generation":
+        if tokenizer is None:
+            raise UserError("train.data_order 'generation' needs the tokenizer")
+        keys = generation_order_keys(examples, tokenizer)
+        order.sort(key=lambda i: keys[i])
     elif cfg.data_order == "prompt_length":
         order.sort(key=lambda i: (len(examples[i]["problem"]), examples[i].get("task_id", "")))
     return order
@@ -150,10 +191,10 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
         raise UserError("no FCFT examples to train on")
     n_batches = math.ceil(len(tokenized) / cfg.batch_size)
     steps = cfg.steps if cfg.steps is not None else max(1, round(cfg.epochs * n_batches))
-    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration, cfg.pretrain_packing,
-                            separator=cfg.pretrain_separator) \
-        if cfg.reg_ratio > 0 else None
     pre_bs = cfg.pretrain_batch_size or cfg.batch_size
+    stream = PretrainStream(pretrain_texts, tok, cfg.max_len, cfg.seed + iteration, cfg.pretrain_packing,
+                            separator=cfg.pretrain_separator, order=cfg.pretrain_order, batch_size=pre_bs) \
+        if cfg.reg_ratio > 0 else None
     data_rng = random.Random(cfg.seed * 1000 + iteration)
 
     def lr_at(step: int) -> float:
@@ -208,8 +249,10 @@ def train_iteration(init_ckpt: str, examples: list[dict], pretrain_texts: list[s
 
     while step < steps:
         if not epoch_order:
-            order = epoch_order_of(examples, cfg, data_rng)
+            order = epoch_order_of(examples, cfg, data_rng, tok)
             epoch_order = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+            if stream is not None:
+                stream.new_epoch()
         batch_idx = epoch_order.pop(0)
         loss = optimizer_step([tokenized[i][0] for i in batch_idx], [tokenized[i][1] for i in batch_idx], "fcft")
         if stream is not None:

@@ -22,6 +22,9 @@ OPTIMIZER_FILE = "optimizer.pt"
 
 def save_checkpoint(out_dir: str | os.PathLike, model, tokenizer, optimizer=None, meta: dict | None = None,
                     extra_state: dict | None = None) -> Path:
+    from leti.model.loading import quiet_library_progress
+
+    quiet_library_progress()  # pre-training saves without loading anything first
     out = Path(out_dir)
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():

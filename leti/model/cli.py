@@ -41,10 +41,13 @@ def configure_pretrain(p: argparse.ArgumentParser) -> None:
                    help="JSON of PretrainConfig fields (leti.model.config): steps, batch_size, lr, warmup, ...")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--resume-every", type=int, default=250,
+                   help="steps between snapshots in <out>.resume/, from which a killed job continues (0: none)")
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
     from leti.core.config import parse_json_object
+    from leti.core.errors import UserError
     from leti.model.config import PretrainConfig
     from leti.model.loading import load_tokenizer
     from leti.model.pretrain import pretrain_tiny
@@ -52,7 +55,10 @@ def run_pretrain(args: argparse.Namespace) -> int:
     cfg = PretrainConfig.from_dict(parse_json_object(args.config, "--config"), where="--config")
     tok = load_tokenizer(args.tokenizer)
     texts = [r["text"] for r in read_jsonl(args.corpus, required=("text",))]
-    metrics = pretrain_tiny(texts, tok, args.out, seed=args.seed, threads=args.threads, **cfg.to_dict())
+    if args.resume_every < 0:
+        raise UserError(f"--resume-every must be >= 0, got {args.resume_every}")
+    metrics = pretrain_tiny(texts, tok, args.out, seed=args.seed, threads=args.threads,
+                            resume_every=args.resume_every, **cfg.to_dict())
     print(json.dumps(metrics))
     return 0
 
@@ -109,7 +115,10 @@ def configure_hub_standin(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="directory to use as HF_HOME")
     p.add_argument("--files", type=int, default=400, help="Python files of this machine to train the tokenizer on "
                    "and to put in the dataset mirror")
-    p.add_argument("--vocab-size", type=int, default=2000, help="BPE merges' vocabulary before CodeGen's whitespace tokens")
+    p.add_argument("--vocab-size", type=int, default=32000,
+                   help="BPE vocabulary before CodeGen's whitespace tokens (32,000: prompts as long as under CodeGen's)")
+    p.add_argument("--data-root", default=None, help="benchmark data (default: $LETI_DATA_ROOT or ../shared/data); "
+                   "the tokenizer also learns from its GSM8K train split's English")
     p.add_argument("--dataset", default="bigcode/the-stack", help="hub dataset id the mirror stands in for")
     p.add_argument("--data-dir", default="data/python")
 
@@ -118,10 +127,13 @@ def run_hub_standin(args: argparse.Namespace) -> int:
     from leti.core.errors import UserError
     from leti.model.standin import build_standins
 
-    if args.files < 1 or args.vocab_size < 300:
-        raise UserError("--files must be >= 1 and --vocab-size >= 300")
+    from leti.model.standin import CODEGEN_ROWS
+
+    if args.files < 1 or not 300 <= args.vocab_size <= CODEGEN_ROWS - 100:
+        raise UserError(f"--files must be >= 1 and --vocab-size in [300, {CODEGEN_ROWS - 100}] "
+                        f"(the stand-ins have CodeGen's {CODEGEN_ROWS} embedding rows)")
     info = build_standins(args.out, n_files=args.files, vocab_size=args.vocab_size, dataset=args.dataset,
-                          data_dir=args.data_dir)
+                          data_dir=args.data_dir, data_root=args.data_root)
     print(json.dumps(info, indent=1))
     return 0
 

@@ -15,6 +15,19 @@ from leti.core.errors import UserError
 from leti.core.vocab import SPECIAL_TOKENS
 
 
+def quiet_library_progress() -> None:
+    """No tqdm bars of transformers' own ("Loading weights", "Writing model shards") or the hub's
+    (downloads) in our jobs: in a log file each is a line rewritten in place, an unreadable smear per
+    load and save. The jobs report their progress as lines (leti.core.progress)."""
+    from transformers.utils import logging as hf_logging
+
+    if hf_logging.is_progress_bar_enabled():
+        hf_logging.disable_progress_bar()
+
+
+quiet_library_progress()  # every command that loads a model imports this module
+
+
 def pick_device(requested: str = "auto") -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -6,8 +6,15 @@ resolves them exactly as it resolves a downloaded model: nothing in the harness 
 rehearsal, only where the loaders look changes. What is real: `CodeGenForCausalLM` with an
 embedding of CodeGen's 51,200 rows (so LeTI's four tokens land in unused rows, as in the original),
 a byte-level BPE tokenizer of the CodeGen kind (GPT-2 pre-tokenization plus tokens for runs of
-spaces and tabs, class `CodeGenTokenizer`), trained on real Python files of this machine. What is
-not: the weights (random) and the sizes (a few layers, narrow).
+spaces and tabs, class `CodeGenTokenizer`), trained on real Python files of this machine and on the
+English of GSM8K's train split. What is not: the weights (random) and the sizes (a few layers, narrow).
+
+The tokenizer's vocabulary (32,000 merges by default) and its English make prompts as long as under
+CodeGen's own (GPT-2's BPE, learnt on web text): the paper's token budgets (`max_length`) then leave
+each prompt the room they leave it there. With a 2,000-token vocabulary learnt on code alone, a
+GSM8K PaL prompt took about 2,000 tokens instead of CodeGen's 1,200-1,360 and never got any room
+under the 1,536 budget. tests/model/test_standin.py compares the lengths with CodeGen's own
+(tests/fixtures/codegen_prompt_tokens.json, docs/measurements.md says how they were counted).
 """
 from __future__ import annotations
 
@@ -53,7 +60,24 @@ def read_sources(files: list[Path]) -> list[tuple[str, str]]:
     return out
 
 
-def codegen_tokenizer(texts: list[str], vocab_size: int = 2000):
+STANDIN_VOCAB = 32000
+ENGLISH_FILE = "gsm8k/train.jsonl"  # under the data root: 7,473 word problems with worked answers
+
+
+def english_texts(data_root: str | os.PathLike | None = None) -> list[str]:
+    """English prose of the register the benchmarks' prompts are in (GSM8K's train split, never its test
+    split): CodeGen's BPE was learnt on web text, this machine's Python files alone lack its everyday words
+    ("bagels", "golf"), which then cost several tokens each. [] when the data root lacks the file."""
+    from leti.core.io import iter_jsonl
+    from leti.core.paths import data_root as resolve_root
+
+    path = resolve_root(data_root) / ENGLISH_FILE
+    if not path.exists():
+        return []
+    return [row["question"] + "\n" + row["answer"] for row in iter_jsonl(path)]
+
+
+def codegen_tokenizer(texts: list[str], vocab_size: int = STANDIN_VOCAB):
     """A CodeGenTokenizer whose BPE was trained here: GPT-2 byte-level pre-tokenization, EOS first,
     CodeGen's whitespace-run tokens added after the merges (as in the released tokenizer)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -108,20 +132,36 @@ def write_hub_model(hf_home: str | os.PathLike, model_id: str, model, tokenizer)
     return snap
 
 
-def build_standins(out: str | os.PathLike, models: dict[str, dict] | None = None, n_files: int = 400,
-                   vocab_size: int = 2000, dataset: str = "bigcode/the-stack", data_dir: str = "data/python") -> dict:
-    """Micro models under `models`' ids in `out` (use as HF_HOME) and `out`/datasets/<dataset> (use as
-    LETI_DATASETS_MIRROR), both from the first `n_files` Python files of this machine."""
-    from leti.data.corpus import write_mirror
+def standin_tokenizer(sources: list[tuple[str, str]], vocab_size: int = STANDIN_VOCAB,
+                      data_root: str | os.PathLike | None = None) -> tuple[object, int]:
+    """(the stand-ins' tokenizer, how many English documents it learnt from): the BPE of `sources`'
+    Python files and `english_texts(data_root)`."""
+    english = english_texts(data_root)
+    if not english:
+        print(f"leti hub-standin: no {ENGLISH_FILE} under the data root: the tokenizer learns from code only, "
+              "so prose-heavy prompts (GSM8K, BBH) come out longer than under CodeGen's and may get no room")
+    return codegen_tokenizer([text for _, text in sources] + english, vocab_size), len(english)
 
+
+def build_standins(out: str | os.PathLike, models: dict[str, dict] | None = None, n_files: int = 400,
+                   vocab_size: int = STANDIN_VOCAB, dataset: str = "bigcode/the-stack", data_dir: str = "data/python",
+                   data_root: str | os.PathLike | None = None) -> dict:
+    """Micro models under `models`' ids in `out` (use as HF_HOME) and `out`/datasets/<dataset> (use as
+    LETI_DATASETS_MIRROR), both from the first `n_files` Python files of this machine; the tokenizer
+    also learns from `english_texts(data_root)` (the mirror holds only the Python files)."""
+    from leti.data.corpus import write_mirror
+    from leti.model.loading import quiet_library_progress
+
+    quiet_library_progress()
     out = Path(out)
     sources = read_sources(python_files(n_files))
-    texts = [text for _, text in sources]
-    tok = codegen_tokenizer(texts, vocab_size)
+    tok, n_english = standin_tokenizer(sources, vocab_size, data_root)
     written = {}
     for k, (model_id, size) in enumerate(sorted((models or STANDIN_SIZES).items())):
         model = micro_codegen(tok, seed=k, **size)
         written[model_id] = str(write_hub_model(out, model_id, model, tok))
+    texts = [text for _, text in sources]
     shard = write_mirror(out / "datasets", dataset, data_dir, texts, column="content", paths=[p for p, _ in sources])
     return {"models": written, "dataset": str(shard), "n_files": len(texts), "vocab": len(tok),
+            "english_documents": n_english,
             "env": {"HF_HOME": str(out), "HF_HUB_OFFLINE": "1", "LETI_DATASETS_MIRROR": str(out / "datasets")}}

@@ -19,7 +19,7 @@ TABLE_NAMES = (
     "mbpp_error_types", "mbpp_pass1_iterations", "humaneval", "gsm8k_bbh", "eae",
     "synth_test_pass1_iterations", "synth_test_error_types_iterations", "synth_transfer", "synth_retention",
     "heldout_loss", "train_pass_rate", "conditioning", "sample_efficiency", "eae_correlation", "prompt_budget",
-    "verdicts",
+    "verdicts", "verdict_differences",
 )
 FIGURE_NAMES = ("pass1_iterations", "pass1_fcft_steps", "error_types", "eae")
 

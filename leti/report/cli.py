@@ -60,14 +60,19 @@ def build(config: dict, out: str, figures: bool = True, results: str | None = No
         atomic_write_text(f"{out}/tables/{t.name}.tex", t.latex())
     rows = Claims(res, builder).evaluate()
     atomic_write_text(f"{out}/claims.md", claims_markdown(rows, builder.prov))
-    from leti.report.stats import BOOTSTRAP_B, BOOTSTRAP_SEED
+    from leti.report.claims import MARGIN, RATIO_BOOTSTRAP_B
+    from leti.report.stats import BOOTSTRAP_SEED, SEED_LEVEL_MIN
 
-    atomic_write_json(f"{out}/claims.json", {"config_hash": res.config_hash, "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
-                                             "bootstrap": {"B": BOOTSTRAP_B, "seed": BOOTSTRAP_SEED, "level": 0.95},
-                                             "claims": rows})
+    atomic_write_json(f"{out}/claims.json", {
+        "config_hash": res.config_hash, "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
+        "level": 0.95, "bootstrap": {"B": RATIO_BOOTSTRAP_B, "seed": BOOTSTRAP_SEED, "used_for": "the step ratio, one seed"},
+        "noninferiority_margin": MARGIN, "seed_level_min_seeds": SEED_LEVEL_MIN, "claims": rows})
     atomic_write_text(f"{out}/metrics.csv", metrics_csv(res))
     atomic_write_json(f"{out}/provenance.json", {
         "config_hash": res.config_hash, "preset": config.get("preset"),
+        # the config it was built from, as a JSON string: its key order (the axes') makes the run ids, and
+        # this file's keys are sorted (tests/report/test_committed_reports.py rebuilds the report from it)
+        "config_json": json.dumps(config),
         "versions": {k: sorted(v) for k, v in sorted(res.versions.items())},
         "benchmarks": {k: v[0] for k, v in sorted(res.signatures.items())},
         "runs": {r.id: res.last(r) for r in res.plan.runs}})

@@ -18,7 +18,7 @@ from leti.core.io import read_json
 from leti.core.provenance import config_hash
 from leti.workflow.plan import Plan, Run
 
-from leti.report.paper import FACET_PARAMS, FACETS, PAPER_ROWS
+from leti.report.paper import FACET_PARAMS, FACETS, PAPER_ROWS, PaperRow
 
 # decoding keys that differ by design between comparable evaluations (the sampling seed is
 # seed * 1000 + iteration; the batch size does not change what is sampled)
@@ -170,21 +170,24 @@ class Results:
         return [a for a in self.arms.values()
                 if a.context == context and all(a.facets.get(k) == v for k, v in facets.items())]
 
-    def paper_rows(self, context: str) -> list[tuple[str, Arm, str]]:
-        """(label, arm, 'base'|'last') for each paper row this context has, then the unmapped arms."""
+    def paper_rows(self, context: str) -> list[tuple[PaperRow | None, Arm, str]]:
+        """(paper row or None, arm, 'base'|'last') for each paper row this context has, then the arms that
+        map to none. The base row is the first arm matching LeTI's facets (else the context's first arm)."""
         out, mapped = [], set()
         for row in PAPER_ROWS:
             arms = self.arms_matching(context, row.facets)
-            if row.iteration == "base" and not arms:
-                arms = [a for a in self.arms.values() if a.context == context][:1]
-            for arm in arms[:1] if row.iteration == "base" else arms:
-                label = row.label if len(arms) == 1 or row.iteration == "base" else f"{row.label} [{arm.id}]"
-                out.append((label, arm, row.iteration))
-                if row.iteration == "last":
+            if row.iteration == "base":
+                arms = arms or [a for a in self.arms.values() if a.context == context]
+                if arms:
+                    out.append((row, arms[0], "base"))
+                continue
+            for arm in arms:
+                if arm.id not in mapped:
+                    out.append((row, arm, "last"))
                     mapped.add(arm.id)
         for arm in self.arms.values():
             if arm.context == context and arm.id not in mapped:
-                out.append((f"{arm.id}", arm, "last"))
+                out.append((None, arm, "last"))
         return out
 
     def leti_arm(self, context: str, facets: dict) -> Arm | None:

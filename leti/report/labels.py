@@ -1,24 +1,27 @@
 """Readable names for the report's figures: arms, contexts, benchmarks, and degenerate panels.
 
 An arm is named from its facets (what the paper's rows are made of: feedback type, regularization,
-post-processing, training task), never from its run id: "LeTI (textual feedback)", "binary feedback
-only", "LeTI, no regularization", "no feedback (control)". Axes that are not facets (the model, a
-user's `lr` axis, ...) are named `axis=value` ("lr=3e-4"); they are added to an arm's name only where
-two arms would otherwise read the same, and to a context's name only where the contexts differ.
+post-processing, training task) in the poster's own words, never from its run id: "LeTI", "LeTI w/o
+textual feedback", "LeTI w/o regularization", "LeTI, trained w/ post-processing", "LeTI on EAE, w/o
+regularization", "no-feedback control". Tables and figures use the same names. Axes that are not
+facets (the model, a user's `lr` axis, ...) are named `axis=value` ("lr=3e-4"); they are added to an
+arm's name only where two arms would otherwise read the same, and to a context's name only where the
+contexts differ.
 """
 from __future__ import annotations
 
 import math
 
 # ---------------------------------------------------------------- facets
-FEEDBACK = {"textual": "LeTI (textual feedback)", "binary": "binary feedback only", "none": "no feedback (control)"}
-# facet value -> phrase; None: the LeTI default, which goes unsaid
+FEEDBACK = {"textual": "LeTI", "binary": "LeTI w/o textual feedback", "none": "no-feedback control"}
+# facet value -> phrase; None: the LeTI default, which goes unsaid (in this order in a name)
 MODIFIERS = {
-    "reg": {"on": None, "off": "no regularization"},
-    "train_postprocess": {"off": None, "on": "trained w/ post-processing"},
-    "train_task": {"code": None, "eae": "trained on EAE"},
+    "train_task": {"code": None, "eae": "on EAE"},
+    "reg": {"on": None, "off": "w/o regularization"},
+    "train_postprocess": {"off": None, "on": "trained w/ post-processing",
+                          "langfb": "trained w/ post-processing + language feedback"},
 }
-BASE = "pre-trained (iteration 0)"
+BASE = "pre-trained"
 
 BENCHMARKS = {
     "synth_test": "synth_test (synthetic MBPP analogue)",
@@ -51,9 +54,11 @@ def facet_label(facets: dict) -> str:
             mods.append(axis_label(facet, v))
     for facet in sorted(set(facets) - set(MODIFIERS) - {"feedback"}):  # facets this module does not know
         mods.append(axis_label(facet, facets[facet]))
-    if fb == "textual" and mods:
-        return "LeTI, " + ", ".join(mods)
-    return ", ".join([FEEDBACK.get(fb, axis_label("feedback", fb))] + mods)
+    name = FEEDBACK.get(fb, axis_label("feedback", fb))
+    if not mods:
+        return name
+    glue = " " if name == "LeTI" and mods[0].startswith(("w/o ", "on ")) else ", "
+    return name + glue + ", ".join(mods)
 
 
 def _differing(axes_list: list[dict]) -> list[str]:
@@ -70,18 +75,12 @@ def context_labels(contexts: dict[str, dict]) -> dict[str, str]:
     return {c: ", ".join(axis_label(k, ax[k]) for k in keys if k in ax) or c for c, ax in contexts.items()}
 
 
-def arm_labels(arms, facet_axes) -> dict[str, str]:
-    """arm id -> unique readable name, for objects with `.id`, `.axes`, `.facets` and `.context`
-    (leti.report.collect.Arm); `facet_axes`: the axes that select a paper row (Results.facet_axes), the
-    others make the contexts. Arms of one context that share a facet name get the axes that tell them
-    apart; with several contexts, the context's name comes first ("lr=3e-4: LeTI (textual feedback)")."""
+def arm_names(arms, facet_axes) -> dict[str, str]:
+    """arm id -> a name unique within its context (no context prefix: what a table row with a context
+    column shows). Arms of one context that share a facet name get the axes that tell them apart."""
     arms = list(arms)
-    ctx_axes: dict[str, dict] = {}
-    for a in arms:
-        ctx_axes.setdefault(a.context, {k: v for k, v in a.axes.items() if k not in facet_axes})
-    ctx_names = context_labels(ctx_axes)
     out: dict[str, str] = {}
-    for ctx in ctx_axes:
+    for ctx in dict.fromkeys(a.context for a in arms):
         group = [a for a in arms if a.context == ctx]
         base = {a.id: facet_label(a.facets) for a in group}
         for a in group:
@@ -90,8 +89,27 @@ def arm_labels(arms, facet_axes) -> dict[str, str]:
             if len(twins) > 1:
                 keys = _differing([b.axes for b in twins])
                 name += " (" + ", ".join(axis_label(k, a.axes.get(k)) for k in keys) + ")" if keys else f" [{a.id}]"
-            out[a.id] = f"{ctx_names[ctx]}: {name}" if ctx_names[ctx] else name
+            out[a.id] = name
     return out
+
+
+def arm_labels(arms, facet_axes) -> dict[str, str]:
+    """arm id -> unique readable name across contexts, for objects with `.id`, `.axes`, `.facets` and
+    `.context` (leti.report.collect.Arm); `facet_axes`: the axes that select a paper row
+    (Results.facet_axes), the others make the contexts. With several contexts the context's name comes
+    first ("lr=3e-4: LeTI")."""
+    arms = list(arms)
+    ctx_axes: dict[str, dict] = {}
+    for a in arms:
+        ctx_axes.setdefault(a.context, {k: v for k, v in a.axes.items() if k not in facet_axes})
+    ctx_names = context_labels(ctx_axes)
+    names = arm_names(arms, facet_axes)
+    return {a.id: f"{ctx_names[a.context]}: {names[a.id]}" if ctx_names[a.context] else names[a.id] for a in arms}
+
+
+def context_name(axes: dict) -> str:
+    """A context as a table shows it: every context axis as axis=value ("model=2B")."""
+    return ", ".join(axis_label(k, v) for k, v in axes.items()) or "all"
 
 
 def benchmark_label(name: str) -> str:

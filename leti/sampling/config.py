@@ -10,10 +10,10 @@ from leti.core.config import Config, param
 @dataclass
 class SampleConfig(Config):
     SECTION = "params.sample"
-    n: int = param(4, minimum=1, help="samples per training problem")
-    temperature: float = param(1.0, minimum=0, help="0 = greedy")
+    n: int = param(4, minimum=1, maximum=10_000, help="samples per training problem")
+    temperature: float = param(1.0, minimum=0, maximum=100, help="0 = greedy")
     top_p: float = param(1.0, exclusive_minimum=0, maximum=1)
-    max_new_tokens: int = param(128, minimum=1)
+    max_new_tokens: int = param(128, minimum=1, maximum=1_000_000)
     max_length: int | None = param(None, minimum=2, help="the original's total budget: the prompt padded to a "
                                    "multiple of 128 plus the new tokens (spec §3); null = max_new_tokens only")
     batch_size: int = param(128, minimum=1, help="sequences decoded together")

@@ -22,13 +22,25 @@ def _schema_text() -> str:
 
 
 def config_schema() -> dict:
-    """The whole config schema: config.schema.yaml with `params` generated from `Params`."""
+    """The whole config schema: config.schema.yaml with `params`, `benchmarks` and `resources` generated
+    from their dataclasses (`Params`, leti.workflow.sections)."""
     import yaml
 
+    from leti.core.config import json_schema
     from leti.workflow.params import params_schema
+    from leti.workflow.sections import REQUIRED_BENCHMARK_KEYS, BenchmarkConfig, ResourcesConfig
 
     schema = yaml.safe_load(_schema_text())
     schema["properties"]["params"] = params_schema()
+    bench = json_schema(BenchmarkConfig)
+    bench["required"] = list(REQUIRED_BENCHMARK_KEYS)
+    bench["properties"]["problems"]["required"] = ["source"]
+    schema["properties"]["benchmarks"] = {"type": "object", "minProperties": 1, "additionalProperties": bench}
+    res = json_schema(ResourcesConfig)
+    res["required"] = ["gpu_partition", "cpu_partition", "gpu_rules", "cpu_rules"]
+    for kind in ("gpu_rules", "cpu_rules"):
+        res["properties"][kind]["required"] = ["mem_mb", "runtime"]
+    schema["properties"]["resources"] = res
     return schema
 
 
@@ -38,8 +50,9 @@ def _schema_errors(config: dict) -> None:
     validator = jsonschema.Draft202012Validator(config_schema())
     err = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if err is not None:
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise UserError(f"{where}: {err.message}")
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
+        message = err.message.replace("[None, ", "[")  # a nullable enum: null is the default, not a choice
+        raise UserError(f"{where or '(top level)'}: {message}")
 
 
 def normalize(config: dict) -> None:
@@ -49,24 +62,120 @@ def normalize(config: dict) -> None:
                            for s in config["seeds"]]
 
 
+def _schema_at(schema: dict, path: list[str]) -> dict:
+    node = schema
+    for key in path:
+        props = node.get("properties") or {}
+        if key in props:
+            node = props[key]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return {}
+    return node
+
+
+def _takes_strings(node: dict) -> bool:
+    """Does this (sub)schema accept a string (a string type or enum, or anything)?"""
+    types = node.get("type")
+    types = [types] if isinstance(types, str) else types
+    if types is None and "enum" not in node and "oneOf" not in node:
+        return True
+    return ("string" in (types or []) or any(isinstance(e, str) for e in node.get("enum", []))
+            or any(_takes_strings(o) for o in node.get("oneOf", [])))
+
+
+def coerce_command_line(config: dict, overrides: dict) -> None:
+    """`--config key=value` hands nested values over as strings (Snakemake parses them with YAML's
+    BaseLoader): `--config 'params={train: {steps: 100}}'` gives steps '100'. Where the schema takes no
+    string, such a value is read again as YAML, so the nested form works like a config file."""
+    import yaml
+
+    schema = config_schema()
+
+    def reread(value, node):
+        if isinstance(value, str) and not _takes_strings(node):
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        if isinstance(value, list):
+            items = node.get("items", {}) if isinstance(node.get("items"), dict) else {}
+            return [reread(v, items) for v in value]
+        return value
+
+    def walk(over, node, path):
+        for key, value in over.items():
+            if not isinstance(node, dict) or key not in node:
+                continue
+            if isinstance(value, dict):
+                walk(value, node[key], path + [key])
+            else:  # an axis value's override `a.b` has the type of params.a.b
+                where = ["params", *key.split(".")] if path[:1] == ["axes"] and len(path) == 3 else path + [key]
+                node[key] = reread(node[key], _schema_at(schema, where))
+
+    walk(overrides, config, [])
+
+
+def nested_form(dotted: str, value) -> str:
+    """'params.train.steps', 100 -> "params={train: {steps: 100}}" (what --config takes)."""
+    import json
+
+    head, *rest = dotted.split(".")
+    inner = json.dumps(value) if not isinstance(value, str) else value
+    for key in reversed(rest):
+        inner = f"{{{key}: {inner}}}"
+    return f"{head}={inner}"
+
+
+def dotted_key_error(dotted: str, value) -> str:
+    return (f"{dotted}: dotted keys are not config keys (Snakemake's --config takes top-level keys); "
+            f"nest it: --config '{nested_form(dotted, value)}' (merged into the config file's values)")
+
+
+def _moved_or_misplaced(config: dict, name: str) -> None:
+    """Mistakes with a better message than the schema's."""
+    for key, value in config.items():
+        if isinstance(key, str) and "." in key:
+            raise UserError(f"{name}: {dotted_key_error(key, value)}")
+    if config.get("checkpoint_sampling") == "joint":
+        raise UserError(f"{name}: checkpoint_sampling: 'joint' was removed: a checkpoint's evaluation and the next "
+                        f"iteration's training samples are separate jobs, so an evaluation-only change never "
+                        f"retrains (delete the key)")
+
+
 def validate_config(config: dict, name: str = "config") -> None:
     """Raise UserError (one line, naming the key) for anything that would fail later."""
     from leti.workflow.params import Params
+    from leti.workflow.sections import validate_benchmarks, validate_resources, validate_vllm_env
 
     if not isinstance(config, dict):
         raise UserError(f"{name}: expected a mapping at the top level")
     normalize(config)
+    _moved_or_misplaced(config, name)
     _schema_errors(config)
     Params.from_dict(config["params"])
+    validate_benchmarks(config["benchmarks"])
+    validate_resources(config["resources"])
+    validate_vllm_env(config.get("vllm_env", "auto"), name)
     check_config(config, name)
 
 
-def validate_or_exit(config: dict) -> None:
-    """For the Snakefile: validate, or exit with `config error: <one line>`."""
+def validate_or_exit(config: dict, workflow=None) -> None:
+    """For the Snakefile: validate, or exit with `config error: <one line>`. With Snakemake's `workflow`:
+    values given with --config are read as YAML first, and hub model ids are checked (main process only)."""
     import sys
 
     try:
+        if workflow is not None:
+            overrides = getattr(getattr(workflow, "config_settings", None), "overwrite_config", None) or {}
+            coerce_command_line(config, dict(overrides))
         validate_config(config)
+        job_process = getattr(workflow, "remote_exec", False) or getattr(workflow, "subprocess_exec", False)
+        if workflow is not None and not job_process:  # not again in every job's own Snakemake
+            from leti.workflow.hub import check_hub_models
+
+            check_hub_models(config)
     except UserError as exc:
         sys.exit(f"config error: {exc}")
 
@@ -152,10 +261,6 @@ def check_config(config: dict, name: str = "config") -> None:
     for where, python in pythons:
         if python and not Path(python).is_file():
             raise UserError(f"{name}: {where}: {python} does not exist (the interpreter that runs programs)")
-    vllm_env = config.get("vllm_env", "auto")
-    if vllm_env not in ("auto", "cpu", "cuda") and not Path(vllm_env).is_file():
-        raise UserError(f"{name}: vllm_env: {vllm_env} is neither auto, cpu, cuda nor an existing Python "
-                        "(the interpreter of an environment that has vLLM)")
     for field, rel in needed:
         if rel and not (root / rel).exists():
             raise UserError(f"{name}: {field} needs {root / rel}, which does not exist (check data_root)")

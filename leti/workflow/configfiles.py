@@ -98,10 +98,28 @@ def configfiles_of(argv: list[str]) -> list[tuple[str, str]]:
     return _profile_configfiles(argv)
 
 
+def check_config_overrides(argv: list[str]) -> None:
+    """`--config a.b.c=1` ends in a Snakemake traceback ("Config entry must start with a valid identifier"):
+    say instead how to write it (the nested form, which Snakemake merges into the config file's values)."""
+    import yaml
+
+    from leti.workflow.checks import dotted_key_error
+
+    for entry in _flag_values(argv, ("--config", "-C")) or []:
+        key, eq, value = entry.partition("=")
+        if eq and "." in key:
+            try:
+                parsed = yaml.safe_load(value)
+            except yaml.YAMLError:
+                parsed = value
+            raise UserError(f"--config {entry}: {dotted_key_error(key, parsed)}")
+
+
 def check_command_line(argv: list[str] | None = None) -> None:
-    """For the workflow profile: exit with `config error: <one line>` on a bad config file."""
+    """For the workflow profile: exit with `config error: <one line>` on a bad config file or --config."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        check_config_overrides(argv)
         for path, given_by in configfiles_of(argv):
             check_configfile(path, given_by)
     except UserError as exc:

@@ -10,9 +10,9 @@ Each job's record (leti.core.records) holds
   - `hash`: a Merkle hash over its own parameters and its inputs' hashes, so a change anywhere
     upstream changes the hash of everything downstream.
 The commands write it beside their outputs (`--record`); planning compares it with the plan's
-(`Catalog.stale`): a job whose existing output carries another hash, or none, is given a marker
-input that makes Snakemake rerun it. Inputs are `ancient()`, so file times never trigger a job:
-`snakemake report` schedules nothing upstream when the results exist and match, and on a fresh
+(`Catalog.stale`); leti.workflow.decide turns that into what Snakemake runs: a stale job and every
+job downstream of it, whatever is fresh above them, and nothing else. File times never trigger a
+job: `snakemake report` schedules nothing upstream when the results exist and match, and on a fresh
 clone a changed parameter reruns exactly the jobs that depend on it.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_json, stable_hash
 from leti.core.provenance import config_hash
-from leti.core.records import differing_keys, read_record, record_path
+from leti.core.records import differing_keys, read_record
 from leti.workflow import specs
 from leti.workflow.plan import Plan, Run
 
@@ -35,7 +35,7 @@ SYNTH_FILES = ("train", "test", "transfer", "retention", "corpus", "heldout")
 SCHEDULING_PARAMS = frozenset({"execute.workers"})
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: identity, not field-by-field comparison
 class Job:
     rule: str
     wildcards: dict              # the rule's wildcards (strings)
@@ -43,8 +43,12 @@ class Job:
     outputs: list                # paths (a directory output: its path)
     own: dict                    # dotted parameters this job is told
     merge_params: bool = True    # False: record only its own parameters (the report: every run's differ)
+    products: list = field(default_factory=list)  # the files Snakemake sees, when not `outputs` (the report)
     _record: dict | None = field(default=None, repr=False)
     _stale: bool | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.products = list(self.products or self.outputs)
 
     def input_paths(self) -> list[str]:
         out = []
@@ -73,8 +77,10 @@ def report_stamp(plan: Plan) -> str:
 
 
 class Catalog:
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, report_files: list[str] | None = None):
+        """`report_files`: the files the report rule declares (leti.report.output_files, a stage above)."""
         self.plan = plan
+        self.report_files = list(report_files or [])
         self.config = plan.config
         self.lookup = plan.lookups()
         self.threads = int(self.config.get("threads", 1))
@@ -111,11 +117,12 @@ class Catalog:
         """The record the outputs of a job (or of the job writing `path`) must carry: rule, hash, params."""
         job = self.producer[job_or_path] if isinstance(job_or_path, str) else job_or_path
         if job._record is None:
-            stack, order = [job], []
+            stack, order, seen = [job], [], set()
             while stack:  # upstream first, without recursion (a 30-iteration loop is a deep chain)
                 j = stack.pop()
-                if j._record is not None or j in order:
+                if j._record is not None or id(j) in seen:
                     continue
+                seen.add(id(j))
                 order.append(j)
                 stack.extend(self.producer[p] for p in j.input_paths()
                              if p in self.producer and self.producer[p]._record is None)
@@ -149,41 +156,31 @@ class Catalog:
         Missing outputs are Snakemake's own business (it reruns the job); this finds the ones that
         exist but were computed with other parameters, or before results recorded theirs."""
         if job._stale is None:
-            expected = self.record(job)["hash"]
             job._stale = False
             for out in job.outputs:
                 if os.path.exists(out):
                     rec = read_record(out)
-                    if rec is None or rec["hash"] != expected:
+                    if rec is None or rec["hash"] != self.record(job)["hash"]:
                         job._stale = True
                         break
         return job._stale
 
-    def complete_and_fresh(self, job: Job) -> bool:
-        """Every output exists and carries the plan's record: nothing upstream is needed to keep it."""
-        return all(os.path.exists(o) for o in job.outputs) and not self.stale(job)
-
-    def trusted(self, path: str) -> bool:
-        """May the rule take input `path` as ancient (its time never triggering a job)? Yes unless the
-        job writing it is stale: then Snakemake must pass that job's rerun on to the jobs reading it
-        (it does not for ancient inputs, and does not look at their own markers either)."""
-        prod = self.producer.get(path)
-        return prod is None or not self.stale(prod)
-
-    def stale_marker(self, job: Job) -> str | None:
-        """For a stale job: a marker file, touched now, newer than every output, which the rule takes as
-        one more (not ancient) input so that Snakemake reruns the job; None when the job is fresh.
+    def stale_marker(self, job: Job, force: bool = False) -> str | None:
+        """For a job that must rerun (stale, or `force`: downstream of one): a marker file, touched now,
+        newer than every output, which the rule takes as one more input so that Snakemake reruns the job;
+        None when the job is fresh and not forced.
 
         A missing marker made by a rule would not do: Snakemake runs a job whose output is missing only
         when a job downstream needs it, and these jobs' consumers are fresh by their own times."""
-        if not self.stale(job):
+        if not force and not self.stale(job):
             return None
         marker = f"{self.plan.work}/.stale/{job.rule}/{stable_hash(job.outputs[0], 20)}"
         newest = max((_mtime(o) for o in job.outputs), default=0)
         when = max(time.time_ns(), newest + 1_000_000_000)
         os.makedirs(os.path.dirname(marker), exist_ok=True)
         with open(marker, "w", encoding="utf-8") as fh:
-            fh.write(f"{job.outputs[0]}: its record differs from the plan's ({self.record(job)['hash']})\n")
+            why = "its record differs from the plan's" if self.stale(job) else "it reads a result that reruns"
+            fh.write(f"{job.outputs[0]}: {why} ({self.record(job)['hash']})\n")
         os.utime(marker, ns=(when, when))
         return marker
 
@@ -218,15 +215,16 @@ class Catalog:
         atomic_write_json(job.outputs[0], {**self.record(job), "files": files})
 
     # ------------------------------------------------------------ the jobs
-    def _add(self, rule: str, wildcards: dict, inputs: dict, outputs: list, own: dict, merge: bool = True) -> None:
+    def _add(self, rule: str, wildcards: dict, inputs: dict, outputs: list, own: dict, merge: bool = True,
+             products: list | None = None) -> None:
         own = {k: v for k, v in own.items() if k not in SCHEDULING_PARAMS}
         job = Job(rule, {k: str(v) for k, v in wildcards.items()}, inputs, [o.rstrip("/") for o in outputs],
-                  dict(sorted(own.items())), merge)
+                  dict(sorted(own.items())), merge, list(products or []))
         key = (rule, tuple(sorted(job.wildcards.items())))
         if key in self.jobs:
             return
         self.jobs[key] = job
-        for out in job.outputs:
+        for out in dict.fromkeys(job.outputs + job.products):
             self.producer.setdefault(out, job)
 
     def _build(self) -> None:
@@ -250,7 +248,7 @@ class Catalog:
             self._add("pretrain_corpus", {"slug": slug}, {},
                       [plan.path("pretrain_corpus", slug=slug), plan.path("heldout_corpus", slug=slug)],
                       {"corpus": source, "task.pretrain_data_dir": t["pretrain_data_dir"],
-                       "task.pretrain_files": t["pretrain_files"]})
+                       "task.pretrain_files": t["pretrain_files"], "task.heldout_split": t["heldout_split"]})
         # ---- the base models
         for bk, run in look["base"].items():
             m = run.params["model"]
@@ -263,51 +261,38 @@ class Catalog:
                            "threads": self.threads})
             else:
                 self._add("init_model", {"bk": bk}, {}, [plan.base_ckpt(run)], {"model.source": m["source"]})
-        # ---- the loop: training samples, programs, executions (iteration 1 shared)
+        # ---- the loop: training samples, programs and their executions (iteration 1 shared)
         for (lk, it), run in look["loop"].items():
             wc = {"lk": lk, "it": it}
             problems, samples = plan.train_problems(run), plan.train_samples(run, it)
-            if samples == plan.path("train_samples", lk=lk, it=it):  # else drawn with checkpoint it-1's evaluation
-                engine_in, engine_own = self._engine(run, plan.ckpt(run, it - 1))
-                self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems, **engine_in},
-                          [samples], {**self._train_sample_own(run, it), **engine_own})
-            programs = plan.path("train_programs", lk=lk, it=it)
-            self._add("programs_train", wc, {"problems": problems, "samples": samples}, [programs],
-                      self._postprocess_own(run))
-            self._add("execute_train", wc, {"programs": programs, "problems": problems}, [plan.train_exec(run, it)],
-                      {k: v for k, v in flatten("execute", run.params["execute"]).items()})
+            engine_in, engine_own = self._engine(run, plan.ckpt(run, it - 1))
+            self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems, **engine_in},
+                      [samples], {**self._train_sample_own(run, it), **engine_own})
+            self._add("execute_train", wc, {"problems": problems, "samples": samples},
+                      [plan.path("train_programs", lk=lk, it=it), plan.train_exec(run, it)],
+                      {**self._postprocess_own(run), **flatten("execute", run.params["execute"])})
+        # ---- FCFT data and training, one job per run and iteration
         for run in plan.runs:
             for it in range(1, plan.iterations(run) + 1):
                 wc = {"rid": run.id, "it": it}
-                if plan.draws_together(run, it):
-                    draws = plan.checkpoint_draws(run, it)
-                    engine_in, engine_own = self._engine(run, plan.ckpt(run, it))
-                    self._add("sample_checkpoint", wc,
-                              {"ckpt": plan.ckpt(run, it),
-                               "problems": [plan.train_problems(run)] + specs.eval_bench_problems(plan, run, it),
-                               **engine_in},
-                              [draws["train"], draws["eval"]],
-                              {**self._eval_sample_own(run, it), **self._train_sample_own(run, it + 1), **engine_own})
-                examples = plan.path("fcft_examples", rid=run.id, it=it)
-                fcft_own = {"fcft.feedback_type": run.params["fcft"]["feedback_type"], **self._postprocess_own(run)}
+                own = {"fcft.feedback_type": run.params["fcft"]["feedback_type"], **self._postprocess_own(run)}
                 if run.params["sample"]["postprocess"]:
-                    fcft_own["fcft.postprocess_feedback"] = run.params["fcft"]["postprocess_feedback"]
-                self._add("fcft_data", wc,
-                          {"problems": plan.train_problems(run), "samples": plan.train_samples(run, it),
-                           "executions": plan.train_exec(run, it)},
-                          [examples, plan.train_stats(run, it)], fcft_own)
+                    own["fcft.postprocess_feedback"] = run.params["fcft"]["postprocess_feedback"]
                 outputs = [plan.ckpt(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
                 if self.heldout:
                     outputs.append(plan.heldout_loss(run, it))
+                outputs += [plan.path("fcft_examples", rid=run.id, it=it), plan.train_stats(run, it)]
                 self._add("train", wc,
-                          {"init": plan.ckpt(run, it - 1), "examples": examples, "pretrain": plan.pretrain_corpus(run),
+                          {"init": plan.ckpt(run, it - 1), "problems": plan.train_problems(run),
+                           "samples": plan.train_samples(run, it), "executions": plan.train_exec(run, it),
+                           "pretrain": plan.pretrain_corpus(run),
                            "heldout": plan.heldout_corpus(run) if self.heldout else []},
-                          outputs, {**flatten("train", run.params["train"]), "seed": run.seed, "threads": self.threads,
-                                    "heldout_loss": self.heldout})
+                          outputs, {**own, **flatten("train", run.params["train"]), "seed": run.seed,
+                                    "threads": self.threads, "heldout_loss": self.heldout})
         # ---- evaluation
         for (ek, it), run in look["eval_any"].items():
             wc = {"ek": ek, "it": it}
-            if plan.conditionings(run, it) and not plan.draws_together(run, it):
+            if plan.conditionings(run, it):
                 engine_in, engine_own = self._engine(run, plan.ckpt(run, it))
                 self._add("eval_sample", wc, {"ckpt": plan.ckpt(run, it),
                                               "problems": specs.eval_bench_problems(plan, run, it), **engine_in},
@@ -321,23 +306,20 @@ class Catalog:
                        "samples": plan.eval_samples(run, it)},
                       [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)],
                       self._eval_score_own(run, it, cond))
-        # ---- manifests: one per run and iteration, one per run; the report reads the run manifests
+        # ---- one manifest per run (every result of the run, checked); the report reads the manifests
         for run in plan.runs:
-            its = []
+            files = []
             for it in range(plan.iterations(run) + 1):
-                files = []
                 for cond in plan.conditionings(run, it):
                     files += [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)]
                 if self.heldout:
                     files.append(plan.heldout_loss(run, it))
                 if it >= 1:
                     files += [plan.train_stats(run, it), plan.train_summary(run, it), plan.loss_csv(run, it)]
-                path = plan.path("iteration_manifest", rid=run.id, it=it)
-                self._add("manifest", {"rid": run.id, "it": it}, {"results": files}, [path], {})
-                its.append(path)
-            self._add("run_manifest", {"rid": run.id}, {"iterations": its}, [plan.path("run_manifest", rid=run.id)], {})
+            self._add("run_manifest", {"rid": run.id}, {"results": files}, [plan.path("run_manifest", rid=run.id)], {})
         self._add("report", {}, {"manifests": self.run_manifests()}, [report_stamp(plan), report_dir(plan)],
-                  {"config": config_hash({k: v for k, v in cfg.items() if k != "data_root"})}, merge=False)
+                  {"config": config_hash({k: v for k, v in cfg.items() if k != "data_root"})}, merge=False,
+                  products=[report_stamp(plan)] + self.report_files)
 
     def _engine(self, run: Run, ckpt: str) -> tuple[dict, dict]:
         """Extra inputs and own parameters of a sampling job of `run` from checkpoint `ckpt`. With

@@ -134,13 +134,15 @@ PATHS = {
     "train_samples": "{work}/loop/{lk}/iter{it}/samples.jsonl",
     "train_programs": "{work}/loop/{lk}/iter{it}/programs.jsonl",
     "train_exec": "{work}/loop/{lk}/iter{it}/exec.jsonl",
-    "draws_train": "{work}/loop/{rid}/iter{it}/draws/train.jsonl",
-    "draws_eval": "{work}/loop/{rid}/iter{it}/draws/eval.jsonl",
     "fcft_examples": "{work}/loop/{rid}/iter{it}/fcft.jsonl",
     "ckpt": "{work}/loop/{rid}/iter{it}/ckpt",
     "eval_samples": "{work}/eval/{ek}/iter{it}/samples.jsonl",
     "per_sample": "{work}/eval/{ek}/iter{it}/{cond}/per_sample.jsonl",
     "score_cache": "{work}/cache/eval/{ek}/iter{it}/{cond}.jsonl",
+    # sample.engine vllm: the stamp naming the vLLM environment's Python (the environment itself: the
+    # user's cache, leti.sampling.vllm_env) and a checkpoint as vLLM loads it ({ckpt}: a base_ckpt or ckpt path; CodeGen as GPT-J)
+    "vllm_env": "{work}/envs/vllm.json",
+    "vllm_model": "{ckpt}-vllm",
     # results/ (tracked): small files the report reads
     "train_stats": "{results}/runs/{rid}/iter{it}/train_stats.json",
     "train_summary": "{results}/runs/{rid}/iter{it}/train_summary.json",
@@ -149,7 +151,6 @@ PATHS = {
     "metrics": "{results}/{ek}/iter{it}/{cond}/metrics.json",
     "per_problem": "{results}/{ek}/iter{it}/{cond}/per_problem.json",
     # a run's results, checked against the plan and listed with their records (leti.workflow.freshness)
-    "iteration_manifest": "{results}/runs/{rid}/iter{it}/manifest.json",
     "run_manifest": "{results}/runs/{rid}/manifest.json",
 }
 
@@ -169,6 +170,7 @@ class Plan:
         self.by_id = {r.id: r for r in self.runs}
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
+        self._benchmarks_memo: dict[tuple, list[str]] = {}
 
     # ---- paths
     def path(self, name: str, **values) -> str:
@@ -195,23 +197,9 @@ class Plan:
         return self.base_ckpt(run) if iteration == 0 else self.path("ckpt", rid=run.id, it=iteration)
 
     def train_samples(self, run: Run, iteration: int) -> str:
-        if iteration >= 2 and self.draws_together(run, iteration - 1):
-            return self.checkpoint_draws(run, iteration - 1)["train"]
+        """Training samples of `iteration`, drawn from checkpoint iteration-1 in their own job: a checkpoint's
+        evaluation samples are another job, so an evaluation-only change never redraws them (nor retrains)."""
         return self.path("train_samples", lk=self.loop_key(run, iteration), it=iteration)
-
-    def draws_together(self, run: Run, iteration: int) -> bool:
-        """Does loop checkpoint `iteration` both feed the next iteration and get evaluated?
-
-        Then one job loads it once and draws both sets (`checkpoint_draws`): a process and a model
-        load fewer per checkpoint, which on CPU is about half of a sampling job. `checkpoint_sampling:
-        separate` keeps evaluation off the loop's critical path instead (a cluster with free GPUs)."""
-        return (self.config.get("checkpoint_sampling", "joint") == "joint"
-                and 1 <= iteration < self.iterations(run) and bool(self.conditionings(run, iteration)))
-
-    def checkpoint_draws(self, run: Run, iteration: int) -> dict[str, str]:
-        """Samples drawn from loop checkpoint `iteration` together: next iteration's training set, evaluation."""
-        return {"train": self.path("draws_train", rid=run.id, it=iteration),
-                "eval": self.path("draws_eval", rid=run.id, it=iteration)}
 
     def train_exec(self, run: Run, iteration: int) -> str:
         return self.path("train_exec", lk=self.loop_key(run, iteration), it=iteration)
@@ -234,6 +222,13 @@ class Plan:
         return int(run.params["loop"]["iterations"])
 
     def benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
+        """(see `_benchmarks_at`; remembered: planning asks for every job, several times)"""
+        key = (run.id, iteration, cond)
+        if key not in self._benchmarks_memo:
+            self._benchmarks_memo[key] = self._benchmarks_at(run, iteration, cond)
+        return list(self._benchmarks_memo[key])
+
+    def _benchmarks_at(self, run: Run, iteration: int, cond: str | None = None) -> list[str]:
         """Benchmarks evaluated for this run's checkpoint `iteration` under conditioning `cond`.
 
         A benchmark's `iterations` (default all; `last` = the run's last), `only` (axis values a run
@@ -271,6 +266,13 @@ class Plan:
         return iteration in [last if w == "last" else int(w) for w in when]
 
     def conditionings(self, run: Run, iteration: int) -> list[str]:
+        """Every conditioning checkpoint `iteration` of `run` is evaluated under (remembered)."""
+        key = (run.id, iteration, "*conds")
+        if key not in self._benchmarks_memo:
+            self._benchmarks_memo[key] = self._conditionings(run, iteration)
+        return list(self._benchmarks_memo[key])
+
+    def _conditionings(self, run: Run, iteration: int) -> list[str]:
         conds = []
         for name in self.benchmarks_at(run, iteration):
             for c in self._conds_for(run, iteration, self.config["benchmarks"][name]):
@@ -280,8 +282,6 @@ class Plan:
 
     def eval_samples(self, run: Run, iteration: int) -> str:
         """All benchmarks' samples of one checkpoint under every conditioning, in one file (one model load)."""
-        if self.draws_together(run, iteration):
-            return self.checkpoint_draws(run, iteration)["eval"]
         return self.path("eval_samples", ek=self.eval_key(run, iteration), it=iteration)
 
     def metrics(self, run: Run, iteration: int, cond: str) -> str:

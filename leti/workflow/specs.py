@@ -2,15 +2,14 @@
 
 The experiment's rules that are not paths live here, unit-tested (tests/workflow/test_specs.py):
 the sampling seed of a checkpoint is `seed * 1000 + iteration`; iteration 1 samples the base
-without a reward token (spec §2); a loop checkpoint that is evaluated and trained on again draws
-both sets in one job. The rules in rules/*.smk only name inputs, outputs and resources.
+without a reward token (spec §2). The rules in rules/*.smk only name inputs, outputs and resources.
 """
 from __future__ import annotations
 
 import json
 import shlex
 
-from leti.workflow.plan import STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
+from leti.workflow.plan import PATHS, STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
 
 
 def as_json(obj) -> str:
@@ -27,23 +26,61 @@ def sampling_seed(run: Run, iteration: int) -> int:
 # Every rule that runs a job declares one of these two (rules/*.smk), so partitions and the account
 # come from the config's `resources:` (a preset, or `--config resources=...`), never from a profile's
 # `default-resources` (which only the rules that declare nothing would see). docs/slurm.md.
+# sbatch flags the plugin sets itself (snakemake-executor-plugin-slurm 2.8 refuses them in slurm_extra)
+_FORBIDDEN_SBATCH = {r"--job-name[=\s]|-J\s?": "--job-name", r"--output[=\s]|-o\s": "--output",
+                     r"--error[=\s]|-e\s": "--error", r"--export[=\s]": "--export", r"--comment[=\s]": "--comment",
+                     r"--workdir[=\s]|-D\s": "--workdir", r"--account[=\s]|-A\s": "--account",
+                     r"--partition[=\s]|-p\s": "--partition", r"--mem[=\s]": "--mem",
+                     r"--mem-per-cpu[=\s]": "--mem-per-cpu", r"--ntasks[=\s]|-n\s": "--ntasks",
+                     r"--cpus-per-task[=\s]|-c\s": "--cpus-per-task", r"--cpus-per-gpu[=\s]": "--cpus-per-gpu",
+                     r"--time[=\s]|-t\s": "--time", r"--constraint[=\s]|-C\s": "--constraint",
+                     r"--qos[=\s]": "--qos", r"--gpus[=\s]|-G\s": "--gpus", r"--gres[=\s]": "--gres"}
+
+
+def forbidden_sbatch_option(extra: str) -> str | None:
+    """The first sbatch flag in `extra` that the SLURM plugin sets itself (it would refuse the job), or None."""
+    import re
+
+    try:  # the plugin's own list when it is installed (it may grow)
+        from snakemake_executor_plugin_slurm.validation import get_forbidden_slurm_options
+
+        patterns = {p: "--" + name.replace(" ", "-") for p, name in get_forbidden_slurm_options().items()}
+    except Exception:  # noqa: BLE001 - not installed (a local-only setup): ours
+        patterns = {}
+    for pattern, name in {**_FORBIDDEN_SBATCH, **patterns}.items():
+        if re.search(pattern, extra):
+            return name if name.startswith("--") else f"--{name}"
+    return None
+
+
 def _site(config: dict) -> dict:
     account = config["resources"].get("account")
     return {"slurm_account": str(account)} if account not in (None, "") else {}
 
 
-def gpu_resources(config: dict) -> dict:
-    r = config["resources"]["gpu_rules"]
-    out = {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["gpu_partition"]}
+# the config keys of resources.<kind>_rules that are plugin resources of the same name (sections.RuleResources)
+_PASSED_ON = ("cpus_per_task", "cpus_per_gpu", "constraint", "qos", "slurm_extra")
+
+
+def _rule_resources(config: dict, kind: str) -> dict:
+    r = config["resources"][f"{kind}_rules"]
+    out = {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"][f"{kind}_partition"]}
     if r.get("gpus", 0):
         out["gpu"] = r["gpus"]
+        if r.get("gpu_model"):
+            out["gpu_model"] = r["gpu_model"]
+    out.update({k: r[k] for k in _PASSED_ON if r.get(k) not in (None, "")})
     return {**out, **_site(config)}
 
 
+def gpu_resources(config: dict) -> dict:
+    """Sampling, training, pre-training and the base models' held-out loss: the GPU partition."""
+    return _rule_resources(config, "gpu")
+
+
 def cpu_resources(config: dict) -> dict:
-    r = config["resources"]["cpu_rules"]
-    return {"mem_mb": r["mem_mb"], "runtime": r["runtime"], "slurm_partition": config["resources"]["cpu_partition"],
-            **_site(config)}
+    """Execution, scoring, data preparation and the report: the CPU partition."""
+    return _rule_resources(config, "cpu")
 
 
 # ---------------------------------------------------------------- data
@@ -78,7 +115,7 @@ def uses_vllm(run: Run) -> bool:
 
 def vllm_env_stamp(plan: Plan) -> str:
     """The stamp naming the vLLM environment's Python (one per work dir; the environment itself is shared)."""
-    return f"{plan.work}/envs/vllm.json"
+    return plan.path("vllm_env")
 
 
 def needs_vllm_model(run: Run) -> bool:
@@ -87,7 +124,7 @@ def needs_vllm_model(run: Run) -> bool:
 
 
 def vllm_model_dir(ckpt: str) -> str:
-    return f"{ckpt}-vllm"
+    return PATHS["vllm_model"].format(ckpt=ckpt)
 
 
 def engine_args(run: Run, inputs) -> str:
@@ -123,6 +160,14 @@ def programs_args(run: Run) -> str:
     return f"--postprocess --postprocess-mode {s['postprocess_mode']}" if s["postprocess"] else ""
 
 
+def execute_args(run: Run) -> str:
+    """`leti execute` flags of the loop: the evaluator's limits and verdicts of the run."""
+    e = run.params["execute"]
+    args = (f"--workers {e['workers']} --eae-occurrence {e['eae_occurrence']} --verdict {e['verdict']} "
+            f"--timeout {e['timeout']} --memory-mb {e['memory_mb']}")
+    return args + (f" --python {shlex.quote(e['python'])}" if e["python"] else "")
+
+
 def fcft_args(run: Run) -> str:
     f = run.params["fcft"]
     args = f"--feedback-type {f['feedback_type']}"
@@ -153,12 +198,6 @@ def eval_sample_spec(plan: Plan, run: Run, iteration: int, out: str | None = Non
                          **({"clean_up_spaces": run.params["sample"]["clean_up_spaces"]}
                             if run.params["sample"]["clean_up_spaces"] is not None else {})})
     return spec
-
-
-def checkpoint_draw_spec(plan: Plan, run: Run, iteration: int, train_out: str, eval_out: str) -> list[dict]:
-    """A loop checkpoint's evaluation samples and the next iteration's training samples, one job."""
-    return (eval_sample_spec(plan, run, iteration, out=eval_out)
-            + [{**train_sample_item(plan, run, iteration + 1), "out": train_out}])
 
 
 def eval_bench_problems(plan: Plan, run: Run, iteration: int) -> list[str]:

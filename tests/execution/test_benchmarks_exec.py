@@ -33,7 +33,7 @@ def _ref_samples(problems, conditioning="none"):
             for p in problems]
 
 
-def _run(programs, verdict="isolated"):
+def _run(programs, verdict="hardened"):
     results = executor.execute_many(programs, progress=False, verdict=verdict)
     assert len(results) == len(programs)
     return {r["id"]: r for r in results}
@@ -89,7 +89,7 @@ def test_gsm8k_hand_written_pal_programs():
     for s in samples:
         s.pop("model_input")
     exact = _run(build_programs(problems, samples, postprocess=True))
-    exact_in_child = _run(build_programs(problems, samples, postprocess=True), verdict="in_child")
+    exact_faithful = _run(build_programs(problems, samples, postprocess=True), verdict="faithful")
     from leti.execution.verdicts import execute_with_verdicts
 
     tol_progs = build_programs(problems, samples, postprocess=True, tests_variant="pal_tolerance")
@@ -99,8 +99,8 @@ def test_gsm8k_hand_written_pal_programs():
     for i, r in enumerate(rows):
         rid = f"gsm8k/{r['index']}#{i}"
         # `exact`: LeTI's own check run inside the program (an object equal to anything passes it);
-        # `exact_isolated`: the same assert judged outside the program on plain data (it does not)
-        assert (exact_in_child[rid]["status"] == "pass") is r["exact"], rid
+        # `exact_isolated`: the same assert judged by the hardened judge (it does not)
+        assert (exact_faithful[rid]["status"] == "pass") is r["exact"], rid
         assert (exact[rid]["status"] == "pass") is r.get("exact_isolated", r["exact"]), rid
         assert (tol[rid]["status"] == "pass") is r["pal_tolerance"], rid
         assert raw[rid]["status"] != "pass"  # the trailing "Q: ..." line is a syntax error

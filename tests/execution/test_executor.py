@@ -54,13 +54,20 @@ GOLDEN = [
     ("while True:\n    pass", "", "timeout", None, "timeout", "timeout", None),
     ("import sys\nsys.exit(0)", "assert False", "error", "SystemExit", "other",
      'Traceback (most recent call last):\n  File "<string>", line 2, in <module>\n    sys.exit(0)\nSystemExit: 0\n', None),
+    # the original's reliability_guard set builtins.exit to None: its exact text (checked against the original)
+    ("exit()", "assert False", "error", "TypeError", "TypeError",
+     "Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n    exit()\n"
+     "TypeError: 'NoneType' object is not callable\n", None),
 ]
 
 
 @pytest.mark.parametrize("program,tests,status,exc_type,bucket,feedback,failed", GOLDEN,
-                         ids=["assertion", "name", "type", "syntax", "indentation", "zerodiv", "timeout", "sys_exit"])
+                         ids=["assertion", "name", "type", "syntax", "indentation", "zerodiv", "timeout", "sys_exit",
+                              "exit_builtin"])
 def test_golden_feedback(program, tests, status, exc_type, bucket, feedback, failed):
     r = run(program, tests, timeout=1.0)
+    for name, v in r["verdicts"].items():  # both verdicts: the same text for these honest programs
+        assert (v["status"], v["exc_type"], v["feedback"], v["failed_test"]) == (status, exc_type, feedback, failed), name
     assert r["status"] == status
     assert r["exc_type"] == exc_type
     assert r["feedback"] == feedback
@@ -113,8 +120,9 @@ def test_name_is_not_main_as_in_the_original():
 
 
 def test_memory_budget_is_relative_to_worker_size():
-    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=1024)["status"] == "pass"
-    assert run("x = bytearray(200 * 1024 * 1024)", "assert len(x)", memory_mb=64)["status"] == "memory"
+    prog = "x = bytearray(200 * 1024 * 1024)\ndef n():\n    return len(x)"
+    assert run(prog, "assert n()", memory_mb=1024)["status"] == "pass"
+    assert run(prog, "assert n()", memory_mb=64)["status"] == "memory"
 
 
 def test_error_bucket_rejects_harness_error():
@@ -224,9 +232,9 @@ def test_fallback_level_without_namespaces(monkeypatch):
     p = pool_mod.Pool(1)
     try:
         out = {}
-        jobs = [normalize_program({"program": PROG, "tests": t, "timeout": 1.0}) for t in
-                ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "import os\nos._exit(0)",
-                 "import subprocess\nsubprocess.Popen(['sleep', '1000'])", "while True: pass"]]
+        jobs = [normalize_program({"program": PROG + extra, "tests": t, "timeout": 1.0}) for extra, t in
+                [("", "assert add(1, 2) == 3"), ("", "assert add(1, 2) == 4"), ("\nimport os\nos._exit(0)", ""),
+                 ("\nimport subprocess\nsubprocess.Popen(['sleep', '1000'])", ""), ("\nwhile True: pass", "")]]
         p.run(jobs, lambda i, r: out.__setitem__(i, r))
         assert [out[i]["status"] for i in range(5)] == ["pass", "fail", "error", "pass", "timeout"]
         assert out[0]["sandbox"] == "rlimits"
@@ -366,3 +374,51 @@ def test_workers_import_the_parents_leti_not_another_install():
     holder = str(Path(leti.__file__).resolve().parents[1])
     assert _worker_env()["PYTHONPATH"] == holder
     assert str(Path(_package_root()).resolve()) == holder
+
+
+def test_no_program_can_cost_a_batch_its_records(tmp_path):
+    """Crafted exception names, deep and huge values in every field, forged records: through the real CLI,
+    the run exits 0 and every honest program of the batch keeps its own record (issue #22)."""
+    deep = "v = []\nfor _ in range(100000):\n    v = [v]\n"
+    nasty = [
+        "class E(Exception):\n    pass\nE.__name__ = '\\udc80\\n' * 50000\nE.__qualname__ = 'q' * 10**6\nraise E('x' * 10**7)",
+        deep + "raise ValueError(v)",
+        "class E(Exception):\n    def __str__(self):\n        raise E()\nraise E()",
+        "import sys\nfor fr in [sys._getframe()]:\n    pass\nimport os\nos.write(3, b'{\"status\": [[[[' * 10000 + b'\\n')",
+        "def f(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v",
+    ]
+    recs = []
+    for i, prog in enumerate(nasty):
+        recs.append({"id": f"nasty{i}", "program": prog, "tests": "assert f(1) == 2", "capture": deep + "__leti_capture__ = v"})
+        recs.append({"id": f"honest{i}", "program": PROG, "tests": "assert add(1, 2) == 3"})
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    p = _cli(inp, out, "--no-progress", "--workers", "2", "--timeout", "5")
+    assert p.returncode == 0, p.stderr[-3000:]
+    rs = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert set(rs) == {r["id"] for r in recs}
+    for i in range(len(nasty)):
+        assert rs[f"honest{i}"]["status"] == "pass" and rs[f"honest{i}"]["verdicts"]["faithful"]["status"] == "pass"
+        assert rs[f"nasty{i}"]["status"] not in ("pass", "harness_error"), rs[f"nasty{i}"]["status"]
+        assert len(json.dumps(rs[f"nasty{i}"])) < 200_000
+
+
+def test_the_jail_view_holds_only_the_runtime_and_leti(tmp_path):
+    """bwrap's argv (when bwrap runs here): the private tmpfs mounts come first, so a checkout under /tmp is
+    bound on top of them and kept by the worker's cleanup; nothing of the repository but `leti/` is bound."""
+    import sys
+
+    from leti.execution.executor import jail
+
+    if jail.bwrap() is None:
+        pytest.skip("no bwrap that runs here")
+    root = str(tmp_path / "checkout")
+    args, layers, keep = jail.command(sys.executable, root, [], None)
+    binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert args.index("--tmpfs") < args.index("--ro-bind")
+    assert root + "/leti" in binds and root not in binds and str(REPO) not in binds
+    assert not any(b.startswith(str(REPO) + "/") and not b.startswith((str(REPO) + "/leti", str(REPO) + "/.venv"))
+                   for b in binds)
+    if root.startswith("/tmp/"):
+        assert "/tmp/" + root.split("/")[2] in keep
+    assert {"pidns", "netns", "ipcns", "mntns"} <= set(layers)

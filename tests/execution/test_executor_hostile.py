@@ -1,6 +1,8 @@
 """The hostile-program corpus (tests/hostile/corpus.py): every entry ends in one of its expected
-statuses, and after each one the canaries are intact, nothing it started is still running and the
-loopback listener saw no connection."""
+statuses under the faithful verdict and, under the hardened one, in the same set (or `unverifiable`),
+never a pass the entry does not allow; after each one the canaries are intact, nothing it started is
+still running, the loopback listener saw no connection, and an honest program run right after it in the
+same worker and batch gets its own record (nothing a program does costs another's)."""
 from __future__ import annotations
 
 import json
@@ -75,7 +77,10 @@ def env(tmp_path_factory):
         s.listen(4)
         s.setblocking(False)
         socks.append((s, path))
+    from leti.core.paths import default_data_root
+
     subs = {"@CANARY@": str(canary), "@CANARY_DIR@": str(canary_dir), "@WW_CANARY@": str(ww),
+            "@DATA_ROOT@": str(default_data_root()),
             "@PORT@": str(listener.getsockname()[1]), "@REPO@": str(REPO), "@SECRET_NAME@": SECRET_NAME,
             "@HOST_DIR@": str(host_dir), "@IPC_KEY@": str(IPC_KEY), **sock_paths}
     p = pool_mod.get_pool(1)
@@ -99,24 +104,39 @@ def _sub(text: str, subs: dict) -> str:
 
 
 def _leftovers(workers) -> list[str]:
-    """Processes a program left behind: the worker's throw-away uid, children of a worker, `sleep 1000`."""
+    """Processes a program left behind: any of the programs' throw-away uids, anything in a jail's pid
+    namespace besides its init (1) and the worker (2), anything else a judge started besides its jail or
+    worker, a `sleep 1000`."""
     uids = {w.hello.get("uid") for w in workers if w.hello and w.hello.get("uid")}
-    wpids = {w.pid for w in workers}
-    found = []
+    judges = {w.pid for w in workers}
+    procs = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             status = Path(f"/proc/{name}/status").read_text()
             cmd = Path(f"/proc/{name}/cmdline").read_bytes()
+            ns = os.readlink(f"/proc/{name}/ns/pid")
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        procs[int(name)] = (fields, cmd, ns)
+    host_ns = os.readlink("/proc/self/ns/pid")
+    found = []
+    for pid, (fields, cmd, ns) in procs.items():
         uid = int(fields["Uid"].split()[0])
         ppid = int(fields["PPid"])
-        if uid in uids or ppid in wpids or cmd.startswith(b"sleep\x001000"):
-            found.append(f"pid {name} uid {uid} ppid {ppid} {cmd[:60]!r} state {fields.get('State', '').strip()}")
+        inner = fields.get("NSpid", "").split()
+        in_jail = ns != host_ns
+        stray = (uid in uids or cmd.startswith(b"sleep\x001000") or (in_jail and inner and inner[-1] not in ("1", "2"))
+                 or (ppid in judges and not (b"bwrap" in cmd or b"executor.worker" in cmd)))
+        if stray:
+            found.append(f"pid {pid} uid {uid} ppid {ppid} {cmd[:60]!r} state {fields.get('State', '').strip()}")
     return found
+
+
+HONEST = "def f(x):\n    return 2 * x"
+HONEST_TESTS = "assert f(1) == 2\nassert f(2) == 4"
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=[e["name"] for e in CORPUS])
@@ -124,6 +144,8 @@ def test_hostile(entry, env):
     have = set(env["sandbox"].split("+"))
     if "uid" in have or os.geteuid() != 0:
         have.add("uid_or_nonroot")
+    if {"pidns", "mntns"} <= have:
+        have.add("jail")
     missing = set(entry.get("requires", ())) - have
     if missing:
         pytest.skip(f"sandbox level {env['sandbox']} lacks {sorted(missing)}; running this entry would be unsafe")
@@ -137,17 +159,31 @@ def test_hostile(entry, env):
     if "then" in entry:
         batch.append({"id": entry["name"] + "/then", "program": _sub(entry["then"], env["subs"]),
                       "tests": _sub(entry.get("then_tests", "assert True"), env["subs"]), "timeout": 5, "memory_mb": 512})
+    # an honest program in the same batch and worker, after it: its record is its own, whatever came before
+    batch.append({"id": entry["name"] + "/honest", "program": HONEST, "tests": HONEST_TESTS, "timeout": 5})
     if entry["expect"] == {"rejected"}:
         with pytest.raises(UserError) as err:
             execute_many(batch, workers=1, progress=False)
         assert len(str(err.value).splitlines()) == 1 and "field '" in str(err.value)
         assert not _leftovers(pool_mod.get_pool(1).workers)
         return
-    res, *then = execute_many(batch, workers=1, progress=False)
-    assert res["status"] in entry["expect"], (res["status"], res["exc_type"], res["message"], res["feedback"])
-    assert res["status"] != "harness_error"
+    import time
+
+    t0 = time.monotonic()
+    res, *then, honest = execute_many(batch, workers=1, progress=False, verdict="faithful")
+    elapsed = time.monotonic() - t0
+    f, h = res["verdicts"]["faithful"], res["verdicts"]["hardened"]
+    assert f["status"] in entry["expect"], (f["status"], f["exc_type"], f["message"], f["feedback"])
+    # hardened: never a pass the entry does not allow; otherwise its outcome (a program that spends its own
+    # process budget cannot start the server of its functions: an error, not a pass) or `unverifiable`
+    assert h is None or h["status"] in entry["expect"] | {"unverifiable", "error", "timeout"}, (h["status"], h["message"])
+    assert h is None or h["status"] != "pass" or "pass" in entry["expect"]
+    assert res["status"] != "harness_error" and (h is None or h["status"] != "harness_error")
     for r in then:  # what the first program left behind must not affect the next one in the same worker
         assert r["status"] in entry["then_expect"], (r["status"], r["exc_type"], r["message"], r["feedback"])
+        assert r["verdicts"]["hardened"]["status"] in entry["then_expect"] | {"unverifiable"}, r["verdicts"]
+    hv = honest["verdicts"]
+    assert honest["id"] == entry["name"] + "/honest" and hv["faithful"]["status"] == hv["hardened"]["status"] == "pass", hv
     # after each program: canaries intact, nothing left running, no connection
     assert env["canary"].read_text() == "canary"
     assert env["ww"].read_text() == "canary"
@@ -167,6 +203,8 @@ def test_hostile(entry, env):
             s.accept()
     assert not _host_ipc_objects()  # nothing a program created in SysV IPC reached the host's namespace
     check = entry.get("check")
+    if check == "fast":  # cost amplification: bounded well below the program's own budget
+        assert elapsed < 4 * float(prog.get("timeout", 1.5)) + 10, elapsed
     if check == "recursion":
         assert res["exc_type"] == "RecursionError"
         assert "[Previous line repeated" in res["feedback"] and len(res["feedback"]) < 2000
@@ -192,7 +230,7 @@ def test_hostile(entry, env):
     elif check == "cgroup_level":
         assert "cgroup" in res["sandbox"].split("+")
     elif check == "no_secret":
-        blob = " ".join(str(res[k]) for k in ("stdout_tail", "stderr_tail", "message", "feedback"))
+        blob = " ".join(str(res[k]) for k in ("stdout_tail", "stderr_tail", "message", "feedback", "verdicts"))
         assert SECRET_VALUE not in blob
         assert res["exc_type"] == "KeyError"
 
@@ -215,9 +253,10 @@ def _cgroup_writable() -> bool:
 
 
 def test_corpus_size_and_sandbox_level(env):
-    assert len(CORPUS) >= 95
+    assert len(CORPUS) >= 150
     # on this kind of machine (root, Linux) every level must be active; elsewhere the level is recorded
     if os.geteuid() == 0 and not os.environ.get("LETI_EXECUTOR_SANDBOX"):
-        want = "netns+ipcns+mntns+uid+cgroup+rlimits" if _cgroup_writable() else "netns+ipcns+mntns+uid+rlimits"
+        want = ("pidns+netns+ipcns+mntns+seccomp+uid+cgroup+rlimits" if _cgroup_writable()
+                else "pidns+netns+ipcns+mntns+seccomp+uid+rlimits")
         (res,) = execute_many([{"id": "lvl", "program": "x = 1"}], workers=1, progress=False)
         assert env["sandbox"] == want and res["sandbox"] == want

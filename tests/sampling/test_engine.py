@@ -34,14 +34,16 @@ def test_engine_is_validated_and_defaults_to_hf():
 
 
 def test_vllm_env_value_is_checked(tmp_path):
-    from leti.workflow.checks import check_config
+    """auto, cpu, cuda or an existing Python; anything else stops planning in one line (more cases in
+    tests/workflow/test_config_errors.py)."""
+    from leti.workflow.sections import validate_vllm_env
 
-    config = _config("ci.yaml", engine="vllm")
-    config["data_root"] = str(tmp_path)
-    config["benchmarks"] = {}
-    config["vllm_env"] = str(tmp_path / "no-python")
+    python = tmp_path / "python"
+    python.write_text("")
+    for ok in ("auto", "cpu", "cuda", str(python)):
+        validate_vllm_env(ok)
     with pytest.raises(UserError, match="vllm_env: .* is neither auto, cpu, cuda nor an existing Python"):
-        check_config(config)
+        validate_vllm_env(str(tmp_path / "no-python"))
 
 
 def test_vllm_runs_get_an_environment_and_converted_checkpoints_in_the_dag():

@@ -112,7 +112,8 @@ def test_snakemake_dry_run_and_lint_import_no_torch(tmp_path):
     from leti.core.paths import default_data_root
 
     snakemake = Path(sys.executable).with_name("snakemake")
-    for extra in (["-n", "--profile", "slurm", "--quiet", "rules"], ["--lint"]):
+    work = ["--configfile", str(REPO / "presets" / "paper.yaml"), "--directory", str(tmp_path / "work")]
+    for extra in (["-n", "--profile", "slurm", "--quiet", "rules", *work], ["--lint"]):
         r = subprocess.run([str(snakemake), *extra, "--config", f"data_root={default_data_root()}"], cwd=REPO,
                            env=_no_torch_env(tmp_path), capture_output=True, text=True, timeout=300)
         out = r.stdout + r.stderr

@@ -70,20 +70,25 @@ def test_toy_workflow_routes_gpu_and_cpu_partitions(slurm_cluster, tmp_path):
 
 
 def test_user_profile_alone_selects_paper_preset(slurm_cluster, tmp_path):
-    """`snakemake --profile slurm` from a directory that has ./slurm picks
-    executor slurm, presets/paper.yaml and the default resources (dry run)."""
+    """`snakemake --profile slurm` from a directory that has ./slurm picks executor slurm and
+    presets/paper.yaml; its dry run is a summary, every job on request (`--quiet host -p`)."""
     shutil.copy(TOY, tmp_path / "Snakefile")
     shutil.copytree(USER_PROFILE, tmp_path / "slurm")
     (tmp_path / "presets").mkdir()
     (tmp_path / "presets" / "paper.yaml").write_text("toy_tag: paper-preset\n")
-    cmd = slurm_cluster.snakemake_cmd("--dry-run", profiles=("slurm",), timeout=120)
-    r = subprocess.run(cmd, cwd=tmp_path, env=slurm_cluster.env, text=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert r.returncode == 0, r.stdout
-    assert "Using profile slurm" in r.stdout, r.stdout
-    assert "tag=paper-preset" in r.stdout, r.stdout
-    assert "slurm_partition=gpu" in r.stdout and "gpu=1" in r.stdout, r.stdout
-    assert "slurm_partition=cpu" in r.stdout and "mem_mb=8000" in r.stdout, r.stdout
+    outputs = []
+    for extra in ((), ("--quiet", "host", "--printshellcmds")):
+        cmd = slurm_cluster.snakemake_cmd("--dry-run", *extra, profiles=("slurm",), timeout=120)
+        r = subprocess.run(cmd, cwd=tmp_path, env=slurm_cluster.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert r.returncode == 0, r.stdout
+        assert "Using profile slurm" in r.stdout, r.stdout
+        outputs.append(r.stdout)
+    summary, full = outputs
+    assert "on_gpu" in summary and "rule on_gpu:" not in summary and "Shell command" not in summary, summary
+    assert "tag=paper-preset" in full, full
+    assert "slurm_partition=gpu" in full and "gpu=1" in full, full
+    assert "slurm_partition=cpu" in full and "mem_mb=8000" not in full, full  # no default-resources
     # the repo's workflow profile (applied to every run) must set no option: it would replace
     # the same top-level keys of --profile slurm (it only checks config files)
     from leti.workflow.configfiles import workflow_profile_options

@@ -23,6 +23,18 @@ def _ci() -> dict:
     return yaml.safe_load((REPO / "presets" / "ci.yaml").read_text())
 
 
+def test_gpu_type_and_plugin_resources_come_from_the_config():
+    cfg = _ci()
+    cfg["resources"]["gpu_rules"].update(gpu_model="h100", cpus_per_gpu=16, constraint="nvlink",
+                                         slurm_extra="--mail-type=FAIL")
+    cfg["resources"]["cpu_rules"].update(cpus_per_task=4, qos="short")
+    validate_config(cfg)
+    gpu, cpu = specs.gpu_resources(cfg), specs.cpu_resources(cfg)
+    assert gpu == {"mem_mb": 2000, "runtime": 20, "slurm_partition": "gpu", "gpu": 1, "gpu_model": "h100",
+                   "cpus_per_gpu": 16, "constraint": "nvlink", "slurm_extra": "--mail-type=FAIL"}
+    assert cpu == {"mem_mb": 2000, "runtime": 20, "slurm_partition": "cpu", "cpus_per_task": 4, "qos": "short"}
+
+
 def test_account_goes_to_every_job_kind():
     cfg = _ci()
     assert "slurm_account" not in specs.gpu_resources(cfg) and "slurm_account" not in specs.cpu_resources(cfg)
@@ -44,10 +56,15 @@ def test_resource_typos_are_config_errors(key, value, message):
         validate_config(cfg)
 
 
-def test_dry_run_shows_partitions_and_account_from_the_command_line():
+def test_dry_run_shows_partitions_and_account_from_the_command_line(tmp_path):
+    """(In an empty directory: a finished run of the CI preset in the repo must not change what it sees.)"""
+    from conftest import data_root
+
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    r = subprocess.run([SNAKEMAKE, "-n", "--configfile", "presets/ci.yaml", "--config",
-                        'resources={"gpu_partition": "a100", "cpu_partition": "short", "account": "proj1"}',
+    r = subprocess.run([SNAKEMAKE, "-n", "--configfile", str(REPO / "presets" / "ci.yaml"), "--directory", str(tmp_path),
+                        "--config", f"data_root={data_root()}",
+                        'resources={"gpu_partition": "a100", "cpu_partition": "short", "account": "proj1", '
+                        '"gpu_rules": {"gpu_model": "a100", "cpus_per_gpu": 8, "slurm_extra": "--mail-type=FAIL"}}',
                         # a profile-style default-resources reaches no rule that runs a job
                         "--default-resources", "slurm_partition=ignored", "slurm_account=ignored"],
                        cwd=REPO, capture_output=True, text=True, timeout=180, env=env)
@@ -62,7 +79,10 @@ def test_dry_run_shows_partitions_and_account_from_the_command_line():
             continue
         by_rule.setdefault(rule, set()).add(re.search(r"slurm_partition=(\w+)", res).group(1))
         assert "slurm_account=proj1" in res and "ignored" not in res, (rule, res)
-    for rule in ("train", "sample_train", "eval_sample", "pretrain"):
+    for rule in ("train", "sample_train", "eval_sample", "pretrain", "heldout_loss"):
         assert by_rule[rule] == {"a100"}, by_rule
+    gpu_jobs = [res for rule, res in jobs if rule in ("train", "sample_train", "eval_sample", "pretrain")]
+    assert all("gpu_model=a100" in res and "cpus_per_gpu=8" in res and "gpu=1" in res for res in gpu_jobs)
+    assert all("gpu_model" not in res for rule, res in jobs if rule in ("eval_score", "execute_train"))
     for rule in ("eval_score", "execute_train", "report", "synth"):
         assert by_rule[rule] == {"short"}, by_rule

@@ -50,15 +50,6 @@ def test_train_sample_item_carries_the_run_sampling_parameters(plan):
                     "seed": 2, "conditioning": "good", "limit": None}
 
 
-def test_checkpoint_draw_spec_is_evaluation_plus_next_training_samples(plan):
-    run = plan.runs[0]
-    items = specs.checkpoint_draw_spec(plan, run, 1, "T.jsonl", "E.jsonl")
-    evals, train = items[:-1], items[-1]
-    assert {i["out"] for i in evals} == {"E.jsonl"} and train["out"] == "T.jsonl"
-    assert train["seed"] == 2 and train["conditioning"] == "good"  # iteration 2's draw from checkpoint 1
-    assert [i["benchmark"] for i in evals] == plan.benchmarks_at(run, 1)
-
-
 def test_eval_sample_spec_lists_every_benchmark_under_every_conditioning(plan):
     run = plan.runs[0]
     items = specs.eval_sample_spec(plan, run, 3)
@@ -79,7 +70,9 @@ def test_eval_score_spec_uses_the_run_evaluator_limits(paper):
     run = paper.runs[0]
     spec = specs.eval_score_spec(paper, run, 0, "none")
     assert {s["benchmark"] for s in spec} == set(paper.config["benchmarks"])
-    assert all(s["timeout"] == 5.0 and s["memory_mb"] == 2048 and s["workers"] == 16 for s in spec)
+    # the original evaluator: no per-program memory limit, the faithful verdict (issues #22, #23)
+    assert all(s["timeout"] == 5.0 and s["memory_mb"] is None and s["workers"] == 16 and s["verdict"] == "faithful"
+               for s in spec)
 
 
 def test_eval_meta_of_the_base_names_only_the_axes_it_depends_on(paper):
@@ -101,9 +94,13 @@ def test_leti_data_arguments(plan, paper):
 
 def test_fcft_and_programs_flags(paper):
     pp = next(r for r in paper.runs if r.axes.get("postprocess") == "on")
-    # the paper's "trained w/ post-processing" arm cuts its solutions with the original's regex
-    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-mode leti --postprocess-feedback"
+    # the paper's "trained w/ post-processing" runs cut their solutions with the original's regex; the
+    # +postprocess+langfb one also turns what was cut off into feedback
+    assert specs.fcft_args(pp) == "--feedback-type textual --postprocess mbpp --postprocess-mode leti"
     assert specs.programs_args(pp) == "--postprocess --postprocess-mode leti"
+    langfb = next(r for r in paper.runs if r.axes.get("postprocess") == "langfb")
+    assert specs.fcft_args(langfb) == ("--feedback-type textual --postprocess mbpp --postprocess-mode leti "
+                                       "--postprocess-feedback")
     binary = next(r for r in paper.runs if r.axes["feedback"] == "binary")
     assert specs.fcft_args(binary) == "--feedback-type binary" and specs.programs_args(binary) == ""
 

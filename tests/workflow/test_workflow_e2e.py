@@ -51,14 +51,13 @@ def test_micro_preset_runs_end_to_end(ci_run):
     assert set(last["benchmarks"]) == BENCHES and last["run"]["iteration"] == 2
     first = json.loads((results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter1/good/metrics.json").read_text())
     assert set(first["benchmarks"]) == {"synth_test"}
-    # checkpoint 1 drew its evaluation samples and iteration 2's training samples in one job
-    draws = ci_run / "work-ci/loop/model=tiny/feedback=textual/task=synth/seed=0/iter1/draws"
-    evals = [json.loads(l) for l in open(draws / "eval.jsonl")]
-    train = [json.loads(l) for l in open(draws / "train.jsonl")]
+    # checkpoint 1's evaluation samples and iteration 2's training samples: two jobs, both from checkpoint 1
+    arm = "model=tiny/feedback=textual/task=synth/seed=0"
+    evals = [json.loads(l) for l in open(ci_run / f"work-ci/eval/runs/{arm}/iter1/samples.jsonl")]
+    train = [json.loads(l) for l in open(ci_run / f"work-ci/loop/{arm}/iter2/samples.jsonl")]
     assert {r["benchmark"] for r in evals} == {"synth_test"} and len(evals) == 8 * 2
     assert len(train) == 24 * 2 and all(r["model_input"].startswith("<|good|>") for r in train + evals)
-    assert {r["provenance"]["checkpoint"] for r in evals + train} == {
-        "work-ci/loop/model=tiny/feedback=textual/task=synth/seed=0/iter1/ckpt"}
+    assert {r["provenance"]["checkpoint"] for r in evals + train} == {f"work-ci/loop/{arm}/iter1/ckpt"}
     base = json.loads((results / "base/seed=0/iter0/none/metrics.json").read_text())
     assert set(base["benchmarks"]) == {"synth_test"} and base["run"]["conditioning"] == "none"
     syn = last["benchmarks"]["synth_test"]
@@ -101,7 +100,7 @@ def test_records_decide_what_reruns_with_metadata_and_any_file_times(ci_run, tmp
     cfg["benchmarks"]["gsm8k"]["max_new_tokens"] = 12
     changed = tmp_path / "ci.yaml"
     changed.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    assert set(planned("--configfile", str(changed))) == {"eval_sample", "eval_score", "manifest", "run_manifest",
+    assert set(planned("--configfile", str(changed))) == {"eval_sample", "eval_score", "run_manifest",
                                                           "report", "all"}
     r = snakemake("--configfile", str(changed), "--cores", "2", "--directory", str(ci_run),
                   "--config", f"data_root={data_root()}")
@@ -109,6 +108,47 @@ def test_records_decide_what_reruns_with_metadata_and_any_file_times(ci_run, tmp
     assert planned("--configfile", str(changed)) == []
     r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(ci_run), "--config", f"data_root={data_root()}")
     assert r.returncode == 0, r.stderr[-3000:]  # back to the preset, for the tests below
+
+
+def test_no_dead_end_after_an_interrupted_change_and_a_revert(ci_run, tmp_path):
+    """Issue 24's scenario on a real run: change train.steps, run until the training jobs are done, stop,
+    revert. Plain `snakemake` then plans exactly the stale jobs and what depends on them (not "Nothing to be
+    done"), `snakemake report` refuses in one line naming the parameter, and one `snakemake` fixes it."""
+    import yaml
+
+    def run(*args, configfile=CI):
+        return snakemake(*args, "--configfile", str(configfile), "--cores", "2", "--directory", str(ci_run),
+                         "--config", f"data_root={data_root()}")
+
+    def planned(*args):
+        r = run(*args, "-n", "--quiet", "rules")
+        assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-3000:]
+        return _job_counts(r.stdout)
+
+    cfg = yaml.safe_load(open(CI))
+    cfg["params"]["train"]["steps"] = 5
+    changed = tmp_path / "steps5.yaml"
+    changed.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run("--omit-from", "eval_sample", configfile=changed)  # stops once every training job is done
+    assert r.returncode == 0, r.stderr[-3000:]
+    stale = {"train": 6, "sample_train": 3, "execute_train": 3, "eval_sample": 6, "eval_score": 6, "run_manifest": 3,
+             "report": 1, "all": 1}
+    assert planned() == stale  # the revert: exactly what ran with steps 5, and what depends on it
+    assert planned("--rerun-incomplete") == stale
+    r = run("report", "-n")
+    lines = [line for line in r.stderr.splitlines() if line.startswith("snakemake report:")]
+    assert r.returncode != 0 and len(lines) == 1 and "train.steps (recorded 5, plan 4)" in lines[0], r.stderr[-2000:]
+    r = run()  # the command that line names
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert planned() == {} and planned("report") == {}
+
+
+def _job_counts(out: str) -> dict:
+    counts = {}
+    for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:", 1)[-1].split("Reasons:")[0], re.M):
+        if rule != "total":
+            counts[rule] = int(n)
+    return counts if "Job stats:" in out else {}
 
 
 def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
@@ -132,3 +172,8 @@ def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
     assert after.keys() == before.keys()
     changed = [str(k) for k in before if before[k] != after[k]]
     assert not changed, f"not byte-identical: {changed}"
+    # the HTML report of what this checkout made: no "Missing metadata" warnings (issue 24)
+    r = snakemake("--report", str(ci_run / "report.html"), "--configfile", CI, "--directory", str(ci_run),
+                  "--config", f"data_root={data_root()}")
+    assert r.returncode == 0 and (ci_run / "report.html").stat().st_size > 0, r.stderr[-3000:]
+    assert "Missing metadata" not in r.stdout + r.stderr, (r.stdout + r.stderr)[-3000:]

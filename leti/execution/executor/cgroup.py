@@ -181,27 +181,29 @@ def setup(pids_max: int, name: str | None = None, mountinfo: str = "/proc/self/m
     return spec
 
 
-def set_memory(spec: dict, limit: int) -> bool:
-    """Set the group's memory limit (no swap); True if it now holds. Cheap when unchanged."""
-    if spec["cur"] == limit:
+def set_memory(spec: dict, limit: int | None) -> bool:
+    """Set the group's memory limit (no swap; None: no limit, processes only); True if it now holds.
+    Cheap when unchanged."""
+    key = -1 if limit is None else limit
+    if spec["cur"] == key:
         return True
     try:
         if spec["version"] == 2:
-            _write(spec["mem"], str(limit))
+            _write(spec["mem"], "max" if limit is None else str(limit))
         else:
-            raising = spec["cur"] is None or limit > spec["cur"]
+            raising = spec["cur"] is None or key == -1 or (spec["cur"] != -1 and key > spec["cur"])
             order = [spec["memsw"], spec["mem"]] if raising else [spec["mem"], spec["memsw"]]
             for f in order:
                 if f:
                     try:
-                        _write(f, str(limit))
+                        _write(f, str(key))
                     except OSError:
                         if f != spec["memsw"] or not raising:
                             raise
                         # memsw may not be below memory.limit: on the first call set it after the limit
-                        _write(spec["mem"], str(limit))
-                        _write(f, str(limit))
-        spec["cur"] = limit
+                        _write(spec["mem"], str(key))
+                        _write(f, str(key))
+        spec["cur"] = key
         return True
     except OSError:
         spec["cur"] = None

@@ -122,9 +122,11 @@ def remove_sysv(objs: dict[str, list[int]]) -> None:
                 libc.semctl(i, 0, ipc_rmid)
 
 
-def run_cleaner(uid: int | None, dirs: list[tuple[str, set[str], bool]], sysv: bool) -> bool:
+def run_cleaner(uid: int | None, dirs: list[tuple[str, set[str], bool]], sysv: bool,
+                deadline_s: float = 10.0) -> bool:
     """Fork a process that (as `uid`, if given) empties each of `dirs` (path, entries to keep, only the
-    entries `uid` owns) and removes this IPC namespace's SysV objects; True if it reported success."""
+    entries `uid` owns) and removes this IPC namespace's SysV objects; True if it reported success within
+    `deadline_s` (a tree too wide to remove in time: the cleaner is killed and False returned)."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -144,5 +146,20 @@ def run_cleaner(uid: int | None, dirs: list[tuple[str, set[str], bool]], sysv: b
             code = 1
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+    import time
+
+    end = time.monotonic() + deadline_s
+    delay = 0.0005
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == 0
+        if time.monotonic() > end:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)

@@ -30,11 +30,16 @@ def load_mbpp_test(root: Path | None = None) -> list[dict]:
 
 
 def mbpp_program(row: dict, kind: str = "reference") -> dict:
+    """The reference as a program record, with the judge metadata its reference gives (as `leti programs`
+    records it for a problem): mutants keep the reference's, never their own."""
+    from leti.execution.programs import judge_metadata
+
     code = row["code"].replace("\r\n", "\n")
     setup = (row.get("test_setup_code") or "").replace("\r\n", "\n")
     tests = "\n".join(([setup] if setup.strip() else []) + list(row["test_list"]))
+    judge = judge_metadata(tests, "", code, "")
     return {"id": f"mbpp/{row['task_id']}#{kind}", "program": code, "tests": tests,
-            "meta": {"task_id": row["task_id"], "kind": kind}}
+            "meta": {"task_id": row["task_id"], "kind": kind}, **({"judge": judge} if judge else {})}
 
 
 def _entry(row: dict) -> str | None:

@@ -1,6 +1,8 @@
-"""Parent side: a pool of pre-warmed `leti.execution.executor.worker` processes talking JSON over pipes.
+"""Parent side: a pool of slots, each a judge (`leti.execution.executor.judge`) with its jailed worker,
+talking JSON lines over pipes.
 
-The parent never runs untrusted code; it only sends program records and reads results.
+The parent never runs untrusted code and never decodes a program's values; it sends program records and
+reads the judges' results.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 HELLO_TIMEOUT_S = 120.0
-GRACE_S = 30.0
-PIPELINE = 2  # requests in flight per worker  # on top of the program's own time limit before the worker is declared hung
+GRACE_S = 30.0  # on top of a program's two budgets (hardened, then faithful) before its judge is declared hung
+PIPELINE = 2  # requests in flight per slot
 
 
 def _worker_env() -> dict[str, str]:
@@ -32,6 +34,8 @@ def _worker_env() -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8:backslashreplace",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONSAFEPATH": "1",
+        # the judge may decode numpy values: no BLAS threads (its CPU alarm counts the process's time)
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     }
     if os.environ.get("LETI_EXECUTOR_SANDBOX"):
         env["LETI_EXECUTOR_SANDBOX"] = os.environ["LETI_EXECUTOR_SANDBOX"]
@@ -52,10 +56,9 @@ class Worker:
         if python:  # another interpreter (execute.python): it imports the worker from this checkout
             env["PYTHONPATH"] = _package_root()
         self.python = python
-        self.proc = subprocess.Popen(
-            [python or sys.executable, "-m", "leti.execution.executor.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/", close_fds=True,
-        )
+        argv = [sys.executable, "-m", "leti.execution.executor.judge"] + (["--python", python] if python else [])
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
+                                     close_fds=True)
         self.hello: dict | None = None
         self._buf = bytearray()
 
@@ -66,6 +69,8 @@ class Worker:
     def wait_ready(self) -> dict:
         if self.hello is None:
             self.hello = self._read(HELLO_TIMEOUT_S)
+            if not self.hello.get("hello"):
+                raise WorkerDied(f"the judge could not start its worker: {self.hello.get('error')}")
         return self.hello
 
     def _read(self, timeout: float) -> dict:
@@ -101,7 +106,7 @@ class Worker:
 
     def call(self, job: dict) -> dict:
         self.send(job)
-        return self.receive(float(job.get("timeout", 5.0)))
+        return self.receive(2 * float(job.get("timeout", 5.0)))
 
     def close(self) -> None:
         try:
@@ -144,6 +149,16 @@ class Pool:
             pass
         self.workers[i] = Worker(self.python)
 
+    def _died_of_judge_cpu(self, slot: int) -> bool:
+        """Did this slot's judge end by its own CPU limit (SIGVTALRM, armed while it runs tests)?"""
+        import signal
+
+        try:
+            rc = self.workers[slot].proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return rc == -signal.SIGVTALRM
+
     def run(self, jobs: list[dict], on_result: Callable[[int, dict], None]) -> None:
         """Run `jobs` (normalised), calling on_result(index, result) from worker threads."""
         with self.lock:
@@ -170,14 +185,28 @@ class Pool:
                             i = retry.pop(0)
                             result = self.workers[slot].call(jobs[i])
                         elif inflight:
-                            wait = sum(float(jobs[j].get("timeout", 5.0)) for j in inflight)
+                            wait = sum(2 * float(jobs[j].get("timeout", 5.0)) for j in inflight)
                             result = self.workers[slot].receive(wait)
                             i = inflight.pop(0)
                         else:
                             return
                     except (WorkerDied, ValueError) as exc:
                         # a dead or hung worker: replace it; its programs are retried once, alone
+                        judge_cpu = self._died_of_judge_cpu(slot)
                         self._replace(slot)
+                        if judge_cpu:
+                            # the judge used up its CPU budget on the program it was judging (a test stuck in
+                            # C code on that program's values): that program is re-run with its hardened
+                            # verdict a timeout (the judge does not judge it again), the others as usual
+                            victim = i if (retry or not inflight) else inflight[0]
+                            if not jobs[victim].get("judge_timeout"):
+                                jobs[victim] = dict(jobs[victim], judge_timeout=True)
+                                if retry or not inflight:
+                                    retry.insert(0, victim)
+                                else:
+                                    retry.extend(inflight)
+                                    inflight.clear()
+                                continue
                         if retry or not inflight:  # a retried program failed again
                             result = {"status": "harness_error", "exc_type": "WorkerDied", "message": str(exc),
                                       "feedback": None, "sandbox": None}
