@@ -1,9 +1,10 @@
 """`--engine vllm`: the same semantics as TorchSampler (tests/sampling/vllm_checks.py, run inside the vLLM
-environment), the hand-over from the project's environment, and the workflow end to end on CPU (the CI
-preset, and the paper-grid rehearsal on the hub stand-ins), without SLURM.
+environment, one engine start). The workflow with vLLM end to end: the CI preset in
+tests/workflow/test_workflow_e2e.py (its finished run switched to vLLM), the paper grid's rehearsal on the
+hub stand-ins in tests/workflow/test_rehearsal.py (presets/rehearsal.yaml samples with vLLM, as the paper).
 
-The vLLM environment is built once per checkout (`leti vllm-env`, under .envs/: about 2 minutes and
-3.5 GB the first time); every test here is in the slow lane."""
+The vLLM environment is built once per machine and user (`leti vllm-env`, in ~/.cache/leti/envs: a few
+minutes and 3.5 GB the first time); every test here is in the slow lane."""
 from __future__ import annotations
 
 import json
@@ -13,11 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MICRO_TEXTS, REPO, data_root
+from conftest import MICRO_TEXTS, REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 LETI = str(Path(sys.executable).with_name("leti"))
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 @pytest.fixture(scope="session")
@@ -95,71 +95,3 @@ def test_sampling_distribution_matches_the_model(checks):
         for engine in ("vllm", "hf"):
             assert abs(d[engine]["z"]) < 5, (name, engine, d)
             assert d[engine]["outside"] == 0, (name, engine, d)  # top-p: nothing outside the nucleus
-
-
-# ------------------------------------------------------------------ the workflow, end to end on CPU
-def _snakemake(workdir: Path, *args, env=None, timeout=900):
-    return subprocess.run(["timeout", "-s", "INT", str(timeout), SNAKEMAKE, "-s", str(REPO / "Snakefile"),
-                           "--directory", str(workdir), "--cores", "2", *args], capture_output=True, text=True,
-                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-                               **(env or {})})
-
-
-def _samples(root: Path) -> list[dict]:
-    rows = []
-    for f in list(root.rglob("samples.jsonl")) + list(root.rglob("draws/*.jsonl")):
-        rows += [json.loads(line) for line in f.read_text().splitlines()]
-    return rows
-
-
-def test_ci_preset_end_to_end_with_vllm(vllm_stamp, tmp_path):
-    if not (data_root() / "mbpp").exists():
-        pytest.skip("benchmark data not found")
-    # one arm of the CI grid (two iterations, every benchmark): every kind of sampling job runs under vLLM
-    r = _snakemake(tmp_path, "--configfile", str(REPO / "presets" / "ci.yaml"), "--config",
-                   f"data_root={data_root()}", "vllm_env=cpu", 'params={"sample": {"engine": "vllm"}}',
-                   'include=[{"feedback": "textual", "task": "synth"}]')
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    rows = _samples(tmp_path / "work-ci")
-    assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
-    # drawn in the vLLM environment (its transformers), recorded by the job in the project's environment
-    assert {row["provenance"]["versions"]["transformers"][:4] for row in rows} == {"5.19"}
-    logs = "".join(f.read_text() for f in (tmp_path / "work-ci" / "logs").rglob("*.log"))
-    assert "engine vllm:" in logs and "engine hf:" not in logs
-    results = tmp_path / "work-ci" / "results"
-    metrics = results / "runs/model=tiny/feedback=textual/task=synth/seed=0/iter2/good/metrics.json"
-    assert metrics.exists()
-    record = json.loads(metrics.with_name("metrics.params.json").read_text())
-    assert record["params"]["sample.engine"] == "vllm" and record["params"]["vllm_env"] == "cpu"
-    assert (results / "report" / "claims.json").exists()
-
-
-def test_rehearsal_standins_end_to_end_with_vllm(vllm_stamp, tmp_path):
-    """The paper grid's rehearsal on the CodeGen stand-ins, locally, up to one arm's iteration-1 evaluation
-    samples: the base from the hub cache, both checkpoints converted to GPT-J, training samples drawn from
-    the base and evaluation samples from the trained checkpoint, all with vLLM. (Scoring is the engine-free
-    part, left to the SLURM rehearsal, which runs the whole grid with vLLM too.)"""
-    if not (data_root() / "mbpp").exists():
-        pytest.skip("benchmark data not found")
-    hf = tmp_path / "hf"
-    subprocess.run([LETI, "hub-standin", "--out", str(hf), "--files", "120"], check=True, capture_output=True,
-                   timeout=300)
-    env = {"HF_HOME": str(hf), "HF_HUB_OFFLINE": "1", "LETI_DATASETS_MIRROR": str(hf / "datasets")}
-    run = "model=350M/feedback=textual/reg=on/postprocess=off/task=mbpp/seed=42"
-    target = f"work-rehearsal/eval/runs/{run}/iter1/samples.jsonl"
-    # one arm; HumanEval's n=100 at three temperatures would only make the job long (top-p over 51,200
-    # logits per token on CPU, either engine)
-    override = tmp_path / "override.yaml"
-    override.write_text(json.dumps({
-        "data_root": str(data_root()), "vllm_env": "cpu",
-        "include": [{"model": "350M", "feedback": "textual", "reg": "on", "postprocess": "off", "task": "mbpp"}],
-        "benchmarks": {f"humaneval_t0{t}": {"n": 2} for t in (2, 6, 8)}}))
-    r = _snakemake(tmp_path, target, "--configfile", str(REPO / "presets" / "rehearsal.yaml"), str(override), env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    rows = _samples(tmp_path / "work-rehearsal")
-    assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
-    logs = list((tmp_path / "work-rehearsal").rglob("ckpt-vllm.log"))
-    assert len(logs) == 2 and all("codegen->gptj" in f.read_text() for f in logs)  # base and iteration 1
-    assert not list((tmp_path / "work-rehearsal").rglob("ckpt-vllm"))  # temporary: deleted after sampling
-    evals = [json.loads(line) for line in (tmp_path / target).read_text().splitlines()]
-    assert {row["benchmark"] for row in evals} >= {"mbpp", "humaneval_t02", "gsm8k", "bbh_cot"}
