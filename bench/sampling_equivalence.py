@@ -6,8 +6,13 @@ tiny default's base: its iteration-1 training draws, 4 per synthetic training pr
 evaluator (`leti score`) and the two sets are compared on the pass rate, the share of every error type,
 and the completion length (characters). The unit of resampling is the problem (its samples stay
 together, both engines' draws of it together, every seed's), B=2000 bootstrap replicates; a metric agrees when
-the 95% interval of the difference (vLLM - hf) contains 0. Three sampling seeds are pooled by default
-(about 7,900 samples per engine); each seed's pass-rate difference is printed too.
+the 95% interval of the difference (vLLM - hf) contains 0; with eight metrics per comparison one
+per-metric disagreement in three comparisons is what chance alone gives, so a family-wise interval
+(Bonferroni over the comparison's metrics) is reported beside it. Three sampling seeds are pooled by
+default (about 7,900 samples per engine); each seed's pass-rate difference is printed too.
+
+First, bench/sampling_exactness.py (in the vLLM environment) checks the cause a statistical difference
+would have: both engines' greedy decodes token for token, and every drawn token's PIT under the model.
 
     python bench/sampling_equivalence.py --out bench/results/sampling-equivalence.json
 """
@@ -61,6 +66,21 @@ def draw_and_score(engine: str, sets: list[tuple[str, str, int]], args, tmp: Pat
     return rows
 
 
+def exact_sampling(args, problems: str) -> dict:
+    """bench/sampling_exactness.py in the vLLM environment: greedy decodes compared token for token, and every
+    drawn token's randomized PIT under the model (both engines), on the synthetic training prompts."""
+    python = json.loads(Path(args.stamp).read_text())["python"]
+    r = subprocess.run([python, str(REPO / "bench" / "sampling_exactness.py"), args.ckpt, problems, "--n", "4"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                            "OMP_NUM_THREADS": "1", "VLLM_LOGGING_LEVEL": "ERROR"})
+    if r.returncode:
+        raise SystemExit(f"sampling_exactness.py failed:\n{r.stderr[-3000:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    print(f"greedy: {out['greedy']['identical']}/{out['greedy']['of']} decodes identical; PIT KS "
+          + ", ".join(f"{e} {v['ks']} (5 % critical {v['ks_crit95']})" for e, v in out["pit"].items()), flush=True)
+    return out
+
+
 def metrics(rows: list[dict], buckets: list[str]) -> dict:
     n = len(rows)
     out = {"pass_rate": sum(r["passed"] for r in rows) / n, "mean_chars": statistics.fmean(r["chars"] for r in rows)}
@@ -88,12 +108,15 @@ def compare(hf: list[dict], vl: list[dict], reps: int, seed: int) -> dict:
         for m in ma:
             diffs[m].append(mb[m] - ma[m])
     out = {}
+    tail = 0.025 / len(point_hf)  # Bonferroni over this comparison's metrics: a family-wise 95 %
     for m in point_hf:
         d = sorted(diffs[m])
         lo, hi = d[int(0.025 * reps)], d[int(0.975 * reps) - 1]
+        flo, fhi = d[int(tail * reps)], d[max(int((1 - tail) * reps) - 1, 0)]
         out[m] = {"hf": round(point_hf[m], 4), "vllm": round(point_vl[m], 4),
                   "diff": round(point_vl[m] - point_hf[m], 4), "ci95": [round(lo, 4), round(hi, 4)],
-                  "agree": lo <= 0 <= hi}
+                  "agree": lo <= 0 <= hi, "ci95_family": [round(flo, 4), round(fhi, 4)],
+                  "agree_family": flo <= 0 <= fhi}
     return out
 
 
@@ -115,13 +138,14 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         args.stamp = str(tmp / "vllm.json")
         leti("vllm-env", "--env", args.vllm_env, "--out", args.stamp)
+        exactness = exact_sampling(args, f"{args.synth}/train.jsonl")
         hf, vl = [], []
         for seed in args.seeds:  # engines alternate, so machine load hits both alike
             hf += draw_and_score("hf", sets, args, tmp, seed)
             vl += draw_and_score("vllm", sets, args, tmp, seed)
     result = {"samples_per_engine": len(hf), "problems": len({(r["set"], r["task_id"]) for r in hf}),
               "checkpoint": args.ckpt, "seeds": args.seeds, "bootstrap_reps": args.reps,
-              "overall": compare(hf, vl, args.reps, 0)}
+              "exactness": exactness, "overall": compare(hf, vl, args.reps, 0)}
     for name, _, _ in sets:
         result[name] = compare([r for r in hf if r["set"] == name], [r for r in vl if r["set"] == name], args.reps, 1)
     for seed in args.seeds:
@@ -133,7 +157,8 @@ def main(argv=None) -> int:
         print(f"\n{part}: metric, hf, vllm, diff [95% CI]")
         for m, v in result[part].items():
             print(f"  {m:28s} {v['hf']:8.4f} {v['vllm']:8.4f} {v['diff']:+8.4f} [{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}]"
-                  f" {'agree' if v['agree'] else 'DIFFER'}")
+                  f" {'agree' if v['agree'] else 'DIFFER'}; family-wise [{v['ci95_family'][0]:+.4f}, "
+                  f"{v['ci95_family'][1]:+.4f}] {'agree' if v['agree_family'] else 'DIFFER'}")
     if args.out:
         from leti.core.io import atomic_write_json
 
