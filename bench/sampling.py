@@ -5,9 +5,12 @@ the model load (and for vLLM the hand-over to its environment and the engine sta
 Reported per job: wall time (what a sampling job of the workflow pays), the start-up part (model load
 + engine start, from the job's own line), sampling time and new tokens/s (EOS not counted). Runs
 alternate engines and models (the order flips every repetition), so machine load hits both alike;
-ratios are vLLM over TorchSampler within the same repetition, and the median is printed.
+ratios are vLLM over TorchSampler within the same repetition, and the median is printed. On CPU it also
+estimates the embedded default's whole sampling time under each engine (its sampling jobs from
+config.yaml, each paying the measured start, its tokens at the measured rate), which chose its engine.
 
-    python bench/sampling.py                                  # CPU: the tiny default's base + a micro CodeGen
+    python bench/sampling.py --out bench/results/sampling-cpu.json --plot bench/results/sampling-cpu.png
+    python bench/sampling.py --from bench/results/sampling-cpu.json --plot ...  # again, from a result
     python bench/sampling.py --device cuda --models 350m      # GPU: CodeGen-350M shape, random weights
     python bench/sampling.py --device cuda --models 350m,2b --vllm-env /path/to/python-with-vllm
 
@@ -157,7 +160,23 @@ def main(argv=None) -> int:
                    help="cpu: the prompts (the tiny default's synthetic test problems)")
     p.add_argument("--vllm-env", default="auto", help="auto | cpu | cuda | a Python with vLLM (leti vllm-env --env)")
     p.add_argument("--out", default=None, help="JSON with every run and the summary")
+    p.add_argument("--plot", default=None, help="a PNG of the medians (with --from: of that result)")
+    p.add_argument("--from", dest="source", default=None, help="summarize and plot a result JSON again, no runs")
+    p.add_argument("--default-work", default=None, help="cpu: the default's work dir, to count its problems")
     args = p.parse_args(argv)
+    if args.source:
+        result = json.loads(Path(args.source).read_text())
+        if result["device"] == "cpu" and "tiny" in result["summary"]:
+            result["default_estimate"] = default_estimate(result["runs"], default_sampling_jobs(
+                str(REPO / "config.yaml"), args.default_work))
+            print_default(result["default_estimate"])
+        if args.out:
+            from leti.core.io import atomic_write_json
+
+            atomic_write_json(args.out, result)
+        if args.plot:
+            plot(result, args.plot)
+        return 0
     gpu = args.device == "cuda"
     args.models = (args.models or ("350m" if gpu else "tiny,codegen")).split(",")
     args.prompts = args.prompts or (16 if gpu else 64)
@@ -184,6 +203,10 @@ def main(argv=None) -> int:
                           flush=True)
         summary = summarize(runs, models, gpu)
         print_summary(summary, gpu)
+        estimate = None
+        if not gpu and "tiny" in models:
+            estimate = default_estimate(runs, default_sampling_jobs(str(REPO / "config.yaml"), args.default_work))
+            print_default(estimate)
         if args.out:
             from leti.core.io import atomic_write_json
             from leti.core.provenance import environment
@@ -192,7 +215,10 @@ def main(argv=None) -> int:
                                          "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
                                          "settings": {k: v for k, v in vars(args).items() if k != "stamp"},
                                          "vllm_env_seconds": round(env_s, 1), "environment": environment(),
-                                         "runs": runs, "summary": summary})
+                                         "runs": runs, "summary": summary,
+                                         **({"default_estimate": estimate} if estimate else {})})
+            if args.plot:
+                plot(json.loads(Path(args.out).read_text()), args.plot)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
@@ -223,6 +249,95 @@ def summarize(runs: list[dict], models: dict, gpu: bool) -> dict:
     return out
 
 
+def default_sampling_jobs(config: str, work: str | None) -> dict:
+    """The embedded default's sampling jobs (config.yaml: training samples and evaluations of every run and
+    iteration), with their samples and the most new tokens they may decode (problems counted in `work`'s data
+    files where they exist, else their config limit)."""
+    import yaml
+
+    from leti.workflow import specs
+    from leti.workflow.freshness import Catalog
+    from leti.workflow.plan import Plan
+
+    cfg = yaml.safe_load(Path(config).read_text())
+    if work:
+        cfg["workdir"] = work
+    plan = Plan(cfg)
+    cat = Catalog(plan)
+
+    def problems(path: str, limit) -> int:
+        try:
+            count = sum(1 for _ in open(path, encoding="utf-8"))
+        except OSError:
+            count = limit or 0
+        return min(count, limit) if limit else count
+
+    jobs = []
+    for rule in ("sample_train", "eval_sample"):
+        for job in cat.of_rule(rule):
+            wc = job.wildcards
+            if rule == "sample_train":
+                items = [specs.train_sample_item(plan, cat.lookup["loop"][(wc["lk"], int(wc["it"]))], int(wc["it"]))]
+            else:
+                items = specs.eval_sample_spec(plan, cat.lookup["eval_any"][(wc["ek"], int(wc["it"]))], int(wc["it"]))
+            samples = [problems(i["problems"], i.get("limit")) * i["n"] for i in items]
+            jobs.append({"rule": rule, "samples": sum(samples),
+                         "max_new_tokens": sum(s * i["max_new_tokens"] for s, i in zip(samples, items))})
+    return {"config": config, "jobs": len(jobs), "samples": sum(j["samples"] for j in jobs),
+            "max_new_tokens": sum(j["max_new_tokens"] for j in jobs)}
+
+
+def default_estimate(runs: list[dict], plan: dict, model: str = "tiny") -> dict:
+    """The default's sampling wall time under each engine: every job pays its fixed part (process, imports,
+    model load, engine start: the measured median of wall - sampling) and its tokens at the measured rate.
+    Tokens: the measured mean per sample (the synthetic prompts at 128 new tokens) and, as the bound most
+    favourable to vLLM, every sample decoding its whole budget."""
+    out = {}
+    for e in ("hf", "vllm"):
+        rs = [r for r in runs if r["model"] == model and r["engine"] == e]
+        fixed = statistics.median(r["wall_s"] - r["sample_s"] for r in rs)
+        rate = statistics.median(r["tokens_per_s"] for r in rs)
+        per_sample = statistics.median(r["new_tokens"] / r["samples"] for r in rs)
+        out[e] = {"fixed_s_per_job": round(fixed, 2), "tokens_per_s": round(rate),
+                  "wall_s_measured_lengths": round(plan["jobs"] * fixed + plan["samples"] * per_sample / rate, 1),
+                  "wall_s_full_budgets": round(plan["jobs"] * fixed + plan["max_new_tokens"] / rate, 1)}
+    faster = min(("hf", "vllm"), key=lambda e: out[e]["wall_s_full_budgets"])
+    return {**plan, "model": model, "engines": out, "faster": faster,
+            "robust": faster == min(("hf", "vllm"), key=lambda e: out[e]["wall_s_measured_lengths"])}
+
+
+def plot(result: dict, path: str) -> None:
+    """Two panels per model: new tokens/s and a job's wall time split into start (load + engine) and the rest."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = list(result["summary"])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    width = 0.38
+    for k, engine in enumerate(("hf", "vllm")):
+        xs = [i + (k - 0.5) * width for i in range(len(models))]
+        med = [result["summary"][m]["median"][engine] for m in models]
+        label = "TorchSampler (hf)" if engine == "hf" else "vLLM"
+        axes[0].bar(xs, [m["tokens_per_s"] for m in med], width, label=label, color=f"C{k}")
+        walls = [statistics.median(r["wall_s"] for r in result["runs"] if r["model"] == m and r["engine"] == engine)
+                 for m in models]
+        starts = [statistics.median(r["wall_s"] - r["sample_s"] for r in result["runs"]
+                                    if r["model"] == m and r["engine"] == engine) for m in models]
+        axes[1].bar(xs, starts, width, color=f"C{k}", alpha=0.45, hatch="//")
+        axes[1].bar(xs, [w - s for w, s in zip(walls, starts)], width, bottom=starts, color=f"C{k}", label=label)
+    for ax, title in zip(axes, ("new tokens/s (median)", "job wall time, s (hatched: start)")):
+        ax.set_xticks(range(len(models)), models)
+        ax.set_title(title, fontsize=10)
+    axes[0].legend(fontsize=8)
+    s = result["settings"]
+    fig.suptitle(f"leti sample on {result['device']} ({result['cpus']} cores, load {result['load_avg'][0]:.1f}): "
+                 f"{s['prompts']} prompts x {s['n']} samples x {s['max_new_tokens']} new tokens", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def print_summary(summary: dict, gpu: bool) -> None:
     print("\nmedians (hf = TorchSampler, vllm = vLLM; start = model load + engine start inside the job)")
     for name, s in summary.items():
@@ -238,6 +353,14 @@ def print_summary(summary: dict, gpu: bool) -> None:
             if "goal_tokens_per_s" in s:
                 t = s["goal_tokens_per_s"]
                 print(f"  goal >= {t['goal']} new tokens/s at 350M: {t['measured']:.0f} ({t['fraction']}x of the goal)")
+
+
+def print_default(e: dict) -> None:
+    h, v = e["engines"]["hf"], e["engines"]["vllm"]
+    print(f"\nthe embedded default ({e['config']}): {e['jobs']} sampling jobs, {e['samples']} samples; sampling wall "
+          f"hf {h['wall_s_measured_lengths']:.0f} s, vllm {v['wall_s_measured_lengths']:.0f} s at the measured lengths "
+          f"(every budget used: hf {h['wall_s_full_budgets']:.0f} s, vllm {v['wall_s_full_budgets']:.0f} s) -> "
+          f"{e['faster']}{'' if e['robust'] else ' (not robust: the two bounds disagree)'}")
 
 
 if __name__ == "__main__":
