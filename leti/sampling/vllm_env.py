@@ -162,9 +162,19 @@ def make_stamp(out: str | os.PathLike, spec: str, env_dir: str | os.PathLike | N
     else:
         flavor = resolve_flavor(spec)
         python = build(env_dir or default_env_dir(), flavor)
-    info = {"python": str(python.absolute()), "flavor": flavor, "versions": probe(python)}
+    info = {"python": str(python.absolute()), "flavor": flavor, "versions": _built_versions(python) or probe(python)}
     atomic_write_json(out, info)
     return info
+
+
+def _built_versions(python: Path) -> dict | None:
+    """The versions an environment of ours was probed with when its build finished (.complete is written
+    last): importing vLLM again costs 10-20 s a job on a loaded CPU. None for a Python we did not build."""
+    try:
+        versions = json.loads((python.parent.parent / COMPLETE).read_text(encoding="utf-8"))["versions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return versions if isinstance(versions, dict) and versions.get("vllm") else None
 
 
 def read_stamp(path: str | os.PathLike) -> str:
