@@ -26,6 +26,7 @@ include: "rules/data.smk"
 include: "rules/model.smk"
 include: "rules/loop.smk"
 include: "rules/eval.smk"
+include: "rules/vllm.smk"
 include: "rules/report.smk"
 
 

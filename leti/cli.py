@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init-model": ("leti.model.cli", "load a hub/local model, add LeTI tokens, save"),
     "lm-loss": ("leti.model.cli", "held-out LM loss of a checkpoint"),
     "hub-standin": ("leti.model.cli", "offline stand-ins for the Hub: micro CodeGen models, a dataset mirror"),
+    "vllm-model": ("leti.model.cli", "a checkpoint as vLLM loads it (CodeGen rewritten exactly as GPT-J)"),
+    "vllm-env": ("leti.sampling.cli", "build the separate environment of `sample --engine vllm` (once)"),
     "sample": ("leti.sampling.cli", "sample completions from a checkpoint"),
     "programs": ("leti.execution.cli", "join problems and samples into evaluator programs"),
     "execute": ("leti.execution.cli", "run programs in the sandboxed solution evaluator (EAE: verified)"),

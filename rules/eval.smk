@@ -6,14 +6,17 @@ rule eval_sample:
     conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("eval_sample")),
     output: PLAN.pattern("eval_samples"),
-    params: spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))), record=record("eval_sample"),
+    params:
+        spec=lambda wc: as_json(specs.eval_sample_spec(PLAN, eval_any_run(wc), int(wc.it))),
+        engine=lambda wc, input: specs.engine_args(eval_any_run(wc), input),
         torch_threads=THREADS,
+        record=record("eval_sample"),
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     resources: **GPU,
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} {params.engine} --record {params.record} > {log} 2>&1"
 
 
 rule eval_score:

@@ -8,15 +8,18 @@ rule sample_train:
     conda: "../envs/train.yaml"
     input: unpack(fresh_inputs("sample_train")),
     output: PLAN.pattern("train_samples"),
-    params: spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]), record=record("sample_train"),
+    params:
+        spec=lambda wc: as_json([specs.train_sample_item(PLAN, loop_run(wc), int(wc.it))]),
+        engine=lambda wc, input: specs.engine_args(loop_run(wc), input),
         torch_threads=THREADS,
+        record=record("sample_train"),
     log: f"{W}/logs/loop/{{lk}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
     resources: **GPU,
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
-    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"
+    shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} {params.engine} --record {params.record} > {log} 2>&1"
 
 
 # Post-processes the samples into programs, executes them in the sandbox, then gives EAE programs their

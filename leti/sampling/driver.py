@@ -2,8 +2,9 @@
 
 Results are appended batch by batch to `<out>.partial`; a killed job restarts and skips every
 batch already there. Batches are formed deterministically (prompts sorted by length, as the
-original did) and each batch's random stream is keyed by its content, so a resumed run
-produces exactly the samples an uninterrupted one would.
+original did) and each batch's random stream is keyed by its content (TorchSampler) or each
+prompt's by its task id and first sample index (vLLM), so a resumed run produces exactly the
+samples an uninterrupted one would.
 """
 from __future__ import annotations
 
@@ -36,10 +37,28 @@ def plan_batches(problems: list[dict], n: int, batch_size: int, tokenizer=None) 
     return batches
 
 
+def _calls(batches: list, rows_per_call: int | None) -> list[list]:
+    """Consecutive batches handed to the engine in one call: one each (TorchSampler: a batch's key seeds
+    its stream), or as many of the same n as fill `rows_per_call` (vLLM schedules its own batches, and
+    seeds each prompt by its own key, so grouping changes no sample)."""
+    if not rows_per_call:
+        return [[b] for b in batches]
+    calls, rows = [], 0
+    for b in batches:
+        count, n_rows = b[0][2], sum(c for _, _, c in b)
+        if calls and calls[-1][0][0][2] == count and rows + n_rows <= rows_per_call:
+            calls[-1].append(b)
+            rows += n_rows
+        else:
+            calls.append([b])
+            rows = n_rows
+    return calls
+
+
 def _drawn_by(provenance: dict) -> tuple:
     """What makes samples interchangeable on resume (not versions or the SLURM job id)."""
     return tuple(json.dumps(provenance.get(k), sort_keys=True)
-                 for k in ("checkpoint", "checkpoint_step", "decoding", "conditioning"))
+                 for k in ("checkpoint", "checkpoint_step", "decoding", "conditioning", "engine"))
 
 
 def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConfig, conditioning: str,
@@ -62,18 +81,17 @@ def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConf
     batches = plan_batches(problems, config.n, config.batch_size)
     total = sum(c[2] for b in batches for c in b)
     bar = progress_bar(total, f"sample[{conditioning}]", unit="sample", initial=len(done), disable=not progress)
+    pending = [b for b in batches if not all((problems[i]["task_id"], s + k) in done for i, s, c in b for k in range(c))]
     with open(partial, "a", encoding="utf-8") as fh:
-        for batch in batches:
-            keys = [(problems[i]["task_id"], s + k) for i, s, c in batch for k in range(c)]
-            if all(k in done for k in keys):
-                continue
-            inputs = [condition_prompt(problems[i]["prompt"], conditioning) for i, _, _ in batch]
-            per_prompt = DecodingConfig(**{**config.to_dict(), "n": batch[0][2], "stop": tuple(config.stop)})
-            batch_key = "|".join(f"{problems[i]['task_id']}@{s}" for i, s, _ in batch)
-            outs = sampler.sample(inputs, per_prompt, batch_key=batch_key)
+        for group in _calls(pending, getattr(sampler, "rows_per_call", None)):
+            entries = [entry for batch in group for entry in batch]
+            inputs = [condition_prompt(problems[i]["prompt"], conditioning) for i, _, _ in entries]
+            per_prompt = DecodingConfig(**{**config.to_dict(), "n": entries[0][2], "stop": tuple(config.stop)})
+            keys = [f"{problems[i]['task_id']}@{s}" for i, s, _ in entries]
+            outs = sampler.sample(inputs, per_prompt, batch_key="|".join(keys), keys=keys)
             budgets = sampler.prompt_budgets(inputs, per_prompt) if hasattr(sampler, "prompt_budgets") \
                 else [(None, None)] * len(inputs)
-            for (i, start, count), model_input, completions, (n_tok, budget) in zip(batch, inputs, outs, budgets):
+            for (i, start, count), model_input, completions, (n_tok, budget) in zip(entries, inputs, outs, budgets):
                 for k, completion in enumerate(completions):
                     row = {"task_id": problems[i]["task_id"], "sample_idx": start + k, "conditioning": conditioning,
                            "model_input": model_input, "completion": completion, "provenance": provenance}
@@ -82,7 +100,7 @@ def sample_problems(problems: list[dict], sampler: Sampler, config: DecodingConf
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                     done[(row["task_id"], row["sample_idx"])] = row
             fh.flush()
-            bar.update(sum(c for _, _, c in batch))
+            bar.update(sum(c for _, _, c in entries))
     bar.close()
     index = {p["task_id"]: j for j, p in enumerate(problems)}
     rows = sorted(done.values(), key=lambda r: (index.get(r["task_id"], 1 << 30), r["sample_idx"]))

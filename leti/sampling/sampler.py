@@ -3,7 +3,7 @@
 Why our own loop instead of `generate()`: the paper draws 128 samples per prompt. We prefill each
 distinct prompt once and copy its KV cache n times (`batch_repeat_interleave`), pass explicit
 position ids so left padding never shifts positions, and stop a batch as soon as every row has
-hit EOS or a stop sequence. Another engine (e.g. vLLM) can implement `Sampler` instead.
+hit EOS or a stop sequence. vLLM implements `Sampler` too (leti.sampling.vllm_sampler, `--engine vllm`).
 """
 from __future__ import annotations
 
@@ -57,9 +57,13 @@ def new_token_budget(prompt_tokens: int, config: DecodingConfig, context: int | 
 
 
 class Sampler(Protocol):
-    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
+    info: dict  # the engine, recorded in every sample's provenance: {"name": "hf"}, {"name": "vllm", ...}
+
+    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "",
+               keys: list[str] | None = None) -> list[list[str]]:
         """Return, for each prompt, `config.n` completions (decoded new text), each within its
-        `new_token_budget` (an empty string where that is 0)."""
+        `new_token_budget` (an empty string where that is 0). `batch_key` names the call's draws
+        (TorchSampler seeds one stream per call with it), `keys` each prompt's (vLLM seeds per prompt)."""
 
     def prompt_budgets(self, prompts: list[str], config: DecodingConfig) -> list[tuple[int, int]]:
         """(prompt tokens, new-token budget) of each prompt, recorded with every sample."""
@@ -82,6 +86,10 @@ def _filter_top_p(logits: torch.Tensor, top_p: float) -> torch.Tensor:
 
 class TorchSampler:
     """The plain PyTorch/transformers engine."""
+
+    info = {"name": "hf"}
+    rows_per_call = None  # the driver's batches are its batches (their keys seed its random streams)
+    new_tokens = 0  # tokens decoded so far, EOS not counted (the job's throughput line)
 
     def __init__(self, model, tokenizer, device: torch.device | str = "cpu", autocast_dtype: torch.dtype | None = None):
         self.model = model.eval()
@@ -124,9 +132,10 @@ class TorchSampler:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     @torch.inference_mode()
-    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "") -> list[list[str]]:
+    def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "",
+               keys: list[str] | None = None) -> list[list[str]]:
         """Decode `config.n` completions for each prompt; rows of one call share a random stream
-        seeded by (seed, batch_key), so results do not depend on what else ran before."""
+        seeded by (seed, batch_key), so results do not depend on what else ran before (`keys` unused)."""
         # draw on the model's device: no per-step copy of the (rows x vocab) probabilities to the host
         # (streams therefore differ between CPU and GPU runs of the same seed)
         gen = torch.Generator(device=self.device).manual_seed(_seed_for(config.seed, batch_key))
@@ -190,6 +199,9 @@ class TorchSampler:
                                          position_ids=next_pos)
             next_pos = next_pos + 1
         gen_ids = out[:, :n_steps].cpu()
+        ended = (gen_ids == self.eos_id) | (gen_ids == self.pad_id)
+        lengths = torch.where(ended.any(1), ended.int().argmax(1), torch.tensor(n_steps))
+        self.new_tokens += int(lengths[row_budget.cpu() > 0].sum())
         results: list[str] = []
         for r in range(rows):
             if row_budget[r] <= 0:

@@ -147,7 +147,7 @@ def _moved_or_misplaced(config: dict, name: str) -> None:
 def validate_config(config: dict, name: str = "config") -> None:
     """Raise UserError (one line, naming the key) for anything that would fail later."""
     from leti.workflow.params import Params
-    from leti.workflow.sections import validate_benchmarks, validate_resources
+    from leti.workflow.sections import validate_benchmarks, validate_resources, validate_vllm_env
 
     if not isinstance(config, dict):
         raise UserError(f"{name}: expected a mapping at the top level")
@@ -157,6 +157,7 @@ def validate_config(config: dict, name: str = "config") -> None:
     Params.from_dict(config["params"])
     validate_benchmarks(config["benchmarks"])
     validate_resources(config["resources"])
+    validate_vllm_env(config.get("vllm_env", "auto"), name)
     check_config(config, name)
 
 

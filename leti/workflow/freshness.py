@@ -17,6 +17,7 @@ clone a changed parameter reruns exactly the jobs that depend on it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -264,8 +265,9 @@ class Catalog:
         for (lk, it), run in look["loop"].items():
             wc = {"lk": lk, "it": it}
             problems, samples = plan.train_problems(run), plan.train_samples(run, it)
-            self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems}, [samples],
-                      self._train_sample_own(run, it))
+            engine_in, engine_own = self._engine(run, plan.ckpt(run, it - 1))
+            self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems, **engine_in},
+                      [samples], {**self._train_sample_own(run, it), **engine_own})
             self._add("execute_train", wc, {"problems": problems, "samples": samples},
                       [plan.path("train_programs", lk=lk, it=it), plan.train_exec(run, it)],
                       {**self._postprocess_own(run), **flatten("execute", run.params["execute"])})
@@ -291,9 +293,10 @@ class Catalog:
         for (ek, it), run in look["eval_any"].items():
             wc = {"ek": ek, "it": it}
             if plan.conditionings(run, it):
+                engine_in, engine_own = self._engine(run, plan.ckpt(run, it))
                 self._add("eval_sample", wc, {"ckpt": plan.ckpt(run, it),
-                                              "problems": specs.eval_bench_problems(plan, run, it)},
-                          [plan.eval_samples(run, it)], self._eval_sample_own(run, it))
+                                              "problems": specs.eval_bench_problems(plan, run, it), **engine_in},
+                          [plan.eval_samples(run, it)], {**self._eval_sample_own(run, it), **engine_own})
             if it == 0 and self.heldout:
                 self._add("heldout_loss", wc, {"ckpt": plan.ckpt(run, 0), "data": plan.heldout_corpus(run)},
                           [plan.heldout_loss(run, 0)], {"threads": self.threads})
@@ -317,6 +320,23 @@ class Catalog:
         self._add("report", {}, {"manifests": self.run_manifests()}, [report_stamp(plan), report_dir(plan)],
                   {"config": config_hash({k: v for k, v in cfg.items() if k != "data_root"})}, merge=False,
                   products=[report_stamp(plan)] + self.report_files)
+
+    def _engine(self, run: Run, ckpt: str) -> tuple[dict, dict]:
+        """Extra inputs and own parameters of a sampling job of `run` from checkpoint `ckpt`. With
+        sample.engine vllm: the vLLM environment's stamp (job vllm_env: built once, its requirements'
+        hash recorded, so other pins redraw the samples) and, for hub models, the checkpoint as vLLM
+        loads it (job vllm_model: CodeGen converted to GPT-J once per checkpoint)."""
+        if not specs.uses_vllm(run):
+            return {}, {}
+        spec = str(self.config.get("vllm_env", "auto"))
+        stamp = specs.vllm_env_stamp(self.plan)
+        self._add("vllm_env", {}, {}, [stamp], {"vllm_env": spec, "vllm_env.requirements": _requirements_hash(spec)})
+        inputs = {"vllm_env": stamp}
+        if specs.needs_vllm_model(run):
+            out = specs.vllm_model_dir(ckpt)
+            self._add("vllm_model", {"ckpt": ckpt}, {"ckpt": ckpt}, [out], {})
+            inputs["vllm_model"] = out
+        return inputs, {"sample.engine": "vllm"}
 
     # ------------------------------------------------------------ own parameters, as dotted config keys
     def _train_sample_own(self, run: Run, it: int) -> dict:
@@ -363,6 +383,22 @@ class Catalog:
         s = run.params["sample"]
         return {"sample.postprocess": s["postprocess"], **({"sample.postprocess_mode": s["postprocess_mode"]}
                                                              if s["postprocess"] else {})}
+
+
+def _requirements_hash(spec: str) -> str | None:
+    """The vLLM environment's pins (envs/vllm-*.txt of this source tree); None for a user's own Python."""
+    files = specs.ENV_REQUIREMENTS.get(spec)
+    if not files:
+        return None
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    blob = b""
+    for name in files:
+        try:
+            with open(os.path.join(root, name), "rb") as fh:
+                blob += fh.read()
+        except OSError:
+            blob += b"<missing " + name.encode() + b">"
+    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def _mtime(path: str) -> int:

@@ -21,7 +21,7 @@ STAGE_NAMESPACES = {
     "base": ("model",),
     "train_problems": ("task",),
     "samples1": ("model", "task", "sample", "execute"),  # sample.postprocess also shapes execution
-    "eval0": ("model", "eval", "execute"),
+    "eval0": ("model", "eval", "execute", "sample.engine"),  # a dotted key: that one parameter
 }
 # parameters a stage's namespaces contain but that cannot change it
 STAGE_IGNORES = {
@@ -100,7 +100,7 @@ def axes_touching(config: dict, namespaces: tuple[str, ...], ignore: set[str] = 
     out = []
     for name, values in config["axes"].items():
         keys = [k for v in values.values() for k in (v or {}) if k not in ignore]
-        if any(k.split(".")[0] in namespaces for k in keys):
+        if any(k.split(".")[0] in namespaces or k in namespaces for k in keys):
             out.append(name)
     return out
 
@@ -139,6 +139,10 @@ PATHS = {
     "eval_samples": "{work}/eval/{ek}/iter{it}/samples.jsonl",
     "per_sample": "{work}/eval/{ek}/iter{it}/{cond}/per_sample.jsonl",
     "score_cache": "{work}/cache/eval/{ek}/iter{it}/{cond}.jsonl",
+    # sample.engine vllm: the stamp naming the vLLM environment's Python (the environment itself: the
+    # user's cache, leti.sampling.vllm_env) and a checkpoint as vLLM loads it ({ckpt}: a base_ckpt or ckpt path; CodeGen as GPT-J)
+    "vllm_env": "{work}/envs/vllm.json",
+    "vllm_model": "{ckpt}-vllm",
     # results/ (tracked): small files the report reads
     "train_stats": "{results}/runs/{rid}/iter{it}/train_stats.json",
     "train_summary": "{results}/runs/{rid}/iter{it}/train_summary.json",

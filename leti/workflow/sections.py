@@ -1,4 +1,5 @@
-"""The workflow's own config sections as validated dataclasses: `benchmarks.*` and `resources`.
+"""The workflow's own config sections as validated dataclasses: `benchmarks.*` and `resources` (and the
+top-level `vllm_env`).
 
 Like `params.*` (leti/workflow/params.py), every key is a field with a type and a range, an unknown
 key is an error naming it, and checks across fields live in `validate()`. What a benchmark's
@@ -190,6 +191,22 @@ def validate_benchmarks(benchmarks: dict) -> dict[str, BenchmarkConfig]:
 
 def validate_resources(resources: dict) -> ResourcesConfig:
     return _named(ResourcesConfig, resources, "resources")
+
+
+VLLM_ENVS = ("auto", "cpu", "cuda")
+
+
+def validate_vllm_env(value, name: str = "config") -> None:
+    """Top-level `vllm_env` (read where a run has params.sample.engine vllm; docs/gpu.md): the environment the
+    workflow builds in the user's cache (auto: CUDA if a GPU is visible, else CPU; cpu; cuda) or the path of a Python
+    that has vLLM. Checked for every config, so a typo stops planning, not the first sampling job."""
+    from pathlib import Path
+
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{name}: vllm_env: expected auto, cpu, cuda or the path of a Python with vLLM, got {value!r}")
+    if value not in VLLM_ENVS and not Path(value).is_file():
+        raise UserError(f"{name}: vllm_env: {value} is neither auto, cpu, cuda nor an existing Python "
+                        "(the interpreter of an environment that has vLLM)")
 
 
 def _named(cls, data, where: str):

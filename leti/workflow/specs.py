@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from leti.workflow.plan import STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
+from leti.workflow.plan import PATHS, STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
 
 
 def as_json(obj) -> str:
@@ -104,6 +104,42 @@ def train_data_args(config: dict, task: str) -> str:
 
 
 # ---------------------------------------------------------------- the loop
+# ---------------------------------------------------------------- the sampling engine
+ENV_REQUIREMENTS = {"cpu": ("envs/vllm-cpu.txt",), "cuda": ("envs/vllm-cuda.txt",),
+                    "auto": ("envs/vllm-cpu.txt", "envs/vllm-cuda.txt")}
+
+
+def uses_vllm(run: Run) -> bool:
+    return run.params["sample"]["engine"] == "vllm"
+
+
+def vllm_env_stamp(plan: Plan) -> str:
+    """The stamp naming the vLLM environment's Python (one per work dir; the environment itself is shared)."""
+    return plan.path("vllm_env")
+
+
+def needs_vllm_model(run: Run) -> bool:
+    """vLLM loads the tiny GPT-2 as it is; a hub model (CodeGen: converted to GPT-J) goes through `leti vllm-model`."""
+    return uses_vllm(run) and run.params["model"]["source"] != "tiny"
+
+
+def vllm_model_dir(ckpt: str) -> str:
+    return PATHS["vllm_model"].format(ckpt=ckpt)
+
+
+def engine_args(run: Run, inputs) -> str:
+    """`leti sample` flags of the run's engine; `inputs`: the job's named inputs (Snakemake's or a dict)."""
+    if not uses_vllm(run):
+        return ""
+    get = inputs.get if isinstance(inputs, dict) else (lambda k: getattr(inputs, k, None))
+    args = ["--engine", "vllm"]
+    if get("vllm_env"):
+        args += ["--vllm-env", str(get("vllm_env"))]
+    if get("vllm_model"):
+        args += ["--vllm-model", str(get("vllm_model"))]
+    return " ".join(shlex.quote(a) for a in args)
+
+
 def train_sample_item(plan: Plan, run: Run, iteration: int) -> dict:
     """`leti sample --spec` item: the training samples of `iteration`, drawn from checkpoint iteration-1."""
     s = run.params["sample"]
