@@ -40,3 +40,13 @@ def make_micro_checkpoint(out: Path) -> Path:
 @pytest.fixture(scope="session")
 def micro_checkpoint(tmp_path_factory) -> Path:
     return make_micro_checkpoint(tmp_path_factory.mktemp("micro") / "ckpt")
+
+
+@pytest.fixture(scope="session")
+def ci_preset_run(tmp_path_factory):
+    """The CI micro preset run once per session (tests/ci_preset.py)."""
+    from ci_preset import run_ci_preset
+
+    if not (data_root() / "mbpp").exists():
+        pytest.skip(f"benchmark data not found under {data_root()} (set LETI_DATA_ROOT)")
+    return run_ci_preset(tmp_path_factory.mktemp("ci-run"), tmp_path_factory.mktemp("warm"), data_root())

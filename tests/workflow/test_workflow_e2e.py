@@ -28,21 +28,9 @@ def snakemake(*args, cwd=REPO, timeout=600, env=None):
 
 
 @pytest.fixture(scope="module")
-def ci_run(tmp_path_factory):
-    if not (data_root() / "mbpp").exists():
-        pytest.skip(f"benchmark data not found under {data_root()} (set LETI_DATA_ROOT)")
-    d = tmp_path_factory.mktemp("ci-run")
-    warm = _private_dir(tmp_path_factory.mktemp("warm"))
-    r = snakemake("--configfile", CI, "--cores", "2", "--directory", str(d), "--config", f"data_root={data_root()}",
-                  env={"LETI_WARM_DIR": str(warm)})
-    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-5000:])
-    assert list(warm.glob("*.log")), "warm_start: true, but no warm-start server was started"
-    return d
-
-
-def _private_dir(d: Path) -> Path:
-    d.chmod(0o700)
-    return d
+def ci_run(ci_preset_run):
+    assert list(ci_preset_run.warm.glob("*.log")), "warm_start: true, but no warm-start server was started"
+    return ci_preset_run.dir
 
 
 def test_micro_preset_runs_end_to_end(ci_run):
