@@ -33,10 +33,9 @@ MAX_CALLS = 1000            # calls in one plan
 MAX_BATCH_BYTES = 48 * 1024  # encoded arguments per batch (a batch is one write into a pipe of 64 KiB+)
 
 # built-ins that call no method of their arguments but the special ones (which a handle refuses): a call of
-# one never reaches the program's process, whatever its arguments hold (not `dict`: it reads `keys`, which a
-# handle forwards)
+# one never reaches the program's process, whatever its arguments hold
 PURE_BUILTINS = frozenset({
-    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "complex", "divmod", "enumerate",
+    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "complex", "dict", "divmod", "enumerate",
     "float", "format", "frozenset", "hash", "hex", "int", "isinstance", "issubclass", "len", "list", "max",
     "min", "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "sorted", "str", "sum", "tuple",
     "type", "zip"})
