@@ -72,8 +72,6 @@ class Server:
         self.lines = lines
         self.handles: dict[int, object] = {}
         self.ids: dict[int, int] = {}
-        self.named: dict[str, int] = {}  # provided name -> its handle (the targets of planned calls)
-        self.stopped = False  # a planned call raised: the tests end there, nothing later is computed
 
     # ------------------------------------------------------------------ values
     def _handle(self, v):
@@ -108,39 +106,10 @@ class Server:
         out = {}
         for name in req.get("names", []):
             if type(name) is str and name in self.ns:
-                wire = self.encode(self.ns[name])
-                out[name] = {"v": wire}
-                if type(wire) is dict and len(wire) == 1 and type(wire.get("h")) is int:
-                    self.named[name] = wire["h"]
+                out[name] = {"v": self.encode(self.ns[name])}
             else:
                 out[name] = {}
         return {"names": out}
-
-    def batch(self, req) -> None:
-        """Planned calls (the judge's `callplan`), computed in order, each result sent as soon as it is
-        computed (the judge may decide before the last one). Calls of a name that is not a handle are the
-        judge's own (skipped here too); the first exception ends the tests, so nothing after it runs."""
-        calls = req.get("calls")
-        if type(calls) is not list or self.failed is not None:
-            return
-        for c in calls:
-            if self.stopped:
-                return
-            if type(c) is not dict or type(c.get("name")) is not str:
-                continue
-            h = self.named.get(c["name"])
-            if h is None:
-                continue
-            one = {"h": h, "a": c.get("a", []), "kw": c.get("kw", []), "d": c.get("d")}
-            try:
-                resp = self.call(one)
-            except BaseException as exc:  # noqa: BLE001 - the program's exception, SystemExit included
-                resp = self.exception(exc)
-                self.stopped = True
-            if os.getpid() != self.pid:  # a forked copy of the server returned here: it must not answer
-                os._exit(0)
-            resp["n"] = c.get("n")
-            self.send(resp)
 
     def call(self, req) -> dict:
         target = self.handles[req["h"]]
@@ -235,12 +204,6 @@ class Server:
             if req.get("op") == "end":  # the judge has decided: the faithful run follows in this process
                 tests = req.get("tests")
                 return tests if type(tests) is str else ""
-            if req.get("op") == "batch":
-                try:
-                    self.batch(req)
-                except OSError:
-                    return None
-                continue
             try:
                 if self.failed is not None:
                     raise _Failed()

@@ -165,62 +165,6 @@ class TestsInfo:
         else:
             self.provides = [n for n in provides if type(n) is str and n.isidentifier()]
             self.modules = [m for m in modules if m not in self.provides]
-        self.plan = Plan(tests, self.provides, prelude) if self.code is not None else Plan.empty()
-
-
-class Plan:
-    """The calls the tests will make with literal arguments (`callplan`), encoded once per problem as the
-    batches the judge writes to a program's process: the first one up front, each later one when the tests
-    reach its first call (a barrier, or the batch size limit), i.e. once every earlier result is in."""
-
-    def __init__(self, tests: str, provides: list, prelude: str):
-        from leti.execution.executor import callplan
-
-        self.names: list[str] = []
-        self.wires: list[str] = []    # each call's arguments as the judge encodes them at the call
-        self.depths: list[int] = []
-        self.batches: list[tuple[int, str]] = []  # (index of its first call, the calls' JSON text)
-        enc = codec.Encoder(_refuse_encode)
-        calls, texts, size = [], [], 0
-        for i, c in enumerate(callplan.plan_calls(tests, provides, prelude)):
-            try:
-                a = [enc.encode(v) for v in c.args]
-                kw = [[k, enc.encode(v)] for k, v in c.kwargs]
-            except (codec.CannotCross, RecursionError):
-                break
-            wire = codec.dumps([a, kw])
-            item = codec.dumps({"n": i + 1, "name": c.name, "a": a, "kw": kw, "d": c.depth})
-            if texts and (c.barrier or size + len(item) > callplan.MAX_BATCH_BYTES):
-                self.batches.append((len(calls) - len(texts), "[" + ",".join(texts) + "]"))
-                texts, size = [], 0
-            if len(item) > callplan.MAX_BATCH_BYTES:
-                break
-            calls.append(c)
-            texts.append(item)
-            size += len(item)
-            self.names.append(c.name)
-            self.wires.append(wire)
-            self.depths.append(c.depth)
-        if texts:
-            self.batches.append((len(calls) - len(texts), "[" + ",".join(texts) + "]"))
-
-    @classmethod
-    def empty(cls) -> "Plan":
-        p = cls.__new__(cls)
-        p.names, p.wires, p.depths, p.batches = [], [], [], []
-        return p
-
-    def frame(self, b: int, token: str) -> bytes:
-        return ('{"k":"%s","op":"batch","calls":%s}' % (token, self.batches[b][1])).encode("ascii")
-
-
-def _refuse_encode(v):
-    raise codec.CannotCross(type(v).__name__)
-
-
-class PlanMismatch(BaseException):
-    """The tests made a call of the program other than the one planned (a bug of `callplan`, never the
-    program's doing): the hardened verdict is `unverifiable` rather than anything computed out of order."""
 
 
 def free_names(tree) -> tuple[list[str], list[str]]:
@@ -279,9 +223,6 @@ class Slot:
         self.unverifiable = None
         self.armed = False
         self.timed_out = False
-        self.plan = Plan.empty()
-        self.live: list[int] = []
-        self.unreached = False
         signal.signal(signal.SIGALRM, self._alarm)
         signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
         self.start()
@@ -479,7 +420,7 @@ class Slot:
             raise ProtocolError(f"more than {MAX_CALLS} calls")
         enc = codec.Encoder(self._encode_other, sys.modules.get("numpy"))
         try:
-            req = {"k": self.token, "op": op, "h": handle._hid}
+            req = {"k": self.token, "n": self.calls, "op": op, "h": handle._hid}
             if op == "call":  # how deep in the tests the call is made (the program's side runs it as deep)
                 f, d = sys._getframe(1), 0
                 while f is not None:
@@ -497,22 +438,10 @@ class Slot:
             why = f"an argument cannot cross to the program ({exc})"
             self.unverifiable = self.unverifiable or why
             raise codec.Unverifiable(why) from None
-        if self.live:  # the next planned call: its result is streaming in (or will once its batch is sent)
-            i = self.live.pop(0)
-            plan = self.plan
-            if (op != "call" or handle._hid != self.live_hids[i] or d != plan.depths[i]
-                    or codec.dumps([wires, kwires]) != plan.wires[i]):
-                raise PlanMismatch()
-            while self.next_batch < len(plan.batches) and plan.batches[self.next_batch][0] <= i:
-                self.write_req(plan.frame(self.next_batch, self.token), self.deadline)
-                self.next_batch += 1
-            n = i + 1
-        else:
-            self.seq += 1
-            n = req["n"] = self.seq
-            self.write_req(codec.dumps(req).encode("ascii"), self.deadline)
+        data = codec.dumps(req).encode("ascii")
+        self.write_req(data, self.deadline)
         resp = self.read_resp(self.deadline)
-        if resp.get("n") != n:
+        if resp.get("n") != self.calls:
             raise ProtocolError("an answer to another request")
         if "e" in resp:
             if type(resp["e"]) is not dict:
@@ -600,17 +529,6 @@ class Slot:
         self.drain()
         self.send({"job": dict(base, hardened=want_hardened, token=self.token, provides=info.provides)})
         t0 = time.monotonic()
-        self.plan = info.plan
-        self.live = []
-        self.speculated = False
-        if want_hardened and self.plan.batches:
-            # the planned calls up to the first barrier, ahead of the program's names: its process computes
-            # them after its module code and streams the results back as it goes
-            try:
-                self.write_req(self.plan.frame(0, self.token), t0 + self.timeout + GRACE_S)
-            except (JudgeTimeout, ProgramGone):
-                pass
-        self.next_batch = 1
         hardened = None
         if want_hardened:
             hardened = self.judge(job, info, n_prog, t0)
@@ -621,16 +539,6 @@ class Slot:
         if self.final is None:
             self.end(job)
             self.final = self.wait_final(job)
-            if (want_hardened and self.unreached and self.final.get("phase") == "judging"
-                    and self.final.get("status") != "harness_error"):
-                # the process ended before it took the tests, in a planned call it computed ahead that the
-                # tests never reached (they stopped earlier): the faithful run gets a fresh process, as if
-                # that call had never been made
-                self.final = None
-                self.drain()
-                self.send({"job": dict(base, hardened=False, token=self.token)})
-                self.end(job)
-                self.final = self.wait_final(job)
         final = self.final
         if final.get("phase") == "compile":  # the program alone does not compile
             return self.compile_failure(job, final, want_hardened, hardened)
@@ -692,7 +600,6 @@ class Slot:
         self.timed_out = False
         self.unverifiable = None
         self.calls = 0
-        self.seq = len(self.plan.names)  # request numbers of unplanned calls follow the planned ones'
         ns = {"__builtins__": builtins}
         outcome: dict
         try:
@@ -724,17 +631,7 @@ class Slot:
                     ns[name] = self.decode(entry["v"])
                 else:
                     ns.pop(name, None)
-            # the planned calls whose target the program's process serves (a handle: both sides skip others)
-            self.live_hids = {}
-            for i, name in enumerate(self.plan.names):
-                v = ns.get(name)
-                if isinstance(v, Handle) and v._hid is not None:
-                    self.live_hids[i] = v._hid
-            self.live = list(self.live_hids)
-            self.speculated = bool(self.live)
             outcome = self.exec_tests(info, ns, n_prog)
-        except PlanMismatch:
-            outcome = _unverifiable("the tests made a call other than the one the harness planned (a harness bug)")
         except ProgramGone as exc:
             outcome = self.gone(exc, None, info, n_prog)
         except JudgeTimeout:
@@ -747,8 +644,6 @@ class Slot:
             raise
         finally:
             self.disarm()
-            self.unreached = bool(self.live)  # planned calls the program's process may compute unasked
-            self.live = []
         return outcome
 
     def exec_tests(self, info: TestsInfo, ns: dict, n_prog: int) -> dict:
@@ -775,8 +670,6 @@ class Slot:
             return _timeout(self.deadline)
         if isinstance(exc, ProtocolError):
             return _protocol(exc)
-        if isinstance(exc, PlanMismatch):
-            raise exc
         if isinstance(exc, codec.Unverifiable):
             return _unverifiable(str(exc))
         if exc is None:
