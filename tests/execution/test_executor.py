@@ -432,6 +432,11 @@ def test_slots_get_a_core_each_when_there_are_enough():
     assert pool_mod.slot_cpus(len(cpus) + 1) == [None] * (len(cpus) + 1)
 
 
+def test_pinning_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("LETI_EXECUTOR_PIN", "0")
+    assert pool_mod.slot_cpus(1) == [None]
+
+
 def test_a_slot_and_its_programs_run_on_the_slot_core():
     """The judge, its jailed worker and the program's process share the slot's core (local hand-overs)."""
     core = sorted(os.sched_getaffinity(0))[0]

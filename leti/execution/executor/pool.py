@@ -56,9 +56,12 @@ def slot_cpus(n: int) -> list[int | None]:
     judge -> worker -> the program's process -> judge -> ...) in which one process runs at a time; on one
     core each hand-over is a local wake-up instead of a cross-core one (an inter-processor interrupt,
     costly in a VM), and the processes of a slot share a warm cache. A program's own extra processes
-    share its slot's core (docs/executor.md: Benchmark)."""
+    share its slot's core; `LETI_EXECUTOR_PIN=0` leaves placement to the scheduler (a node whose cores
+    other jobs hog unevenly; docs/executor.md: Benchmark)."""
     cpus = sorted(os.sched_getaffinity(0))
-    return [cpus[i] for i in range(n)] if n <= len(cpus) else [None] * n
+    if os.environ.get("LETI_EXECUTOR_PIN", "1") == "0" or n > len(cpus):
+        return [None] * n
+    return cpus[:n]
 
 
 class Worker:
