@@ -424,27 +424,28 @@ def test_the_jail_view_holds_only_the_runtime_and_leti(tmp_path):
     assert {"pidns", "netns", "ipcns", "mntns"} <= set(layers)
 
 
+def test_slots_get_a_core_each_when_there_are_enough():
+    """pool.slot_cpus: one distinct usable core per slot, or none pinned when slots outnumber cores."""
+    cpus = sorted(os.sched_getaffinity(0))
+    assert pool_mod.slot_cpus(len(cpus)) == cpus
+    assert pool_mod.slot_cpus(1) == cpus[:1]
+    assert pool_mod.slot_cpus(len(cpus) + 1) == [None] * (len(cpus) + 1)
 
-def _cores_seen(env_pin):
-    prog = {"program": "import os\ncores = sorted(os.sched_getaffinity(0))", "tests": "assert len(cores) == 1",
-            "timeout": 5.0}
-    old = os.environ.get("LETI_EXECUTOR_PIN")
-    os.environ["LETI_EXECUTOR_PIN"] = env_pin
-    w = pool_mod.Worker()
+
+def test_pinning_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("LETI_EXECUTOR_PIN", "0")
+    assert pool_mod.slot_cpus(1) == [None]
+
+
+def test_a_slot_and_its_programs_run_on_the_slot_core():
+    """The judge, its jailed worker and the program's process share the slot's core (local hand-overs)."""
+    core = sorted(os.sched_getaffinity(0))[0]
+    w = pool_mod.Worker(cpu=core)
     try:
         w.wait_ready()
-        return w.call(normalize_program(prog))["verdicts"]["faithful"]["status"]
+        r = w.call(normalize_program({"program": "import os\ncores = sorted(os.sched_getaffinity(0))",
+                                      "tests": f"assert cores == [{core}]", "timeout": 5.0}))
+        assert r["verdicts"]["faithful"]["status"] == "pass", r
+        assert os.sched_getaffinity(w.pid) == {core}
     finally:
         w.close()
-        if old is None:
-            os.environ.pop("LETI_EXECUTOR_PIN")
-        else:
-            os.environ["LETI_EXECUTOR_PIN"] = old
-
-
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one usable core: every placement is that core")
-def test_the_program_runs_on_the_judge_core_unless_switched_off():
-    """The worker binds the program's process to the core its judge is on (local hand-overs); with
-    LETI_EXECUTOR_PIN=0 the program sees every usable core."""
-    assert _cores_seen("1") == "pass"
-    assert _cores_seen("0") == "fail"

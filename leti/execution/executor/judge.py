@@ -194,20 +194,6 @@ def free_names(tree) -> tuple[list[str], list[str]]:
 
 
 # ------------------------------------------------------------------------------------------ the slot
-def _cpu_reader():
-    """sched_getcpu(3), or None where it cannot be had (or LETI_EXECUTOR_PIN=0)."""
-    if os.environ.get("LETI_EXECUTOR_PIN", "1") == "0":
-        return None
-    try:
-        import ctypes
-
-        fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
-        fn.restype = ctypes.c_int
-        return fn if fn() >= 0 else None
-    except (OSError, AttributeError):
-        return None
-
-
 class WorkerGone(Exception):
     pass
 
@@ -237,7 +223,6 @@ class Slot:
         self.unverifiable = None
         self.armed = False
         self.timed_out = False
-        self.cpu = _cpu_reader()
         signal.signal(signal.SIGALRM, self._alarm)
         signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
         self.start()
@@ -542,10 +527,7 @@ class Slot:
         n_prog = job["program"].count("\n") + 1
         base = {k: job[k] for k in ("program", "header", "capture", "timeout", "memory_mb")}
         self.drain()
-        # the core this judge runs on now (the scheduler's choice): the worker runs the program there, so
-        # that the hand-overs between judge and program are local wake-ups, not cross-core ones (pool.py)
-        cpu = self.cpu() if self.cpu is not None else None
-        self.send({"job": dict(base, hardened=want_hardened, token=self.token, provides=info.provides, cpu=cpu)})
+        self.send({"job": dict(base, hardened=want_hardened, token=self.token, provides=info.provides)})
         t0 = time.monotonic()
         hardened = None
         if want_hardened:
@@ -799,6 +781,11 @@ def _merge(final: dict, hardened: dict | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     python = argv[argv.index("--python") + 1] if "--python" in argv else None
+    if "--cpu" in argv:  # this slot's core (pool.slot_cpus); the jailed worker and its programs inherit it
+        try:
+            os.sched_setaffinity(0, {int(argv[argv.index("--cpu") + 1])})
+        except (OSError, ValueError, IndexError):
+            pass
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDWR)

@@ -74,7 +74,6 @@ class State:
         self.req_fd = -1   # the judge's call channel (requests); handed to each program, never read here
         self.resp_fd = -1
         self.devnull_w = -1
-        self.cpu: int | None = None  # the core the worker (and so the next program) is bound to
 
     @property
     def level(self) -> str:
@@ -592,21 +591,6 @@ class Proto:
             view = view[os.write(self.fd_out, view):]
 
 
-def follow_judge(cpu, st: State) -> None:
-    """Bind the worker, and so the program's process it forks next, to the core the judge is on (the job's
-    `cpu`): the judge and the program hand over to each other several times per program, and a wake-up on
-    the same core is far cheaper than one on another (an inter-processor interrupt; in a VM, an exit).
-    Only placement: the program may bind its own processes elsewhere; the judge is never bound, so the
-    scheduler still moves a slot off a busy core, and the worker follows at the next program."""
-    if type(cpu) is not int or cpu == st.cpu:
-        return
-    try:
-        os.sched_setaffinity(0, {cpu})
-        st.cpu = cpu
-    except (OSError, ValueError, OverflowError):  # a core outside this worker's set: no binding
-        st.cpu = None
-
-
 def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict:
     """One program, both phases, in one forked process; returns the faithful outcome (the `final` record).
     The judge talks to the process over its own channel (calls, then `end` with the tests); the worker
@@ -625,7 +609,6 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
             for k in ("exc_type", "message", "feedback"):
                 rec[k] = _clean_str(rec[k], FIELD_LIMITS[k])
             return rec
-    follow_judge(job.get("cpu"), st)
     st.counter += 1
     nonce = os.urandom(16).hex()
     scratch = os.path.join(st.base, str(st.counter))
