@@ -51,17 +51,17 @@ def _package_root() -> str:
 
 
 def slot_cpus(n: int) -> list[int | None]:
-    """The core each of `n` slots runs on: its own one when there are at least as many usable cores as
-    slots (None each otherwise: the scheduler places them). A slot is a chain of hand-overs (parent ->
-    judge -> worker -> the program's process -> judge -> ...) in which one process runs at a time; on one
-    core each hand-over is a local wake-up instead of a cross-core one (an inter-processor interrupt,
-    costly in a VM), and the processes of a slot share a warm cache. A program's own extra processes
-    share its slot's core; `LETI_EXECUTOR_PIN=0` leaves placement to the scheduler (a node whose cores
-    other jobs hog unevenly; docs/executor.md: Benchmark)."""
+    """The core each of `n` slots runs on: one of its own when the pool has exactly one slot per usable
+    core (None each otherwise: the scheduler places them, so that several smaller pools running at once,
+    e.g. workflow jobs, do not crowd the same cores). A slot is a chain of hand-overs (parent -> judge ->
+    worker -> the program's process -> judge -> ...) in which one process runs at a time; on one core each
+    hand-over is a local wake-up instead of a cross-core one (an inter-processor interrupt, costly in a
+    VM). A program's own extra processes share its slot's core; `LETI_EXECUTOR_PIN=0` leaves placement to
+    the scheduler (a node whose cores other jobs keep busy unevenly; docs/executor.md: Benchmark)."""
     cpus = sorted(os.sched_getaffinity(0))
-    if os.environ.get("LETI_EXECUTOR_PIN", "1") == "0" or n > len(cpus):
+    if os.environ.get("LETI_EXECUTOR_PIN", "1") == "0" or n != len(cpus):
         return [None] * n
-    return cpus[:n]
+    return cpus
 
 
 class Worker:
