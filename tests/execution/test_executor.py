@@ -422,3 +422,32 @@ def test_the_jail_view_holds_only_the_runtime_and_leti(tmp_path):
     if root.startswith("/tmp/"):
         assert "/tmp/" + root.split("/")[2] in keep
     assert {"pidns", "netns", "ipcns", "mntns"} <= set(layers)
+
+
+def test_slots_get_a_core_each_when_there_are_enough():
+    """pool.slot_cpus: one distinct usable core per slot when the pool has one slot per core; none pinned
+    otherwise (several smaller pools at once must not crowd the first cores)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    assert pool_mod.slot_cpus(len(cpus)) == cpus
+    assert pool_mod.slot_cpus(len(cpus) + 1) == [None] * (len(cpus) + 1)
+    if len(cpus) > 1:
+        assert pool_mod.slot_cpus(1) == [None]
+
+
+def test_pinning_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("LETI_EXECUTOR_PIN", "0")
+    assert pool_mod.slot_cpus(1) == [None]
+
+
+def test_a_slot_and_its_programs_run_on_the_slot_core():
+    """The judge, its jailed worker and the program's process share the slot's core (local hand-overs)."""
+    core = sorted(os.sched_getaffinity(0))[0]
+    w = pool_mod.Worker(cpu=core)
+    try:
+        w.wait_ready()
+        r = w.call(normalize_program({"program": "import os\ncores = sorted(os.sched_getaffinity(0))",
+                                      "tests": f"assert cores == [{core}]", "timeout": 5.0}))
+        assert r["verdicts"]["faithful"]["status"] == "pass", r
+        assert os.sched_getaffinity(w.pid) == {core}
+    finally:
+        w.close()

@@ -19,6 +19,8 @@ from leti.execution.executor import execute_many
 from leti.execution.executor import pool as pool_mod
 
 REPO = Path(__file__).resolve().parents[2]
+# a host path the program must not be able to create; this run's own (worktrees share /tmp)
+TMP_FILE = f"/tmp/leti_hostile_tmp_{os.getpid()}.txt"
 
 
 def _load_corpus():
@@ -79,7 +81,7 @@ def env(tmp_path_factory):
         socks.append((s, path))
     from leti.core.paths import default_data_root
 
-    subs = {"@CANARY@": str(canary), "@CANARY_DIR@": str(canary_dir), "@WW_CANARY@": str(ww),
+    subs = {"@TMP_FILE@": TMP_FILE, "@CANARY@": str(canary), "@CANARY_DIR@": str(canary_dir), "@WW_CANARY@": str(ww),
             "@DATA_ROOT@": str(default_data_root()),
             "@PORT@": str(listener.getsockname()[1]), "@REPO@": str(REPO), "@SECRET_NAME@": SECRET_NAME,
             "@HOST_DIR@": str(host_dir), "@IPC_KEY@": str(IPC_KEY), **sock_paths}
@@ -232,9 +234,9 @@ def test_hostile(entry, env):
         assert len(res["message"]) < 2000 and len(res["feedback"]) < 9000
     elif check == "no_tmp_file":
         if "mntns" in env["sandbox"]:
-            assert not os.path.exists("/tmp/leti_hostile_tmp.txt")
+            assert not os.path.exists(TMP_FILE)
         else:  # documented: without a mount namespace /tmp is the host's
-            Path("/tmp/leti_hostile_tmp.txt").unlink(missing_ok=True)
+            Path(TMP_FILE).unlink(missing_ok=True)
     elif check == "signal":
         assert res["exc_type"].startswith("SIG")
     elif check == "writable":  # every record survives a strict UTF-8 writer (lone surrogates escaped)

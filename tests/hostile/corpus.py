@@ -45,7 +45,7 @@ CORPUS = [
     dict(name="write_home", program="import os\nopen(os.path.expanduser('~/leti_hostile_home.txt'), 'w').write('x')", expect={"pass"}, check="no_home_file"),
     dict(name="write_root_home_absolute", program="open('/root/leti_hostile_abs.txt', 'w').write('x')", expect={"error"}, check="no_home_file",
          requires={"uid_or_nonroot"}),
-    dict(name="write_tmp", program="open('/tmp/leti_hostile_tmp.txt', 'w').write('x')", expect={"pass", "error"}, check="no_tmp_file"),
+    dict(name="write_tmp", program="open('@TMP_FILE@', 'w').write('x')", expect={"pass", "error"}, check="no_tmp_file"),
     dict(name="write_repo", program="open('@REPO@/leti_hostile_repo.txt', 'w').write('x')", expect={"error"}, check="no_repo_file",
          requires={"uid"}),
     dict(name="delete_canary", program="import os\nos.remove('@CANARY@')", expect={"error"}, requires={"uid"}),

@@ -781,6 +781,11 @@ def _merge(final: dict, hardened: dict | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     python = argv[argv.index("--python") + 1] if "--python" in argv else None
+    if "--cpu" in argv:  # this slot's core (pool.slot_cpus); the jailed worker and its programs inherit it
+        try:
+            os.sched_setaffinity(0, {int(argv[argv.index("--cpu") + 1])})
+        except (OSError, ValueError, IndexError):
+            pass
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDWR)

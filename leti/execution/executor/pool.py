@@ -50,13 +50,29 @@ def _package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
+def slot_cpus(n: int) -> list[int | None]:
+    """The core each of `n` slots runs on: one of its own when the pool has exactly one slot per usable
+    core (None each otherwise: the scheduler places them, so that several smaller pools running at once,
+    e.g. workflow jobs, do not crowd the same cores). A slot is a chain of hand-overs (parent -> judge ->
+    worker -> the program's process -> judge -> ...) in which one process runs at a time; on one core each
+    hand-over is a local wake-up instead of a cross-core one (an inter-processor interrupt, costly in a
+    VM). A program's own extra processes share its slot's core; `LETI_EXECUTOR_PIN=0` leaves placement to
+    the scheduler (a node whose cores other jobs keep busy unevenly; docs/executor.md: Benchmark)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if os.environ.get("LETI_EXECUTOR_PIN", "1") == "0" or n != len(cpus):
+        return [None] * n
+    return cpus
+
+
 class Worker:
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, cpu: int | None = None) -> None:
         env = _worker_env()
         if python:  # another interpreter (execute.python): it imports the worker from this checkout
             env["PYTHONPATH"] = _package_root()
         self.python = python
-        argv = [sys.executable, "-m", "leti.execution.executor.judge"] + (["--python", python] if python else [])
+        self.cpu = cpu
+        argv = ([sys.executable, "-m", "leti.execution.executor.judge"] + (["--python", python] if python else [])
+                + (["--cpu", str(cpu)] if cpu is not None else []))
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
                                      close_fds=True)
         self.hello: dict | None = None
@@ -129,7 +145,7 @@ class Pool:
         self.n = max(1, int(n))
         self.python = python
         self.lock = threading.Lock()
-        self.workers = [Worker(python) for _ in range(self.n)]
+        self.workers = [Worker(python, cpu) for cpu in slot_cpus(self.n)]
         for w in self.workers:
             w.wait_ready()
 
@@ -147,7 +163,7 @@ class Pool:
             old.close()
         except Exception:  # noqa: BLE001
             pass
-        self.workers[i] = Worker(self.python)
+        self.workers[i] = Worker(self.python, old.cpu)
 
     def _died_of_judge_cpu(self, slot: int) -> bool:
         """Did this slot's judge end by its own CPU limit (SIGVTALRM, armed while it runs tests)?"""
