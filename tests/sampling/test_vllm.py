@@ -61,6 +61,10 @@ def test_greedy_decoding_equals_torch_sampler(checks):
     assert checks["greedy_vllm"] == checks["greedy_hf"]
     assert all(len(set(row)) == 1 and len(row) == 3 for row in checks["greedy_vllm"])  # n copies of one decode
     assert checks["top_p_tiny_vllm"] == [row[:2] for row in checks["greedy_hf"]]  # top-p keeps only the best
+    for name in ("plain", "clean_up", "budget"):
+        pair = checks[f"greedy_many_{name}"]
+        assert len(pair["hf"]) == 27 and pair["vllm"] == pair["hf"], name
+    assert any(len(row[0]) > 20 for row in checks["greedy_many_plain"]["hf"])  # real text, not EOS at once
 
 
 def test_samples_depend_on_seed_and_key_not_on_batch(checks):

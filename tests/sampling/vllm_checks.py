@@ -64,6 +64,13 @@ def main(ckpt: str) -> dict:
     greedy = DecodingConfig(n=3, temperature=0, max_new_tokens=24)
     out["greedy_hf"] = hf.sample(PROMPTS, greedy)
     out["greedy_vllm"] = vl.sample(PROMPTS, greedy)
+    # more prompts, reward tokens, the clean-up switch and the original's total budget, greedily: both
+    # engines token for token (what decides is the same logits' argmax, the same budget, the same decode)
+    many = [f"{tag}{p[:k]}" for tag in ("", "<|good|>", "<|bad|>") for p in PROMPTS for k in (3, 9, len(p))]
+    for name, cfg in {"plain": DecodingConfig(n=1, temperature=0, max_new_tokens=48, batch_size=7),
+                      "clean_up": DecodingConfig(n=1, temperature=0, max_new_tokens=48, clean_up_spaces=True),
+                      "budget": DecodingConfig(n=1, temperature=0, max_new_tokens=160, max_length=136)}.items():
+        out[f"greedy_many_{name}"] = {"hf": hf.sample(many, cfg, batch_key=name), "vllm": vl.sample(many, cfg)}
     # top_p so small that only the most likely token survives: sampling = greedy decoding
     tiny_p = DecodingConfig(n=2, temperature=1.0, top_p=1e-9, max_new_tokens=24, seed=5)
     out["top_p_tiny_vllm"] = vl.sample(PROMPTS, tiny_p, keys=["a", "b", "c"])

@@ -142,8 +142,10 @@ def _job_counts(out: str) -> dict:
 @pytest.mark.vllm
 def test_switching_to_vllm_reruns_sampling_and_what_follows_only(ci_run, tmp_path):
     """Issue 25 on the CI preset's finished run (a copy of it): `sample.engine: vllm` replans every sampling
-    job and what depends on it, never the data, the tokenizer or pre-training; one arm's iteration-1
-    evaluation then runs with vLLM (its environment from the per-user cache, built there once)."""
+    job and what depends on it, never the data, the tokenizer or pre-training; then both kinds of sampling
+    job run with vLLM (the base's evaluation and iteration 1's training samples: two jobs side by side, its
+    environment from the per-user cache). The rest of the path after sampling does not depend on the
+    engine; the paper grid's rehearsal (tests/workflow/test_rehearsal.py) runs all of it with vLLM."""
     run_dir = tmp_path / "run"
     shutil.copytree(ci_run / "work-ci", run_dir / "work-ci", symlinks=True)
     engine = ["vllm_env=cpu", 'params={"sample": {"engine": "vllm"}}']
@@ -157,21 +159,22 @@ def test_switching_to_vllm_reruns_sampling_and_what_follows_only(ci_run, tmp_pat
     planned = _job_counts(r.stdout)
     assert set(planned) == {"vllm_env", "sample_train", "execute_train", "train", "eval_sample", "eval_score",
                             "run_manifest", "report", "all"}, planned
-    arm = "model=tiny/feedback=textual/task=synth/seed=0"
-    target = f"work-ci/results/runs/{arm}/iter1/good/metrics.json"
+    targets = ["work-ci/eval/base/seed=0/iter0/samples.jsonl", "work-ci/loop/shared/task=synth/seed=0/iter1/samples.jsonl"]
     base = run_dir / "work-ci/base/default/ckpt/model.safetensors"
     before = base.stat().st_mtime_ns
-    r = smk(target)
+    r = smk(*targets)
     assert r.returncode == 0, r.stderr[-3000:] + r.stdout[-3000:]
+    assert sorted(set(re.findall(r"^(?:local)?rule (\w+):", r.stdout + r.stderr, re.M))) == [
+        "eval_sample", "sample_train", "vllm_env"]
     assert base.stat().st_mtime_ns == before
-    rows = [json.loads(line) for f in ("work-ci/loop/shared/task=synth/seed=0/iter1/samples.jsonl",
-                                       f"work-ci/eval/runs/{arm}/iter1/samples.jsonl") for line in open(run_dir / f)]
-    assert len(rows) == 24 * 2 + 8 * 2 and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
-    # drawn in the vLLM environment (its transformers), recorded by the job in the project's environment
-    assert {row["provenance"]["versions"]["transformers"][:4] for row in rows} == {"5.19"}
-    record = json.loads((run_dir / target).with_name("metrics.params.json").read_text())
-    assert record["params"]["sample.engine"] == "vllm" and record["params"]["vllm_env"] == "cpu"
-    assert "engine vllm:" in (run_dir / f"work-ci/logs/eval/runs/{arm}/iter1/sample.log").read_text()
+    for target in targets:
+        rows = [json.loads(line) for line in open(run_dir / target)]
+        assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+        # drawn in the vLLM environment (its transformers), recorded by the job in the project's environment
+        assert {row["provenance"]["versions"]["transformers"][:4] for row in rows} == {"5.19"}
+        record = json.loads((run_dir / target).with_suffix(".params.json").read_text())
+        assert record["params"]["sample.engine"] == "vllm" and record["params"]["vllm_env"] == "cpu"
+    assert "engine vllm:" in (run_dir / "work-ci/logs/eval/base/seed=0/iter0/sample.log").read_text()
 
 
 def test_report_rebuilds_from_cache_without_upstream_jobs(ci_run):
