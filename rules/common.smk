@@ -108,7 +108,8 @@ HUB_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"]
 LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
 RUN_IDS = set(LOOKUP["runs"])
 EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
-BASE_EVAL_KEYS = {k for k in EVAL_KEYS if k.startswith("base/")}  # iteration 0; later checkpoints: rule train
+HELDOUT_KEYS = set(LOOKUP["heldout0"])  # the bases' held-out loss; later checkpoints: rule train
+TRAIN_PROBLEMS = LOOKUP["train_problems"]  # key (mbpp, eae-<style>) -> a run training on them
 HUB_CORPORA = PLAN.hub_corpora()  # slug -> (hub source, a run reading it)
 
 

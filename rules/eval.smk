@@ -48,5 +48,5 @@ rule heldout_loss:
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
     resources: **GPU,
-    wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
+    wildcard_constraints: ek=_alt(HELDOUT_KEYS), it="0",
     shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from leti.workflow.plan import STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
+from leti.workflow.plan import Plan, Run
 
 
 def as_json(obj) -> str:
@@ -95,11 +95,10 @@ def bench_data_args(config: dict, bench: str) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def train_data_args(config: dict, task: str) -> str:
-    """`leti data` arguments for the training problems of `task` (mbpp or eae)."""
-    if task == "eae":
-        style = config["params"]["task"].get("eae_style", "full")
-        return f"--benchmark eae --split train --style {shlex.quote(style)}"
+def train_data_args(task: dict) -> str:
+    """`leti data` arguments for the training problems of a run's `task` parameters (train: mbpp or eae)."""
+    if task["train"] == "eae":
+        return f"--benchmark eae --split train --style {shlex.quote(task['eae_style'])}"
     return "--benchmark mbpp --split train"
 
 
@@ -188,7 +187,6 @@ def eval_meta(plan: Plan, run: Run, eval_key: str, iteration: int, cond: str) ->
     if iteration > 0:
         axes = run.axes
     else:
-        touching = axes_touching(config, STAGE_NAMESPACES["eval0"], STAGE_IGNORES["eval0"])
-        axes = {a: run.axes[a] for a in touching}
+        axes = {a: run.axes[a] for a in plan.stage_axes("eval0")}
     return {"eval_key": eval_key, "iteration": iteration, "conditioning": cond, "axes": axes, "seed": run.seed,
             "preset": config.get("preset")}
