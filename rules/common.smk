@@ -32,6 +32,10 @@ def _records_decide():
     settings = getattr(workflow, "dag_settings", None)
     if settings is not None and set(settings.rerun_triggers) == set(RerunTrigger.all()):
         settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+    # After an interruption plain `snakemake` goes on like `--rerun-incomplete`: the records tell a job that
+    # finished (kept, its marker removed) from one that did not (rerun, with all below it): leti.workflow.decide.
+    if settings is not None and not settings.target_jobs:
+        settings.force_incomplete = True
 
 
 _DECISION = []
