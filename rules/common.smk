@@ -89,7 +89,6 @@ THREADS = int(config.get("threads", 1))
 # at least (nothing else can run yet).
 PRETRAIN_THREADS = max(THREADS, 2)
 LOOKUP = PLAN.lookups()
-GPU = specs.gpu_resources(config)
 CPU = specs.cpu_resources(config)
 as_json = specs.as_json
 
@@ -135,6 +134,19 @@ def eval_run(wc):
 
 def eval_any_run(wc):
     return LOOKUP["eval_any"][(wc.ek, int(wc.it))]
+
+
+def heldout_run(wc):
+    return LOOKUP["heldout0"][wc.ek]
+
+
+def model_rules(kind, run_of):
+    """Resources of a rule whose jobs load the model (`kind`: gpu or cpu), sized per model by the config's
+    resources.models (leti.workflow.specs.model_resources; docs/slurm.md)."""
+    try:
+        return specs.model_resources(PLAN, kind, run_of)
+    except UserError as exc:
+        sys.exit(f"config error: {exc}")
 
 
 # ---- report outputs (rules/report.smk)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from leti.core.errors import UserError
+
 from leti.workflow.plan import Plan, Run
 
 
@@ -81,6 +83,31 @@ def gpu_resources(config: dict) -> dict:
 def cpu_resources(config: dict) -> dict:
     """Execution, scoring, data preparation and the report: the CPU partition."""
     return _rule_resources(config, "cpu")
+
+
+def model_resources(plan: Plan, kind: str, run_of) -> dict:
+    """Resources of a rule whose jobs load the model (`kind`: gpu or cpu): `<kind>_rules`, with the memory and
+    time of `resources.models[<model.source>]` over them. `run_of(wildcards)`: the job's run. Values that
+    differ between the grid's models become functions of the job's wildcards; the rest stay constants (a
+    constant plans faster)."""
+    config = plan.config
+    base = _rule_resources(config, kind)
+    models = config["resources"].get("models") or {}
+    sources = {r.params["model"]["source"] for r in plan.runs}
+    unknown = sorted(set(models) - sources)
+    if unknown:
+        raise UserError(f"resources.models: {unknown[0]!r} is not the model.source of any run "
+                        f"(the grid's models: {', '.join(sorted(sources))})")
+    table = {src: {**base, **{k: v for k, v in ((models.get(src) or {}).get(f"{kind}_rules") or {}).items()
+                              if v is not None}} for src in sources}
+    out = dict(base)
+    for key in ("mem_mb", "runtime"):
+        values = {t[key] for t in table.values()}
+        if len(values) > 1:
+            out[key] = lambda wc, _key=key: table[run_of(wc).params["model"]["source"]][_key]
+        else:
+            out[key] = values.pop()
+    return out
 
 
 # ---------------------------------------------------------------- data

@@ -44,10 +44,11 @@ def _mark_incomplete(root: Path, path: str) -> Path:
     return marker
 
 
-def _interrupt(root: Path, it: int, finished: bool) -> tuple[list, list[Path]]:
+def _interrupt(root: Path, it: int, state: str) -> tuple[list, list[Path]]:
     """The state a run interrupted while `train` (ARM, iteration `it`) ran leaves: every job that depends on
-    it, and every later report/manifest, without outputs; its outputs marked incomplete, and, unless it
-    `finished`, its checkpoint not written. Returns (the jobs that must run again, the markers)."""
+    it, and every later report/manifest, without outputs; its outputs marked incomplete, and `state`:
+    "finished" (all written with their records), "unrecorded" (all written, no records), "half" (its
+    checkpoint not written). Returns (the jobs that must run again, the markers)."""
     cwd = os.getcwd()
     os.chdir(root)
     try:
@@ -68,10 +69,13 @@ def _interrupt(root: Path, it: int, finished: bool) -> tuple[list, list[Path]]:
         for j in lost:
             for out in dict.fromkeys(j.outputs + j.products):  # the report: its directory too
                 shutil.rmtree(out, ignore_errors=True) if os.path.isdir(out) else Path(out).unlink(missing_ok=True)
-        if not finished:  # cut off while training: the checkpoint (and its record inside) never written
+        if state == "half":  # cut off while training: the checkpoint (and its record inside) never written
             shutil.rmtree(job.outputs[0])
+        elif state == "unrecorded":  # cut off after its outputs, before its records
+            for out in job.outputs:
+                Path(record_path(out)).unlink()
         markers = [_mark_incomplete(root, o) for o in job.outputs]
-        return ([job] if not finished else []) + lost, markers
+        return ([job] if state != "finished" else []) + lost, markers
     finally:
         os.chdir(cwd)
 
@@ -81,22 +85,24 @@ def _expected(jobs) -> dict:
 
 
 @pytest.mark.parametrize("args", [(), ("--rerun-incomplete",)])
-def test_an_interrupted_job_reruns_with_everything_below_it(clone, tmp_path, args):
+def test_an_interrupted_job_reruns_with_everything_below_it(clone, tmp_path, args, state="unrecorded"):
     """Before: `--rerun-incomplete` forced the interrupted job alone (its outputs were ancient inputs of the
     jobs below, so Snakemake never looked at their missing results) and plain `snakemake` refused."""
     root = copy_clone(clone, tmp_path / "clone")
-    todo, _ = _interrupt(root, 1, finished=False)
+    todo, _ = _interrupt(root, 1, state)
     planned = dry_run(root, ci_config(), *args)
     assert rule_counts(planned) == _expected(todo)
     assert ("train", f"rid={ARM}, it=1") in planned
 
 
-def test_a_job_that_finished_while_snakemake_stopped_keeps_its_outputs(clone, tmp_path):
+@pytest.mark.parametrize("args", [(), ("--rerun-incomplete",)])
+def test_a_job_that_finished_while_snakemake_stopped_keeps_its_outputs(clone, tmp_path, args):
     """Its outputs all carry the plan's record (written last, on success): the marker goes, nothing of it
-    reruns, what depends on it runs."""
+    reruns, what depends on it runs. (Before: `--rerun-incomplete` reran that job alone, deleting its
+    outputs first, and nothing below it: the run stopped there.)"""
     root = copy_clone(clone, tmp_path / "clone")
-    todo, markers = _interrupt(root, 1, finished=True)
-    planned = dry_run(root, ci_config())
+    todo, markers = _interrupt(root, 1, "finished")
+    planned = dry_run(root, ci_config(), *args)
     assert ("train", f"rid={ARM}, it=1") not in planned
     assert rule_counts(planned) == _expected(todo)
     assert not any(m.exists() for m in markers)
@@ -107,9 +113,9 @@ def test_a_job_that_finished_while_snakemake_stopped_keeps_its_outputs(clone, tm
 def test_a_half_written_job_with_old_records_is_not_taken_as_finished(clone, tmp_path):
     """An output missing (the checkpoint) while the others carry a record: it reruns."""
     root = copy_clone(clone, tmp_path / "clone")
-    _interrupt(root, 2, finished=False)
+    todo, _ = _interrupt(root, 2, "half")
     planned = dry_run(root, ci_config())
-    assert ("train", f"rid={ARM}, it=2") in planned
+    assert ("train", f"rid={ARM}, it=2") in planned and rule_counts(planned) == _expected(todo)
 
 
 # ------------------------------------------------------------------ a real run, interrupted
