@@ -89,8 +89,9 @@ def test_leti_data_arguments(plan, paper):
     assert shlex.split(specs.bench_data_args(plan.config, "bbh_cot")) == [
         "--benchmark", "bbh", "--split", "test", "--style", "cot", "--limit", "1"]
     assert specs.train_data_args(paper.runs[0].params["task"]) == "--benchmark mbpp --split train"
-    eae = next(r for r in plan.runs if r.params["task"]["train"] == "eae")
-    assert specs.train_data_args(eae.params["task"]) == "--benchmark eae --split train --style compact"
+    eae = next(r for r in paper.runs if r.params["task"]["train"] == "eae")  # the run's style, not the global one
+    assert specs.train_data_args(eae.params["task"]) == "--benchmark eae --split train --style full"
+    assert specs.train_data_args({"train": "eae", "eae_style": "compact"}) == "--benchmark eae --split train --style compact"
 
 
 def test_fcft_and_programs_flags(paper):
