@@ -141,7 +141,7 @@ def heldout_run(wc):
 
 
 def model_rules(kind, run_of):
-    """Resources of a rule whose jobs load the model (`kind`: gpu or cpu), sized per model by the config's
+    """Resources of the jobs that load the model (`kind` gpu or cpu), sized per model by the config's
     resources.models (leti.workflow.specs.model_resources; docs/slurm.md)."""
     try:
         return specs.model_resources(PLAN, kind, run_of)
