@@ -40,6 +40,9 @@ SIZES = {
     "axes.task.eae.sample.max_new_tokens": 24,
     "resources.gpu_rules": {"mem_mb": 3000, "runtime": 30, "gpus": 1},
     "resources.cpu_rules": {"mem_mb": 1500, "runtime": 30},
+    # the same per-model sizing, scaled to the one-node test cluster (8000 MB)
+    "resources.models": {"Salesforce/codegen-2B-mono": {"gpu_rules": {"mem_mb": 3500, "runtime": 40},
+                                                        "cpu_rules": {"mem_mb": 2000}}},
 }
 BENCH_SIZES = {"n": 1, "max_new_tokens": 8}
 # pass@100 (the poster's HumanEval columns) needs n >= 100, at every temperature for "best temperature per k"

@@ -32,6 +32,10 @@ def _records_decide():
     settings = getattr(workflow, "dag_settings", None)
     if settings is not None and set(settings.rerun_triggers) == set(RerunTrigger.all()):
         settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+    # After an interruption plain `snakemake` goes on like `--rerun-incomplete`: the records tell a job that
+    # finished (kept, its marker removed) from one that did not (rerun, with all below it): leti.workflow.decide.
+    if settings is not None and not settings.target_jobs:
+        settings.force_incomplete = True
 
 
 _DECISION = []
@@ -85,7 +89,6 @@ THREADS = int(config.get("threads", 1))
 # at least (nothing else can run yet).
 PRETRAIN_THREADS = max(THREADS, 2)
 LOOKUP = PLAN.lookups()
-GPU = specs.gpu_resources(config)
 CPU = specs.cpu_resources(config)
 as_json = specs.as_json
 
@@ -108,7 +111,8 @@ HUB_BASES = [k for k, r in LOOKUP["base"].items() if r.params["model"]["source"]
 LOOP_KEYS = {k for k, _ in LOOKUP["loop"]}
 RUN_IDS = set(LOOKUP["runs"])
 EVAL_KEYS = {k for k, _, _ in LOOKUP["eval"]}
-BASE_EVAL_KEYS = {k for k in EVAL_KEYS if k.startswith("base/")}  # iteration 0; later checkpoints: rule train
+HELDOUT_KEYS = set(LOOKUP["heldout0"])  # the bases' held-out loss; later checkpoints: rule train
+TRAIN_PROBLEMS = LOOKUP["train_problems"]  # key (mbpp, eae-<style>) -> a run training on them
 HUB_CORPORA = PLAN.hub_corpora()  # slug -> (hub source, a run reading it)
 
 
@@ -130,6 +134,19 @@ def eval_run(wc):
 
 def eval_any_run(wc):
     return LOOKUP["eval_any"][(wc.ek, int(wc.it))]
+
+
+def heldout_run(wc):
+    return LOOKUP["heldout0"][wc.ek]
+
+
+def model_rules(kind, run_of):
+    """Resources of the jobs that load the model (`kind` gpu or cpu), sized per model by the config's
+    resources.models (leti.workflow.specs.model_resources; docs/slurm.md)."""
+    try:
+        return specs.model_resources(PLAN, kind, run_of)
+    except UserError as exc:
+        sys.exit(f"config error: {exc}")
 
 
 # ---- report outputs (rules/report.smk)

@@ -28,10 +28,10 @@ rule train_data:
     conda: "../envs/exec.yaml"
     input: unpack(fresh_inputs("train_data")),
     output: PLAN.pattern("train_problems"),
-    params: args=lambda wc: specs.train_data_args(config, wc.task), root=config["data_root"], record=record("train_data"),
+    params: args=lambda wc: specs.train_data_args(TRAIN_PROBLEMS[wc.task].params["task"]), root=config["data_root"], record=record("train_data"),
     log: f"{W}/logs/data/train-{{task}}.log",
     resources: **CPU,
-    wildcard_constraints: task="mbpp|eae",
+    wildcard_constraints: task=_alt(TRAIN_PROBLEMS),
     shell: "leti data {params.args} --data-root {params.root} --out {output} --record {params.record} > {log} 2>&1"
 
 

@@ -14,7 +14,7 @@ rule eval_sample:
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/sample.log",
     benchmark: f"{W}/benchmarks/eval/{{ek}}/iter{{it}}/sample.tsv",
     threads: THREADS,
-    resources: **GPU,
+    resources: **model_rules("gpu", eval_any_run),
     wildcard_constraints: ek=_alt(EVAL_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} {params.engine} --record {params.record} > {log} 2>&1"
 
@@ -50,6 +50,6 @@ rule heldout_loss:
     params: record=record("heldout_loss"), torch_threads=THREADS,
     log: f"{W}/logs/eval/{{ek}}/iter{{it}}/heldout_loss.log",
     threads: THREADS,
-    resources: **GPU,
-    wildcard_constraints: ek=_alt(BASE_EVAL_KEYS), it="0",
+    resources: **model_rules("gpu", heldout_run),
+    wildcard_constraints: ek=_alt(HELDOUT_KEYS), it="0",
     shell: "leti lm-loss --model {input.ckpt} --data {input.data} --out {output} --threads {params.torch_threads} --record {params.record} > {log} 2>&1"

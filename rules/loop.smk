@@ -17,7 +17,7 @@ rule sample_train:
     benchmark: f"{W}/benchmarks/loop/{{lk}}/iter{{it}}/sample.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
-    resources: **GPU,
+    resources: **model_rules("gpu", loop_run),
     wildcard_constraints: lk=_alt(LOOP_KEYS), it=r"\d+",
     shell: "leti sample --model {input.ckpt} --spec {params.spec} --out {output} --threads {params.torch_threads} {params.engine} --record {params.record} > {log} 2>&1"
 
@@ -75,7 +75,7 @@ rule train:
     benchmark: f"{W}/benchmarks/loop/{{rid}}/iter{{it}}/train.tsv",
     threads: THREADS,
     priority: LOOP_PRIORITY,
-    resources: **GPU,
+    resources: **model_rules("gpu", the_run),
     wildcard_constraints: rid=_alt(RUN_IDS), it=r"\d+",
     shell:
         "leti fcft-data --problems {input.problems} --samples {input.samples} --executions {input.executions} "

@@ -23,7 +23,7 @@ rule pretrain:
     log: f"{W}/logs/base/{{bk}}/pretrain.log",
     benchmark: f"{W}/benchmarks/base/{{bk}}/pretrain.tsv",
     threads: PRETRAIN_THREADS,  # nothing else can run before the base exists
-    resources: **GPU,
+    resources: **model_rules("gpu", base_run),
     wildcard_constraints: bk=_alt(TINY_BASES),
     shell:
         "leti pretrain --tokenizer {input.tokenizer} --corpus {input.corpus} --config {params.cfg} "
@@ -36,6 +36,6 @@ rule init_model:
     output: directory(PLAN.pattern("base_ckpt")),
     params: source=lambda wc: base_run(wc).params["model"]["source"], record=record("init_model"),
     log: f"{W}/logs/base/{{bk}}/init.log",
-    resources: **CPU,
+    resources: **model_rules("cpu", base_run),  # loads the weights: sized per model
     wildcard_constraints: bk=_alt(HUB_BASES),
     shell: "leti init-model --model {params.source} --out {output} --record {params.record} > {log} 2>&1"

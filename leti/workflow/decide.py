@@ -11,7 +11,12 @@ that says the same thing. For the targets of one Snakemake call (`Request`), `De
   needed  - jobs that must run because a job that runs reads an output of theirs that is missing (on a
             fresh clone: the checkpoint a retraining starts from), or because a target is missing;
             they do not pass a rerun downstream: their results are recomputed with the same record;
-  incomplete - jobs Snakemake marked incomplete (a killed run): left to Snakemake (--rerun-incomplete).
+  incomplete - jobs Snakemake marked incomplete (an interrupted or killed run) whose outputs are not all
+            there with the plan's record: they rerun (Snakemake forces them: the Snakefile sets
+            --rerun-incomplete for every call) and so does everything downstream. A marked job whose every
+            output exists with the plan's record did finish (a command writes its record last, once it
+            succeeded; Snakemake deleted the outputs before the job started): its marker is removed and its
+            outputs are kept, never recomputed.
 
 A job that runs gets its inputs. They are `ancient()` (file times never trigger anything) except the
 ones written by a job that reruns, through which Snakemake passes the rerun downstream (it looks no
@@ -49,6 +54,7 @@ class Request:
     job_process: bool = False            # --target-jobs: the process that runs one (group) job
     prune: bool = True                   # False: Snakemake's own rerun triggers are on, keep every input
     incomplete: Callable[[list[str]], set[str]] | None = field(default=None, compare=False)
+    unmark: Callable[[list[str]], None] | None = field(default=None, compare=False)  # drop incomplete markers
 
 
 def request_of(workflow) -> Request:
@@ -59,10 +65,19 @@ def request_of(workflow) -> Request:
     s = workflow.dag_settings
 
     def incomplete(paths: list[str]) -> set[str]:
+        if workflow.execution_settings.ignore_incomplete:
+            return set()
         try:
             return set(workflow.persistence._filter_incomplete_keys(paths))
         except Exception:  # noqa: BLE001 - an unknown persistence backend: Snakemake decides alone
             return set()
+
+    def unmark(paths: list[str]) -> None:
+        for path in paths:
+            try:
+                workflow.persistence._unmark_incomplete(path)
+            except Exception:  # noqa: BLE001 - an unknown persistence backend: Snakemake reruns the job
+                return
 
     return Request(
         targets=tuple(str(t) for t in (s.targets or ())),
@@ -73,6 +88,7 @@ def request_of(workflow) -> Request:
         job_process=bool(s.target_jobs),
         prune=set(s.rerun_triggers) == {RerunTrigger.MTIME},
         incomplete=incomplete,
+        unmark=unmark,
     )
 
 
@@ -106,8 +122,11 @@ class Decision:
         scope = self._upstream_of([catalog.producer[p] for p in requests if p in catalog.producer] + target_jobs)
         self.forced = {id(j) for j in scope if self._snakemake_forces(j, target_jobs)}
         stale = {id(j) for j in scope if catalog.stale(j) or self._lists_a_missing_result(j)}
-        self.reruns = self._downstream_of([j for j in scope if id(j) in self.forced or id(j) in stale], scope)
         self.incomplete = self._incomplete(scope)
+        # an interrupted job writes new outputs: what was computed from its old ones reruns too (without this,
+        # Snakemake forced the interrupted job alone and never looked below it at the missing results)
+        roots = [j for j in scope if id(j) in self.forced or id(j) in stale or id(j) in self.incomplete]
+        self.reruns = self._downstream_of(roots, scope)
         self.needed = self._needed(requests, target_jobs, scope)
         self._stop_at_until(scope)
 
@@ -135,8 +154,8 @@ class Decision:
     def marker(self, job: Job) -> str | None:
         """A marker for a rerun that neither Snakemake forces nor a rerun above passes on (made once)."""
         k = id(job)
-        if self.everything or k not in self.reruns or k in self.forced:
-            return None
+        if self.everything or k not in self.reruns or k in self.forced or k in self.incomplete:
+            return None  # (Snakemake forces what it is told to, and every incomplete job: rules/common.smk)
         if any(self.live(p) for p in job.input_paths()):
             return None
         if k not in self._markers:
@@ -277,11 +296,23 @@ class Decision:
         return seen
 
     def _incomplete(self, scope: list[Job]) -> set[int]:
+        """Jobs with an output Snakemake marked incomplete, minus the ones that did finish (module docstring),
+        whose markers are removed so that Snakemake keeps their outputs."""
         if self.request.incomplete is None:
             return set()
         outputs = [o for j in scope for o in j.outputs if os.path.exists(o)]
         marked = self.request.incomplete(outputs) if outputs else set()
-        return {id(j) for j in scope if any(o in marked for o in j.outputs)}
+        jobs = [j for j in scope if any(o in marked for o in j.outputs)]
+        finished = [j for j in jobs if self.finished(j)]
+        if finished and self.request.unmark is not None:
+            self.request.unmark([o for j in finished for o in j.outputs if o in marked])
+        done = {id(j) for j in finished}
+        return {id(j) for j in jobs if id(j) not in done}
+
+    def finished(self, job: Job) -> bool:
+        """Did this job's command finish? Every output exists and carries the plan's record, which the
+        command writes last, once it succeeded (and Snakemake deletes a job's outputs before it starts)."""
+        return all(os.path.exists(o) for o in job.outputs) and not self.catalog.stale(job)
 
     def _needed(self, requests: list[str], target_jobs: list[Job], scope: list[Job]) -> set[int]:
         """Jobs whose missing outputs a job that runs (or a target) reads, transitively upstream."""

@@ -28,7 +28,7 @@ from leti.core.io import atomic_write_json, stable_hash
 from leti.core.provenance import config_hash
 from leti.core.records import differing_keys, read_record
 from leti.workflow import specs
-from leti.workflow.plan import Plan, Run
+from leti.workflow.plan import Plan, Run, corpus_slug, hub_corpus_params, train_problems_key
 
 SYNTH_FILES = ("train", "test", "transfer", "retention", "corpus", "heldout")
 # how a job is scheduled, not what it computes: left out of records (the executor pool's size)
@@ -217,18 +217,32 @@ class Catalog:
     # ------------------------------------------------------------ the jobs
     def _add(self, rule: str, wildcards: dict, inputs: dict, outputs: list, own: dict, merge: bool = True,
              products: list | None = None) -> None:
+        """Add a job; the same job again (another run sharing it) must be told the same and read the same."""
         own = {k: v for k, v in own.items() if k not in SCHEDULING_PARAMS}
         job = Job(rule, {k: str(v) for k, v in wildcards.items()}, inputs, [o.rstrip("/") for o in outputs],
                   dict(sorted(own.items())), merge, list(products or []))
         key = (rule, tuple(sorted(job.wildcards.items())))
         if key in self.jobs:
+            self._same_job(self.jobs[key], job)
             return
         self.jobs[key] = job
         for out in dict.fromkeys(job.outputs + job.products):
             self.producer.setdefault(out, job)
 
+    @staticmethod
+    def _same_job(first: Job, again: Job) -> None:
+        """Two runs share a job only when it would write the same bytes for both: a stage keyed by fewer
+        parameters than change its outputs would make two arms overwrite each other's files."""
+        differ = sorted(k for k in set(first.own) | set(again.own) if first.own.get(k, "<unset>") != again.own.get(k, "<unset>"))
+        differ += [f"input {k}" for k in sorted(set(first.inputs) | set(again.inputs))
+                   if first.inputs.get(k) != again.inputs.get(k)]
+        if differ or first.outputs != again.outputs:
+            raise UserError(f"plan: two runs would write {first.outputs[0]} ({first.rule}) differently "
+                            f"({', '.join(differ[:4]) or 'other outputs'}): its path is keyed by fewer parameters "
+                            f"than change it (leti/workflow/plan.py STAGE_NAMESPACES); a bug, please report it")
+
     def _build(self) -> None:
-        plan, cfg, look = self.plan, self.config, self.lookup
+        plan, cfg = self.plan, self.config
         # ---- data
         seeds = {plan.params["task"]["synth_seed"]} | {r.params["task"]["synth_seed"] for r in plan.runs}
         for s in sorted(seeds):
@@ -238,20 +252,22 @@ class Catalog:
             if b["problems"]["source"] != "synth":
                 self._add("bench_data", {"bench": name}, {}, [plan.bench_problems(name)],
                           {f"benchmarks.{name}.problems": b["problems"]})
-        for task in sorted({r.params["task"]["train"] for r in plan.runs} - {"synth"}):
-            own = {"task.train": task}
-            if task == "eae":
-                own["task.eae_style"] = cfg["params"]["task"].get("eae_style", "full")
-            self._add("train_data", {"task": task}, {}, [plan.path("train_problems", task=task)], own)
-        for slug, (source, run) in plan.hub_corpora().items():
+        # every run adds the jobs it reads (a shared job is checked to be the same job: _same_job)
+        for run in plan.runs:
             t = run.params["task"]
-            self._add("pretrain_corpus", {"slug": slug}, {},
-                      [plan.path("pretrain_corpus", slug=slug), plan.path("heldout_corpus", slug=slug)],
-                      {"corpus": source, "task.pretrain_data_dir": t["pretrain_data_dir"],
-                       "task.pretrain_files": t["pretrain_files"], "task.heldout_split": t["heldout_split"]})
+            if t["train"] != "synth":
+                own = {"task.train": t["train"], **({"task.eae_style": t["eae_style"]} if t["train"] == "eae" else {})}
+                self._add("train_data", {"task": train_problems_key(t)}, {}, [plan.train_problems(run)], own)
+            for key in ("pretrain_corpus", "heldout_corpus"):
+                if t[key].startswith("hub:"):
+                    params = hub_corpus_params(t)
+                    slug = corpus_slug(t[key], params)
+                    self._add("pretrain_corpus", {"slug": slug}, {},
+                              [plan.path("pretrain_corpus", slug=slug), plan.path("heldout_corpus", slug=slug)],
+                              {"corpus": t[key][4:], **{f"task.{k}": v for k, v in params.items()}})
         # ---- the base models
-        for bk, run in look["base"].items():
-            m = run.params["model"]
+        for run in plan.runs:
+            bk, m = plan.base_key(run), run.params["model"]
             if m["source"] == "tiny":
                 tok, corpus = plan.path("tokenizer", bk=bk), plan.pretrain_corpus(run)
                 self._add("tokenizer", {"bk": bk}, {"corpus": corpus}, [tok],
@@ -262,15 +278,17 @@ class Catalog:
             else:
                 self._add("init_model", {"bk": bk}, {}, [plan.base_ckpt(run)], {"model.source": m["source"]})
         # ---- the loop: training samples, programs and their executions (iteration 1 shared)
-        for (lk, it), run in look["loop"].items():
-            wc = {"lk": lk, "it": it}
-            problems, samples = plan.train_problems(run), plan.train_samples(run, it)
-            engine_in, engine_own = self._engine(run, plan.ckpt(run, it - 1))
-            self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems, **engine_in},
-                      [samples], {**self._train_sample_own(run, it), **engine_own})
-            self._add("execute_train", wc, {"problems": problems, "samples": samples},
-                      [plan.path("train_programs", lk=lk, it=it), plan.train_exec(run, it)],
-                      {**self._postprocess_own(run), **flatten("execute", run.params["execute"])})
+        for run in plan.runs:
+            for it in range(1, plan.iterations(run) + 1):
+                lk = plan.loop_key(run, it)
+                wc = {"lk": lk, "it": it}
+                problems, samples = plan.train_problems(run), plan.train_samples(run, it)
+                engine_in, engine_own = self._engine(run, plan.ckpt(run, it - 1))
+                self._add("sample_train", wc, {"ckpt": plan.ckpt(run, it - 1), "problems": problems, **engine_in},
+                          [samples], {**self._train_sample_own(run, it), **engine_own})
+                self._add("execute_train", wc, {"problems": problems, "samples": samples},
+                          [plan.path("train_programs", lk=lk, it=it), plan.train_exec(run, it)],
+                          {**self._postprocess_own(run), **flatten("execute", run.params["execute"])})
         # ---- FCFT data and training, one job per run and iteration
         for run in plan.runs:
             for it in range(1, plan.iterations(run) + 1):
@@ -289,23 +307,26 @@ class Catalog:
                            "heldout": plan.heldout_corpus(run) if self.heldout else []},
                           outputs, {**own, **flatten("train", run.params["train"]), "seed": run.seed,
                                     "threads": self.threads, "heldout_loss": self.heldout})
-        # ---- evaluation
-        for (ek, it), run in look["eval_any"].items():
-            wc = {"ek": ek, "it": it}
-            if plan.conditionings(run, it):
-                engine_in, engine_own = self._engine(run, plan.ckpt(run, it))
-                self._add("eval_sample", wc, {"ckpt": plan.ckpt(run, it),
-                                              "problems": specs.eval_bench_problems(plan, run, it), **engine_in},
-                          [plan.eval_samples(run, it)], {**self._eval_sample_own(run, it), **engine_own})
-            if it == 0 and self.heldout:
-                self._add("heldout_loss", wc, {"ckpt": plan.ckpt(run, 0), "data": plan.heldout_corpus(run)},
+        # ---- evaluation; the base's held-out loss whenever it is on, whatever the benchmarks' iterations
+        for run in plan.runs:
+            if self.heldout:
+                self._add("heldout_loss", {"ek": plan.heldout_key(run, 0), "it": 0},
+                          {"ckpt": plan.ckpt(run, 0), "data": plan.heldout_corpus(run)},
                           [plan.heldout_loss(run, 0)], {"threads": self.threads})
-        for (ek, it, cond), run in look["eval"].items():
-            self._add("eval_score", {"ek": ek, "it": it, "cond": cond},
-                      {"problems": [plan.bench_problems(b) for b in plan.benchmarks_at(run, it, cond)],
-                       "samples": plan.eval_samples(run, it)},
-                      [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)],
-                      self._eval_score_own(run, it, cond))
+            for it in range(plan.iterations(run) + 1):
+                ek = plan.eval_key(run, it)
+                if plan.conditionings(run, it):
+                    engine_in, engine_own = self._engine(run, plan.ckpt(run, it))
+                    self._add("eval_sample", {"ek": ek, "it": it},
+                              {"ckpt": plan.ckpt(run, it), "problems": specs.eval_bench_problems(plan, run, it),
+                               **engine_in},
+                              [plan.eval_samples(run, it)], {**self._eval_sample_own(run, it), **engine_own})
+                for cond in plan.conditionings(run, it):
+                    self._add("eval_score", {"ek": ek, "it": it, "cond": cond},
+                              {"problems": [plan.bench_problems(b) for b in plan.benchmarks_at(run, it, cond)],
+                               "samples": plan.eval_samples(run, it)},
+                              [plan.metrics(run, it, cond), plan.per_problem(run, it, cond)],
+                              self._eval_score_own(run, it, cond))
         # ---- one manifest per run (every result of the run, checked); the report reads the manifests
         for run in plan.runs:
             files = []

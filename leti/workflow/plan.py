@@ -15,19 +15,33 @@ import re
 from dataclasses import dataclass, field
 
 from leti.core.errors import UserError
+from leti.core.io import stable_hash
 from leti.workflow.params import Params
 
+# What a shared stage's outputs depend on, as config keys (a namespace such as "model" or one dotted
+# key): its path is keyed by the axes that override any of them (`stage_key`), so two arms share a path
+# only when they would write the same bytes (leti.workflow.freshness.Catalog checks every run against it).
+# The tiny model is pre-trained here on the pre-training corpus, so its base depends on the corpus keys;
+# a hub model's does not (`Plan.stage_axes`).
+CORPUS_KEYS = ("task.synth_seed", "task.pretrain_files", "task.pretrain_data_dir", "task.heldout_split")
 STAGE_NAMESPACES = {
     "base": ("model",),
-    "train_problems": ("task",),
     "samples1": ("model", "task", "sample", "execute"),  # sample.postprocess also shapes execution
-    "eval0": ("model", "eval", "execute", "sample.engine"),  # a dotted key: that one parameter
+    "eval0": ("model", "eval", "execute", "sample.clean_up_spaces", "sample.engine"),  # dotted: that one key
+    "heldout0": ("model", "task.heldout_corpus") + CORPUS_KEYS,  # the base's held-out LM loss
 }
+TINY_BASE_KEYS = ("task.pretrain_corpus",) + CORPUS_KEYS  # what a tiny base is pre-trained on
 # parameters a stage's namespaces contain but that cannot change it
 STAGE_IGNORES = {
     "samples1": {"sample.conditioning"},   # iteration 1 samples the base without a reward token
     "eval0": {"eval.conditionings"},       # iteration 0 is evaluated without a reward token
 }
+
+
+def stage_namespaces(stage: str, tiny: bool) -> tuple[str, ...]:
+    """Config keys stage `stage` depends on; `tiny`: some run pre-trains its base here (module comment)."""
+    keys = STAGE_NAMESPACES[stage]
+    return keys + TINY_BASE_KEYS if tiny and stage in ("base", "eval0", "heldout0") else keys
 
 
 @dataclass
@@ -95,28 +109,46 @@ def expand_runs(config: dict, config_name: str = "config", base: dict | None = N
     return runs
 
 
+def _within(key: str, namespaces: tuple[str, ...]) -> bool:
+    return any(key == ns or key.startswith(ns + ".") for ns in namespaces)
+
+
 def axes_touching(config: dict, namespaces: tuple[str, ...], ignore: set[str] = frozenset()) -> list[str]:
     """Axes with at least one value overriding a parameter inside `namespaces` (minus `ignore`)."""
     out = []
     for name, values in config["axes"].items():
         keys = [k for v in values.values() for k in (v or {}) if k not in ignore]
-        if any(k.split(".")[0] in namespaces or k in namespaces for k in keys):
+        if any(_within(k, namespaces) for k in keys):
             out.append(name)
     return out
 
 
-def stage_key(config: dict, run: Run, stage: str, with_seed: bool) -> str:
-    touching = axes_touching(config, STAGE_NAMESPACES[stage], STAGE_IGNORES.get(stage, set()))
+def stage_key(config: dict, run: Run, stage: str, with_seed: bool, tiny: bool = True) -> str:
+    touching = axes_touching(config, stage_namespaces(stage, tiny), STAGE_IGNORES.get(stage, set()))
     parts = [f"{n}={run.axes[n]}" for n in config["axes"] if n in touching]
     if with_seed:
         parts.append(f"seed={run.seed}")
     return "/".join(parts) or "default"
 
 
-def corpus_slug(src: str) -> str:
-    """File-name key of a hub corpus: 'hub:bigcode/the-stack@v1.1' -> 'bigcode__the-stack__v1_1'."""
+def corpus_slug(src: str, params: dict | None = None) -> str:
+    """File-name key of a hub corpus: 'hub:bigcode/the-stack@v1.1' -> 'bigcode__the-stack__v1_1', and with
+    the task parameters that change its files (`hub_corpus_params`) a short hash of them: two arms that read
+    other files or split them otherwise never write the same path."""
     name, _, rev = src.split(":", 1)[1].partition("@")
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name.replace("/", "__") + (f"__{rev}" if rev else ""))
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", name.replace("/", "__") + (f"__{rev}" if rev else ""))
+    return f"{slug}-{stable_hash(params, 8)}" if params is not None else slug
+
+
+def hub_corpus_params(task: dict) -> dict:
+    """What `leti pretrain-corpus` is told besides the source: its output bytes depend on these."""
+    return {"pretrain_data_dir": task["pretrain_data_dir"], "pretrain_files": task["pretrain_files"],
+            "heldout_split": task["heldout_split"]}
+
+
+def train_problems_key(task: dict) -> str:
+    """File-name key of the training problems of `task.train` (mbpp | eae): EAE prompts depend on the style."""
+    return f"eae-{task['eae_style']}" if task["train"] == "eae" else task["train"]
 
 
 # Every artefact's path, written once: `Plan.path` fills a pattern for one run, `Plan.pattern` leaves
@@ -126,7 +158,7 @@ PATHS = {
     # work/ (git-ignored): data, checkpoints, samples, executions, caches
     "synth_dir": "{work}/data/synth/seed={s}",
     "bench_problems": "{work}/data/bench/{bench}.jsonl",
-    "train_problems": "{work}/data/train/{task}.jsonl",
+    "train_problems": "{work}/data/train/{task}.jsonl",  # {task}: train_problems_key
     "pretrain_corpus": "{work}/data/pretrain/{slug}.jsonl",
     "heldout_corpus": "{work}/data/pretrain/{slug}.heldout.jsonl",
     "tokenizer": "{work}/base/{bk}/tokenizer",
@@ -171,6 +203,14 @@ class Plan:
         self.work = config["workdir"].rstrip("/")
         self.results = config["results"].rstrip("/")
         self._benchmarks_memo: dict[tuple, list[str]] = {}
+        self.tiny = any(r.params["model"]["source"] == "tiny" for r in self.runs)
+
+    def stage_axes(self, stage: str) -> list[str]:
+        """Axes that key stage `stage`'s outputs (`stage_namespaces`)."""
+        return axes_touching(self.config, stage_namespaces(stage, self.tiny), STAGE_IGNORES.get(stage, set()))
+
+    def _key(self, run: Run, stage: str, with_seed: bool) -> str:
+        return stage_key(self.config, run, stage, with_seed, self.tiny)
 
     # ---- paths
     def path(self, name: str, **values) -> str:
@@ -183,7 +223,7 @@ class Plan:
 
     # ---- the base model
     def base_key(self, run: Run) -> str:
-        return stage_key(self.config, run, "base", with_seed=False)
+        return self._key(run, "base", with_seed=False)
 
     def base_ckpt(self, run: Run) -> str:
         return self.path("base_ckpt", bk=self.base_key(run))
@@ -191,7 +231,7 @@ class Plan:
     # ---- the LeTI loop
     def loop_key(self, run: Run, iteration: int) -> str:
         """Key of iteration `iteration`'s training samples/executions (shared at iteration 1)."""
-        return f"shared/{stage_key(self.config, run, 'samples1', with_seed=True)}" if iteration == 1 else run.id
+        return f"shared/{self._key(run, 'samples1', with_seed=True)}" if iteration == 1 else run.id
 
     def ckpt(self, run: Run, iteration: int) -> str:
         return self.base_ckpt(run) if iteration == 0 else self.path("ckpt", rid=run.id, it=iteration)
@@ -215,7 +255,7 @@ class Plan:
 
     # ---- evaluation
     def eval_key(self, run: Run, iteration: int) -> str:
-        return f"base/{stage_key(self.config, run, 'eval0', with_seed=True)}" if iteration == 0 else f"runs/{run.id}"
+        return f"base/{self._key(run, 'eval0', with_seed=True)}" if iteration == 0 else f"runs/{run.id}"
 
     @staticmethod
     def iterations(run: Run) -> int:
@@ -292,8 +332,13 @@ class Plan:
         """Per-problem pass counts {benchmark: {task_id: [n_pass, n]}}: paired CIs without samples."""
         return self.path("per_problem", ek=self.eval_key(run, iteration), it=iteration, cond=cond)
 
+    def heldout_key(self, run: Run, iteration: int) -> str:
+        """Key of the held-out loss of checkpoint `iteration`: the base's depends on the base and the held-out
+        shard only (not on the benchmarks, nor on whether any is evaluated at iteration 0)."""
+        return f"base/{self._key(run, 'heldout0', with_seed=True)}" if iteration == 0 else f"runs/{run.id}"
+
     def heldout_loss(self, run: Run, iteration: int) -> str:
-        return self.path("heldout_loss", ek=self.eval_key(run, iteration), it=iteration)
+        return self.path("heldout_loss", ek=self.heldout_key(run, iteration), it=iteration)
 
     def synth_dir(self, seed: int | None = None) -> str:
         seed = self.params["task"]["synth_seed"] if seed is None else seed
@@ -303,7 +348,7 @@ class Plan:
         task = run.params["task"]
         if task["train"] == "synth":
             return f"{self.synth_dir(task['synth_seed'])}/train.jsonl"
-        return self.path("train_problems", task=task["train"])
+        return self.path("train_problems", task=train_problems_key(task))
 
     def _corpus(self, run: Run, key: str, synth_file: str, pattern: str) -> str:
         """'synth' (the synthetic corpus), 'hub:<dataset>' (built by `leti pretrain-corpus`) or a JSONL path."""
@@ -311,7 +356,7 @@ class Plan:
         if src == "synth":
             return f"{self.synth_dir(run.params['task']['synth_seed'])}/{synth_file}"
         if src.startswith("hub:"):
-            return self.path(pattern, slug=corpus_slug(src))
+            return self.path(pattern, slug=corpus_slug(src, hub_corpus_params(run.params["task"])))
         return src
 
     def pretrain_corpus(self, run: Run) -> str:
@@ -327,7 +372,7 @@ class Plan:
             for key in ("pretrain_corpus", "heldout_corpus"):
                 src = run.params["task"][key]
                 if src.startswith("hub:"):
-                    out.setdefault(corpus_slug(src), (src[4:], run))
+                    out.setdefault(corpus_slug(src, hub_corpus_params(run.params["task"])), (src[4:], run))
         return out
 
     def bench_problems(self, bench: str) -> str:
@@ -338,16 +383,20 @@ class Plan:
 
     def lookups(self) -> dict:
         """Reverse maps from path wildcards to a representative run, for the Snakefile's input functions."""
-        base, loop, evals, eval_any = {}, {}, {}, {}
+        base, loop, evals, eval_any, heldout, train = {}, {}, {}, {}, {}, {}
         for run in self.runs:
             base.setdefault(self.base_key(run), run)
+            heldout.setdefault(self.heldout_key(run, 0), run)
+            if run.params["task"]["train"] != "synth":
+                train.setdefault(train_problems_key(run.params["task"]), run)
             for it in range(1, self.iterations(run) + 1):
                 loop.setdefault((self.loop_key(run, it), it), run)
             for it in range(self.iterations(run) + 1):
                 eval_any.setdefault((self.eval_key(run, it), it), run)
                 for cond in self.conditionings(run, it):
                     evals.setdefault((self.eval_key(run, it), it, cond), run)
-        return {"base": base, "loop": loop, "eval": evals, "eval_any": eval_any, "runs": {r.id: r for r in self.runs}}
+        return {"base": base, "loop": loop, "eval": evals, "eval_any": eval_any, "heldout0": heldout,
+                "train_problems": train, "runs": {r.id: r for r in self.runs}}
 
     # ---- everything the grid produces (rule all)
     def all_metrics(self) -> list[str]:

@@ -153,6 +153,25 @@ class RuleResources(Config):
 
 
 @dataclass
+class ModelRuleResources(Config):
+    """What the jobs that load one model ask for instead of the rules' memory and time (a bigger model)."""
+
+    SECTION = "resources.models.<model>.<kind>_rules"
+    mem_mb: int | None = param(None, minimum=1, maximum=16_000_000, help="memory per job (MB): sbatch --mem")
+    runtime: int | None = param(None, minimum=1, maximum=525_600, help="wall-clock limit (minutes): sbatch -t")
+
+
+@dataclass
+class ModelResources(Config):
+    """Per model (`model.source`): memory and time of its GPU jobs (sampling, training, pre-training, held-out
+    loss) and CPU jobs that load it (init_model), over gpu_rules / cpu_rules."""
+
+    SECTION = "resources.models.<model>"
+    gpu_rules: ModelRuleResources = param(default_factory=ModelRuleResources)
+    cpu_rules: ModelRuleResources = param(default_factory=ModelRuleResources)
+
+
+@dataclass
 class ResourcesConfig(Config):
     """Partitions, the account, and what GPU rules (sampling, training, pre-training, held-out loss) and CPU
     rules (execution, scoring, data, the report) ask for."""
@@ -163,8 +182,12 @@ class ResourcesConfig(Config):
     account: str | None = param(None, help="sbatch -A for every job")
     gpu_rules: RuleResources = param(default_factory=lambda: RuleResources(mem_mb=16000, runtime=120))
     cpu_rules: RuleResources = param(default_factory=RuleResources)
+    models: dict | None = param(None, help="per model.source: {gpu_rules: {mem_mb, runtime}, cpu_rules: {...}} "
+                                "for the jobs that load that model (a 2B model needs more memory than a 350M)")
 
     def validate(self) -> None:
+        for model, spec in (self.models or {}).items():
+            ModelResources.from_dict(spec, where=f"{self.SECTION}.models.{model}")
         for key in ("gpu_partition", "cpu_partition"):
             if not getattr(self, key).strip():
                 raise UserError(f"{self.SECTION}.{key}: must not be empty")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import shlex
 
-from leti.workflow.plan import PATHS, STAGE_IGNORES, STAGE_NAMESPACES, Plan, Run, axes_touching
+from leti.core.errors import UserError
+from leti.workflow.plan import PATHS, Plan, Run
 
 
 def as_json(obj) -> str:
@@ -83,6 +84,31 @@ def cpu_resources(config: dict) -> dict:
     return _rule_resources(config, "cpu")
 
 
+def model_resources(plan: Plan, kind: str, run_of) -> dict:
+    """Resources of a rule whose jobs load the model (`kind`: gpu or cpu): `<kind>_rules`, with the memory and
+    time of `resources.models[<model.source>]` over them. `run_of(wildcards)`: the job's run. Values that
+    differ between the grid's models become functions of the job's wildcards; the rest stay constants (a
+    constant plans faster)."""
+    config = plan.config
+    base = _rule_resources(config, kind)
+    models = config["resources"].get("models") or {}
+    sources = {r.params["model"]["source"] for r in plan.runs}
+    unknown = sorted(set(models) - sources)
+    if unknown:
+        raise UserError(f"resources.models: {unknown[0]!r} is not the model.source of any run "
+                        f"(the grid's models: {', '.join(sorted(sources))})")
+    table = {src: {**base, **{k: v for k, v in ((models.get(src) or {}).get(f"{kind}_rules") or {}).items()
+                              if v is not None}} for src in sources}
+    out = dict(base)
+    for key in ("mem_mb", "runtime"):
+        values = {t[key] for t in table.values()}
+        if len(values) > 1:
+            out[key] = lambda wc, _key=key: table[run_of(wc).params["model"]["source"]][_key]
+        else:
+            out[key] = values.pop()
+    return out
+
+
 # ---------------------------------------------------------------- data
 def bench_data_args(config: dict, bench: str) -> str:
     """`leti data` arguments for one benchmark of the config (without --data-root/--out)."""
@@ -95,11 +121,10 @@ def bench_data_args(config: dict, bench: str) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def train_data_args(config: dict, task: str) -> str:
-    """`leti data` arguments for the training problems of `task` (mbpp or eae)."""
-    if task == "eae":
-        style = config["params"]["task"].get("eae_style", "full")
-        return f"--benchmark eae --split train --style {shlex.quote(style)}"
+def train_data_args(task: dict) -> str:
+    """`leti data` arguments for the training problems of a run's `task` parameters (train: mbpp or eae)."""
+    if task["train"] == "eae":
+        return f"--benchmark eae --split train --style {shlex.quote(task['eae_style'])}"
     return "--benchmark mbpp --split train"
 
 
@@ -224,7 +249,6 @@ def eval_meta(plan: Plan, run: Run, eval_key: str, iteration: int, cond: str) ->
     if iteration > 0:
         axes = run.axes
     else:
-        touching = axes_touching(config, STAGE_NAMESPACES["eval0"], STAGE_IGNORES["eval0"])
-        axes = {a: run.axes[a] for a in touching}
+        axes = {a: run.axes[a] for a in plan.stage_axes("eval0")}
     return {"eval_key": eval_key, "iteration": iteration, "conditioning": cond, "axes": axes, "seed": run.seed,
             "preset": config.get("preset")}

@@ -123,7 +123,7 @@ def test_paper_grid_rehearsal_through_slurm(slurm_cluster, tmp_path):
         # --jobs: keep SLURM's queue full, so a freed core starts the next job at once (the test profile's 4
         # leave it idle between snakemake's status checks); nothing else differs from a cluster user's run
         r = slurm_cluster.snakemake(REPO, "--directory", str(tmp_path), "--configfile", str(REHEARSAL),
-                                    "--config", f"data_root={data_root()}", "--jobs", "24", timeout=900)
+                                    "--config", f"data_root={data_root()}", "--jobs", "24", timeout=2400)
     finally:
         slurm_cluster.env.clear()
         slurm_cluster.env.update(env_before)

@@ -88,8 +88,10 @@ def test_leti_data_arguments(plan, paper):
         "--benchmark", "eae", "--split", "test", "--limit", "4", "--style", "compact"]
     assert shlex.split(specs.bench_data_args(plan.config, "bbh_cot")) == [
         "--benchmark", "bbh", "--split", "test", "--style", "cot", "--limit", "1"]
-    assert specs.train_data_args(paper.config, "mbpp") == "--benchmark mbpp --split train"
-    assert specs.train_data_args(plan.config, "eae") == "--benchmark eae --split train --style compact"
+    assert specs.train_data_args(paper.runs[0].params["task"]) == "--benchmark mbpp --split train"
+    eae = next(r for r in paper.runs if r.params["task"]["train"] == "eae")  # the run's style, not the global one
+    assert specs.train_data_args(eae.params["task"]) == "--benchmark eae --split train --style full"
+    assert specs.train_data_args({"train": "eae", "eae_style": "compact"}) == "--benchmark eae --split train --style compact"
 
 
 def test_fcft_and_programs_flags(paper):

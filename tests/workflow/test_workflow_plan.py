@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 import time
@@ -136,12 +137,17 @@ def _job_counts(out: str) -> dict:
     return counts
 
 
-def test_paper_preset_plans_the_expected_jobs(tmp_path):
+@pytest.fixture(scope="module")
+def paper_dry_run(tmp_path_factory):
     t0 = time.time()
-    r = _snakemake("-n", "--configfile", str(REPO / "presets" / "paper.yaml"), "--directory", str(tmp_path),
-                   "--config", f"data_root={data_root()}")
-    elapsed = time.time() - t0
+    r = _snakemake("-n", "--configfile", str(REPO / "presets" / "paper.yaml"),
+                   "--directory", str(tmp_path_factory.mktemp("paper")), "--config", f"data_root={data_root()}")
     assert r.returncode == 0, r.stderr[-2000:]
+    return r, time.time() - t0
+
+
+def test_paper_preset_plans_the_expected_jobs(paper_dry_run):
+    r, elapsed = paper_dry_run
     counts = _job_counts(r.stdout)
     # 350M: 3 arms x 14 iterations (textual, binary, w/o reg); 2B: 3 arms x 6, and the two runs trained w/
     # post-processing stopped where the original evaluated them (2 and 3); LeTI on EAE: one 350M arm x 30
@@ -158,6 +164,46 @@ def test_paper_preset_plans_the_expected_jobs(tmp_path):
     assert counts["heldout_loss"] == 2  # the bases; train measures each checkpoint it writes
     assert counts["bench_data"] == 8 and counts["report"] == 1
     print(f"paper preset dry run: {sum(counts.values())} jobs in {elapsed:.1f} s")
+
+
+def test_paper_preset_sizes_the_jobs_that_load_a_model_by_its_size(paper_dry_run):
+    """CodeGen-2B is 11 GB of fp32 weights: its init_model (CPU partition) needs more than the 16 GB the
+    CPU rules ask for, its GPU jobs more host memory and time than the 350M's (resources.models)."""
+    r, _ = paper_dry_run
+    asked = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", r.stdout):
+        m = re.match(r"(?:local)?rule (\w+):", block)
+        wc, res = re.search(r"^\s+wildcards: (.*)$", block, re.M), re.search(r"^\s+resources: (.*)$", block, re.M)
+        if m and wc and res:
+            size = re.search(r"model=(2B|350M)", wc.group(1))
+            mem, runtime = re.search(r"mem_mb=(\d+)", res.group(1)), re.search(r"runtime=(\d+)", res.group(1))
+            if size and mem:  # (the manifests run on the submitting host: no memory asked)
+                asked.setdefault((m.group(1), size.group(1)), set()).add((int(mem.group(1)), int(runtime.group(1))))
+    assert asked[("init_model", "2B")] == {(48000, 240)} and asked[("init_model", "350M")] == {(16000, 240)}
+    for rule in ("train", "sample_train", "eval_sample", "heldout_loss"):
+        assert asked[(rule, "2B")] == {(96000, 2880)} and asked[(rule, "350M")] == {(64000, 1440)}, rule
+    assert asked[("execute_train", "2B")] == {(16000, 240)}  # no model loaded: the CPU rules' size
+
+
+def test_per_model_resources_are_validated(tmp_path):
+    from leti.workflow import specs
+
+    cfg = load("presets/paper.yaml")
+    cases = {"unknown key": ({"Salesforce/codegen-2B-mono": {"gpu_rules": {"gpus": 2}}},
+                             "resources.models.Salesforce/codegen-2B-mono.gpu_rules: unknown key(s) ['gpus']"),
+             "bad value": ({"Salesforce/codegen-2B-mono": {"cpu_rules": {"mem_mb": 0}}},
+                           "resources.models.Salesforce/codegen-2B-mono.cpu_rules.mem_mb"),
+             "unknown kind": ({"Salesforce/codegen-2B-mono": {"tpu_rules": {}}}, "unknown key(s) ['tpu_rules']")}
+    from leti.workflow.checks import validate_config
+    for name, (models, message) in cases.items():
+        c = copy.deepcopy(cfg)
+        c["resources"]["models"] = models
+        with pytest.raises(UserError, match=re.escape(message)):
+            validate_config(c)
+    c = copy.deepcopy(cfg)
+    c["resources"]["models"] = {"Salesforce/codegen-2B-mon": {"cpu_rules": {"mem_mb": 48000}}}  # a typo
+    with pytest.raises(UserError, match=r"resources.models: 'Salesforce/codegen-2B-mon' is not the model.source"):
+        specs.model_resources(Plan(c), "cpu", lambda wc: None)
 
 
 def test_bad_config_fails_before_any_job_with_one_line(tmp_path):
