@@ -242,14 +242,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
             os.setresuid(st.uid, st.uid, st.uid)  # clears every capability
         # the hardened phase's cwd (what its module code writes there is not the faithful's), else the program's;
         # entered as the program's uid (the jailed worker has no capability to enter it as root)
-        home = scratch + "h" if hardened else scratch
-        os.chdir(home)
-        # the worker's environment already is the scrubbed CHILD_ENV (set once in main); only the
-        # per-program directories change here (clearing and refilling environ costs ~0.4 ms per fork)
-        os.environ["HOME"] = home
-        os.environ["TMPDIR"] = home
-        if "tempfile" in sys.modules:
-            sys.modules["tempfile"].tempdir = None
+        os.chdir(scratch + "h" if hardened else scratch)
+        # HOME and TMPDIR name it already: the worker set them before the fork (run_job)
     except BaseException as exc:  # noqa: BLE001
         try:
             report({"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc)})
@@ -640,6 +634,12 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
         pass
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
+    # The worker's environment is the scrubbed CHILD_ENV (set once in main); only the program's directories
+    # change, set here rather than in the child: a write there copies the pages of libc's environment and
+    # of os.environ in the child, here nothing is shared (the last child is gone)
+    os.environ["HOME"] = os.environ["TMPDIR"] = dirs[-1]  # the hardened phase's directory, if any
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = None
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
     t0 = time.monotonic()
     pid = os.fork()
