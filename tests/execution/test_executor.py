@@ -451,3 +451,21 @@ def test_a_slot_and_its_programs_run_on_the_slot_core():
         assert os.sched_getaffinity(w.pid) == {core}
     finally:
         w.close()
+
+
+def test_each_phase_runs_in_its_own_empty_directory_named_by_home_and_tmpdir():
+    """The hardened phase's module code and the faithful phase's each start in an empty working directory
+    that HOME and TMPDIR name (set partly by the worker before the fork), and what the first wrote is gone
+    before the second runs, also where the program's directory has a non-empty sibling left from it."""
+    program = ("import os\n"
+               "cwd = os.getcwd()\n"
+               "SEEN = sorted(os.listdir('.'))\n"
+               "SIBLING = sorted(os.listdir(cwd + 'h')) if os.path.isdir(cwd + 'h') else None\n"
+               "open('mark', 'w').write('x')\n"
+               "os.mkdir('made')\n"
+               "open('made/inner', 'w').write('x')\n"
+               "SAME = cwd == os.environ['HOME'] == os.environ['TMPDIR']\n"
+               "def f():\n"
+               "    return SEEN, SIBLING in (None, []), SAME")
+    rec = run(program, "assert f() == ([], True, True)")
+    assert {k: v["status"] for k, v in rec["verdicts"].items()} == {"faithful": "pass", "hardened": "pass"}, rec

@@ -240,13 +240,10 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
         if st.uid is not None:
             os.setresgid(st.uid, st.uid, st.uid)  # supplementary groups were dropped in the worker
             os.setresuid(st.uid, st.uid, st.uid)  # clears every capability
-        os.chdir(scratch)  # as the program's uid (the jailed worker has no capability to enter it as root)
-        # the worker's environment already is the scrubbed CHILD_ENV (set once in main); only the
-        # per-program directories change here (clearing and refilling environ costs ~0.4 ms per fork)
-        os.environ["HOME"] = scratch
-        os.environ["TMPDIR"] = scratch
-        if "tempfile" in sys.modules:
-            sys.modules["tempfile"].tempdir = None
+        # the hardened phase's cwd (what its module code writes there is not the faithful's), else the program's;
+        # entered as the program's uid (the jailed worker has no capability to enter it as root)
+        os.chdir(scratch + "h" if hardened else scratch)
+        # HOME and TMPDIR name it already: the worker set them before the fork (run_job)
     except BaseException as exc:  # noqa: BLE001
         try:
             report({"status": "harness_error", "exc_type": type(exc).__name__, "message": fb.safe_str(exc)})
@@ -270,6 +267,8 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
             if hardened:
                 report({"ready": 1, "failed": rec})
                 hardened = False
+                os.chdir(scratch)  # no hardened phase after all: the faithful phase's own directory
+                os.environ["HOME"] = os.environ["TMPDIR"] = scratch
         else:
             whole = False
     from leti.execution.executor import callserver
@@ -278,8 +277,6 @@ def _child(job: dict, nonce: str, scratch: str, st: State, fds: dict, vm: int, c
     me = os.getpid()
     if hardened:
         ns: dict = {}
-        os.chdir(scratch + "h")  # the hardened phase's cwd: what the module code writes there is not the faithful's
-        os.environ["HOME"] = os.environ["TMPDIR"] = scratch + "h"
         rec = _run(code, ns, prog_lines, offset, n_prog, phase="program")
         report({"ready": 1})
         tests = callserver.run(ns, job["token"], offset, prog_lines, failed=rec, pid=me,
@@ -335,7 +332,10 @@ def _forget_hardened_phase(scratch: str, st: State) -> None:
     if "tempfile" in sys.modules:
         sys.modules["tempfile"].tempdir = None
     try:
-        os.rmdir(scratch + "h")
+        if st.uid is None:
+            os.rmdir(scratch + "h")
+        elif os.listdir(scratch + "h"):  # the program's uid cannot remove the directory itself (the worker
+            raise OSError                 # does, after the program), only what the hardened phase wrote in it
     except OSError:
         try:
             cl.remove_tree(scratch + "h")
@@ -634,6 +634,12 @@ def run_job(job: dict, st: State, proto: Proto, restarted: bool = False) -> dict
         pass
     if st.counter % 64 == 1:  # the worker's size barely moves; re-read it now and then
         st.vm = _vm_bytes()
+    # The worker's environment is the scrubbed CHILD_ENV (set once in main); only the program's directories
+    # change, set here rather than in the child: a write there copies the pages of libc's environment and
+    # of os.environ in the child, here nothing is shared (the last child is gone)
+    os.environ["HOME"] = os.environ["TMPDIR"] = dirs[-1]  # the hardened phase's directory, if any
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = None
     gc.freeze()  # O(1): the child's garbage collector then never walks (and copies) the worker's objects
     t0 = time.monotonic()
     pid = os.fork()
