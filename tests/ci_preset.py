@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ class CiRun:
     warm: Path       # its warm-start directory
     took: float      # wall seconds of the run
     results: dict    # results_snapshot(dir) right after the run
+    pristine: Path   # a copy of the run's work-ci/ right after the run (its --directory layout)
 
 
 def command(d: Path, data_root: Path) -> list[str]:
@@ -69,4 +71,6 @@ def run_ci_preset(d: Path, warm: Path, data_root: Path) -> CiRun:
                        text=True)
     took = time.monotonic() - t0
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-5000:])
-    return CiRun(dir=d, warm=warm, took=took, results=results_snapshot(d))
+    pristine = d.with_name(d.name + "-pristine")
+    shutil.copytree(d / "work-ci", pristine / "work-ci", symlinks=True)
+    return CiRun(dir=d, warm=warm, took=took, results=results_snapshot(d), pristine=pristine)
