@@ -65,7 +65,8 @@ def request_of(workflow) -> Request:
     s = workflow.dag_settings
 
     def incomplete(paths: list[str]) -> set[str]:
-        if workflow.execution_settings.ignore_incomplete:
+        settings = workflow.execution_settings  # None where nothing executes (`snakemake --report`)
+        if settings is None or settings.ignore_incomplete:
             return set()
         try:
             return set(workflow.persistence._filter_incomplete_keys(paths))
