@@ -84,6 +84,20 @@ def cpu_resources(config: dict) -> dict:
     return _rule_resources(config, "cpu")
 
 
+
+def _declared_sources(config: dict) -> set[str]:
+    """Every model.source the config names (params and axis values), before include/exclude narrow the
+    grid: per-model resources of a model left out by `include` are kept, a typo is not."""
+    out = {str((config["params"].get("model") or {}).get("source"))}
+    for values in (config.get("axes") or {}).values():
+        for value in (values or {}).values():
+            value = value or {}
+            if "model.source" in value:
+                out.add(str(value["model.source"]))
+            if isinstance(value.get("model"), dict) and "source" in value["model"]:
+                out.add(str(value["model"]["source"]))
+    return out
+
 def model_resources(plan: Plan, kind: str, run_of) -> dict:
     """Resources of a rule whose jobs load the model (`kind`: gpu or cpu): `<kind>_rules`, with the memory and
     time of `resources.models[<model.source>]` over them. `run_of(wildcards)`: the job's run. Values that
@@ -93,10 +107,10 @@ def model_resources(plan: Plan, kind: str, run_of) -> dict:
     base = _rule_resources(config, kind)
     models = config["resources"].get("models") or {}
     sources = {r.params["model"]["source"] for r in plan.runs}
-    unknown = sorted(set(models) - sources)
+    unknown = sorted(set(models) - _declared_sources(config))
     if unknown:
         raise UserError(f"resources.models: {unknown[0]!r} is not the model.source of any run "
-                        f"(the grid's models: {', '.join(sorted(sources))})")
+                        f"(the grid's models: {', '.join(sorted(_declared_sources(config)))})")
     table = {src: {**base, **{k: v for k, v in ((models.get(src) or {}).get(f"{kind}_rules") or {}).items()
                               if v is not None}} for src in sources}
     out = dict(base)

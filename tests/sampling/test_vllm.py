@@ -99,3 +99,34 @@ def test_sampling_distribution_matches_the_model(checks):
         for engine in ("vllm", "hf"):
             assert abs(d[engine]["z"]) < 5, (name, engine, d)
             assert d[engine]["outside"] == 0, (name, engine, d)  # top-p: nothing outside the nucleus
+
+
+def test_rehearsal_standins_sample_with_vllm(vllm_stamp, tmp_path):
+    """The paper preset's vLLM path on the CodeGen stand-ins (the SLURM rehearsal samples with TorchSampler
+    to keep CI short): one arm of presets/rehearsal.yaml up to its iteration-1 training samples, locally:
+    the base from the hub cache, converted to GPT-J (vllm_model), sampled in the vLLM environment."""
+    from conftest import data_root
+
+    if not (data_root() / "mbpp").exists():
+        pytest.skip("benchmark data not found")
+    hf = tmp_path / "hf"
+    subprocess.run([LETI, "hub-standin", "--out", str(hf), "--files", "120"], check=True, capture_output=True,
+                   timeout=300)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "HF_HOME": str(hf),
+           "HF_HUB_OFFLINE": "1", "LETI_DATASETS_MIRROR": str(hf / "datasets")}
+    override = tmp_path / "override.yaml"
+    override.write_text(json.dumps({
+        "data_root": str(data_root()), "vllm_env": "cpu",
+        "include": [{"model": "350M", "feedback": "textual", "reg": "on", "postprocess": "off", "task": "mbpp"}]}))
+    r = subprocess.run(["timeout", "-s", "INT", "900", str(Path(sys.executable).with_name("snakemake")),
+                        "--directory", str(tmp_path), "--cores", "2", "--configfile",
+                        str(REPO / "presets" / "rehearsal.yaml"), str(override), "--until", "sample_train"],
+                       cwd=REPO, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    work = tmp_path / "work-rehearsal"
+    samples = [f for f in work.rglob("samples.jsonl") if "/loop/" in str(f)]
+    assert samples, "no training samples drawn"
+    rows = [json.loads(line) for f in samples for line in f.read_text().splitlines()]
+    assert rows and {row["provenance"]["engine"]["name"] for row in rows} == {"vllm"}
+    logs = list(work.rglob("ckpt-vllm.log"))
+    assert logs and all("codegen->gptj" in f.read_text() for f in logs)  # the base, converted
