@@ -15,6 +15,8 @@ from typing import Protocol
 
 import torch
 
+from leti.sampling.cleanup import decode_text
+
 
 @dataclass(frozen=True)
 class DecodingConfig:
@@ -113,9 +115,6 @@ class TorchSampler:
         new_cache = out.get("cache") if "cache" in out else out.past_key_values
         return out.logits[:, -1, :].float(), new_cache
 
-    @staticmethod
-    def _decode_kw(config: DecodingConfig) -> dict:
-        return {} if config.clean_up_spaces is None else {"clean_up_tokenization_spaces": config.clean_up_spaces}
 
     def context(self) -> int | None:
         """The model's context window in tokens (None if the config does not say)."""
@@ -185,7 +184,7 @@ class TorchSampler:
             n_steps = step + 1
             finished[active] = done | (nxt == self.eos_id) | (row_budget[active] <= step + 1)
             if config.stop and (step % 8 == 7 or step == config.max_new_tokens - 1):
-                self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop, self._decode_kw(config))
+                self._check_stops(out[:, :n_steps], finished, texts_done, stop_checked, config.stop, config.clean_up_spaces)
             done = finished[active]
             if bool(done.all()):
                 break
@@ -213,16 +212,16 @@ class TorchSampler:
             toks = gen_ids[r].tolist()
             if self.eos_id in toks:
                 toks = toks[: toks.index(self.eos_id)]
-            text = self.tok.decode(toks, skip_special_tokens=True, **self._decode_kw(config))
+            text = decode_text(self.tok, toks, config.clean_up_spaces)
             results.append(_cut_at_stop(text, config.stop))
         return [results[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _check_stops(self, tokens, finished, texts_done, checked, stops, decode_kw=None):
+    def _check_stops(self, tokens, finished, texts_done, checked, stops, clean_up=None):
         mat = tokens.cpu()
         for r in range(mat.shape[0]):
             if texts_done[r] is not None or bool(finished[r]):
                 continue
-            text = self.tok.decode(mat[r].tolist(), skip_special_tokens=True, **(decode_kw or {}))
+            text = decode_text(self.tok, mat[r].tolist(), clean_up)
             cut = _cut_at_stop(text, stops)
             if len(cut) < len(text):
                 texts_done[r] = cut

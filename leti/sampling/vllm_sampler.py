@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from leti.core.errors import UserError
+from leti.sampling.cleanup import decode_text
 from leti.sampling.sampler import DecodingConfig, _cut_at_stop, _seed_for, new_token_budget
 
 # head sizes vLLM's CPU attention kernels support (vllm/v1/attention/backends/cpu_attn.py, 0.32)
@@ -131,8 +132,7 @@ class VllmSampler:
         if self.eos_id is not None and self.eos_id in toks:
             toks = toks[: toks.index(self.eos_id)]
         self.new_tokens += len(toks)
-        kw = {} if config.clean_up_spaces is None else {"clean_up_tokenization_spaces": config.clean_up_spaces}
-        return _cut_at_stop(self.tok.decode(toks, skip_special_tokens=True, **kw), config.stop)
+        return _cut_at_stop(decode_text(self.tok, toks, config.clean_up_spaces), config.stop)
 
     def sample(self, prompts: list[str], config: DecodingConfig, batch_key: str = "",
                keys: list[str] | None = None) -> list[list[str]]:
