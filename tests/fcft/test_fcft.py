@@ -244,5 +244,21 @@ def test_decoding_clean_up_switch_is_recorded_and_passed_to_decode():
     assert "clean_up_spaces" not in DecodingConfig().to_dict()
     cfg = DecodingConfig(clean_up_spaces=True)
     assert cfg.to_dict()["clean_up_spaces"] is True
-    assert TorchSampler._decode_kw(cfg) == {"clean_up_tokenization_spaces": True}
-    assert TorchSampler._decode_kw(DecodingConfig()) == {}
+    # both engines decode through decode_text (leti/sampling/cleanup.py): the tokenizer's flag off, the
+    # original's clean-up applied by the harness; null leaves the tokenizer's default
+    import inspect
+
+    from leti.sampling import vllm_sampler
+    from leti.sampling.cleanup import decode_text
+
+    assert "decode_text(" in inspect.getsource(TorchSampler) and "decode_text(" in inspect.getsource(vllm_sampler)
+
+    class Tok:
+        def decode(self, ids, skip_special_tokens, **kw):
+            self.kw = kw
+            return "f(a , b)"
+
+    tok = Tok()
+    assert decode_text(tok, [1], cfg.clean_up_spaces) == "f(a, b)" and tok.kw == {"clean_up_tokenization_spaces": False}
+    assert decode_text(tok, [1], False) == "f(a , b)" and tok.kw == {"clean_up_tokenization_spaces": False}
+    assert decode_text(tok, [1], DecodingConfig().clean_up_spaces) == "f(a , b)" and tok.kw == {}
