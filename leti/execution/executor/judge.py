@@ -31,6 +31,7 @@ import time
 import traceback
 
 from leti.execution.executor import codec
+from leti.execution.executor.children import close_child
 from leti.execution.executor import feedback as fb
 
 PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -276,19 +277,7 @@ class Slot:
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        try:
-            self.proc.stdout.close()
-        except OSError:
-            pass
+        close_child(self.proc, 15)
         self.proc = None
 
     def restart(self) -> None:

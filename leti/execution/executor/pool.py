@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from leti.execution.executor.children import close_child
+
 HELLO_TIMEOUT_S = 120.0
 GRACE_S = 30.0  # on top of a program's two budgets (hardened, then faithful) before its judge is declared hung
 PIPELINE = 2  # requests in flight per slot
@@ -125,19 +127,7 @@ class Worker:
         return self.receive(2 * float(job.get("timeout", 5.0)))
 
     def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        try:
-            self.proc.stdout.close()
-        except OSError:
-            pass
+        close_child(self.proc, 10)
 
 
 class Pool:
