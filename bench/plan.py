@@ -50,13 +50,18 @@ def plan_once(tree: Path, configfile: Path) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as work:
         cmd = [SNAKEMAKE, "-n", "--profile", "slurm", "--quiet", "rules", "--configfile", str(configfile),
                "--directory", work, "--config", f"data_root={default_data_root()}"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return _timed_dry_run(cmd, tree, env, str(tree))
+
+
+def _timed_dry_run(cmd: list[str], cwd, env, label: str) -> tuple[float, float, int]:
+    """(wall s, CPU s of the child, planned jobs) of one `snakemake -n`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode:
-        sys.exit(f"{tree}: snakemake -n failed:\n{r.stderr[-3000:]}")
+        sys.exit(f"{label}: snakemake -n failed:\n{r.stderr[-3000:]}")
     m = re.search(r"^total\s+(\d+)", r.stdout, re.M)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, int(m.group(1)) if m else 0
@@ -100,16 +105,7 @@ def floor_once(jobs: int) -> tuple[float, float, int]:
         Path(work, "Snakefile").write_text(FLOOR_SNAKEFILE)
         cmd = [SNAKEMAKE, "-n", "--executor", "slurm", "--jobs", "50", "--quiet", "rules", "--workflow-profile", "none",
                "--config", f"chains={max(1, jobs // 3)}"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode:
-        sys.exit(f"floor: snakemake -n failed:\n{r.stderr[-3000:]}")
-    m = re.search(r"^total\s+(\d+)", r.stdout, re.M)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, int(m.group(1)) if m else 0
+        return _timed_dry_run(cmd, work, None, "floor")
 
 
 def main() -> int:
