@@ -107,10 +107,11 @@ def model_resources(plan: Plan, kind: str, run_of) -> dict:
     base = _rule_resources(config, kind)
     models = config["resources"].get("models") or {}
     sources = {r.params["model"]["source"] for r in plan.runs}
-    unknown = sorted(set(models) - _declared_sources(config))
+    declared = _declared_sources(config)
+    unknown = sorted(set(models) - declared)
     if unknown:
         raise UserError(f"resources.models: {unknown[0]!r} is not the model.source of any run "
-                        f"(the grid's models: {', '.join(sorted(_declared_sources(config)))})")
+                        f"(the grid's models: {', '.join(sorted(declared))})")
     table = {src: {**base, **{k: v for k, v in ((models.get(src) or {}).get(f"{kind}_rules") or {}).items()
                               if v is not None}} for src in sources}
     out = dict(base)
